@@ -1,0 +1,306 @@
+"""Typer wiring only: options in, one command function called, its exit code out.
+
+Command modules are imported inside each command so that ``selenite check`` (run by the
+pre-commit hook on every commit) does not pay for importing the server or boto3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from selenite import config
+from selenite.error_handler import error_handler
+
+app = typer.Typer(
+    name="selenite",
+    help="The Git workflow for versioned datasets in a gypsum-style registry.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+token_app = typer.Typer(help="Manage the registry's bearer tokens.", no_args_is_help=True)
+hooks_app = typer.Typer(help="Install or remove selenite's Git hooks in this repository.", no_args_is_help=True)
+hook_app = typer.Typer(help="Entry points run by installed Git hooks.", no_args_is_help=True, hidden=True)
+app.add_typer(token_app, name="token")
+app.add_typer(hooks_app, name="hooks")
+app.add_typer(hook_app, name="hook")
+
+UrlOpt = Annotated[
+    Optional[str],
+    typer.Option("--url", help="Registry URL (default: $SELENITE_URL, or the working tree's origin)."),
+]
+TokenOpt = Annotated[
+    Optional[str],
+    typer.Option("--token", help="Bearer token (default: $SELENITE_TOKEN, or the one saved by `selenite login`)."),
+]
+CacheOpt = Annotated[
+    Optional[Path],
+    typer.Option("--cache", help="Shared object cache (default: $SELENITE_CACHE, or the user cache folder)."),
+]
+JobsOpt = Annotated[int, typer.Option("-j", "--jobs", min=1, max=64, help="Parallel transfers.")]
+StorageOpt = Annotated[
+    Optional[str],
+    typer.Option("--storage", help="s3://BUCKET[/PREFIX]: keep the registry in S3-compatible object storage."),
+]
+S3EndpointOpt = Annotated[
+    Optional[str], typer.Option("--s3-endpoint", help="S3 endpoint URL (e.g. http://127.0.0.1:8333).")
+]
+S3RegionOpt = Annotated[Optional[str], typer.Option("--s3-region", help="S3 region (default from the AWS config).")]
+RootOpt = Annotated[
+    Optional[Path], typer.Option("--root", help="Folder that holds the registry (the embedded default).")
+]
+
+
+def _settings(url: str | None = None, token: str | None = None, cache: Path | None = None) -> config.Settings:
+    return config.load(url=url, token=token, cache=cache)
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    root: RootOpt = None,
+    storage: StorageOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
+    s3_region: S3RegionOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = config.DEFAULT_PORT,
+    admin: Annotated[list[str], typer.Option("--admin", help="A user who may administer the registry (repeatable).")] = [],  # noqa: B006
+    lock_ttl: Annotated[
+        float, typer.Option("--lock-ttl", help="Seconds after which an abandoned upload's project lock expires.")
+    ] = 3600.0,
+) -> None:
+    """Run a gypsum-compatible registry on a folder (--root) or on S3 (--storage)."""
+    from selenite.commands import serve as cmd
+
+    raise typer.Exit(
+        cmd.serve(
+            root=root,
+            storage=storage,
+            s3_endpoint=s3_endpoint,
+            s3_region=s3_region,
+            host=host,
+            port=port,
+            admins=admin + config.admins_from_env(),
+            lock_ttl=lock_ttl,
+        )
+    )
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Argument(help="The user name the token identifies.")],
+    root: RootOpt = None,
+    storage: StorageOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
+    s3_region: S3RegionOpt = None,
+) -> None:
+    """Print a new bearer token for USER (stored hashed; works at once on running servers)."""
+    from selenite.commands import serve as cmd
+
+    raise typer.Exit(cmd.token_create(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+
+
+@app.command()
+def demo(
+    directory: Annotated[Optional[Path], typer.Argument(help="Where to put the demo (default: ./selenite-demo).")] = None,
+    port: Annotated[int, typer.Option(help="Port for the demo registry.")] = config.DEFAULT_PORT,
+    keep_serving: Annotated[bool, typer.Option("--serve", help="Keep the registry running afterwards.")] = False,
+) -> None:
+    """Run the whole story: a registry on a folder, a demo project, clone, edit, commit, push."""
+    from selenite.commands import demo as cmd
+
+    raise typer.Exit(cmd.demo(directory or Path("selenite-demo"), port=port, keep_serving=keep_serving))
+
+
+# --- talking to a registry --------------------------------------------------------------------
+
+
+@app.command()
+def login(
+    url: Annotated[str, typer.Option("--url", help="Registry URL.")],
+    token: Annotated[str, typer.Option("--token", help="Bearer token for that registry.")],
+) -> None:
+    """Save a token for a registry (0600, in the user's config folder)."""
+    from selenite.commands import login as cmd
+
+    raise typer.Exit(cmd.login(url, token))
+
+
+@app.command()
+def ls(
+    target: Annotated[Optional[str], typer.Argument(help="PROJECT, PROJECT/ASSET or PROJECT/ASSET@VERSION.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    url: UrlOpt = None,
+) -> None:
+    """List projects, assets, versions (latest marked) or a version's files."""
+    from selenite.commands import ls as cmd
+
+    raise typer.Exit(cmd.ls(_settings(url), target, as_json=as_json))
+
+
+# --- working trees ----------------------------------------------------------------------------
+
+
+@app.command()
+def clone(
+    source: Annotated[str, typer.Argument(help="PROJECT/ASSET[@VERSION] (latest version by default).")],
+    directory: Annotated[Optional[Path], typer.Argument(help="New folder (default: ASSET).")] = None,
+    no_download: Annotated[bool, typer.Option("--no-download", help="Make the links only; fetch with `get`.")] = False,
+    jobs: JobsOpt = 8,
+    link_mode: Annotated[
+        str, typer.Option("--link-mode", help="symlink (default), hardlink, copy, or auto.")
+    ] = "symlink",
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    cache: CacheOpt = None,
+) -> None:
+    """Make a Git working tree of a version: one link per file into the shared cache."""
+    from selenite.commands import clone as cmd
+
+    raise typer.Exit(
+        cmd.clone(
+            _settings(url, token, cache), source, directory, download=not no_download, jobs=jobs, link_mode=link_mode
+        )
+    )
+
+
+@app.command()
+def get(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the whole tree).")] = None,
+    jobs: JobsOpt = 8,
+    url: UrlOpt = None,
+    cache: CacheOpt = None,
+) -> None:
+    """Download the content that links of this tree point to and the cache lacks."""
+    from selenite.commands import get as cmd
+
+    raise typer.Exit(cmd.get(_settings(url, None, cache), paths or [], jobs=jobs))
+
+
+@app.command()
+def drop(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the whole tree).")] = None,
+    url: UrlOpt = None,
+    cache: CacheOpt = None,
+) -> None:
+    """Free local content that the registry still holds (links stay; `get` brings it back)."""
+    from selenite.commands import drop as cmd
+
+    raise typer.Exit(cmd.drop(_settings(url, None, cache), paths or []))
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list unchanged links.")] = False,
+    cache: CacheOpt = None,
+) -> None:
+    """Per path: unchanged, modified, new, deleted, content missing, object corrupted."""
+    from selenite.commands import status as cmd
+
+    raise typer.Exit(cmd.status(_settings(None, None, cache), as_json=as_json, show_all=show_all))
+
+
+@app.command()
+def unlock(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to make editable.")],
+    url: UrlOpt = None,
+    cache: CacheOpt = None,
+) -> None:
+    """Replace links by writable copies: the safe way to edit (the cache stays untouched)."""
+    from selenite.commands import unlock as cmd
+
+    raise typer.Exit(cmd.unlock(_settings(url, None, cache), paths))
+
+
+@app.command()
+def fsck(
+    repair: Annotated[bool, typer.Option("--repair", help="Restore bad objects; keep edited bytes as real files.")] = False,
+    url: UrlOpt = None,
+    cache: CacheOpt = None,
+) -> None:
+    """Re-hash the objects this tree points to (and, with --repair, fix them without losing edits)."""
+    from selenite.commands import fsck as cmd
+
+    raise typer.Exit(cmd.fsck(_settings(url, None, cache), repair=repair))
+
+
+@app.command()
+def gc(
+    max_size: Annotated[
+        Optional[str], typer.Option("--max-size", help="Also evict unreferenced objects until the cache fits (e.g. 10G, 0).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")] = False,
+    cache: CacheOpt = None,
+) -> None:
+    """Remove cache objects that no registered working tree points to, oldest first."""
+    from selenite.commands import gc as cmd
+
+    raise typer.Exit(cmd.gc(_settings(None, None, cache), max_size=max_size, dry_run=dry_run))
+
+
+@app.command()
+def push(
+    version: Annotated[Optional[str], typer.Option("--version", help="Name of the new version (default: next vN).")] = None,
+    probation: Annotated[bool, typer.Option("--probation", help="Upload on probation (owners approve later).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    jobs: JobsOpt = 8,
+    message: Annotated[Optional[str], typer.Option("--message", "-m", help="Commit message for the new version.")] = None,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    cache: CacheOpt = None,
+) -> None:
+    """Publish the tree as a new version: unchanged links become links, only new bytes move."""
+    from selenite.commands import push as cmd
+
+    raise typer.Exit(
+        cmd.push(
+            _settings(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs, message=message
+        )
+    )
+
+
+# --- hooks ------------------------------------------------------------------------------------
+
+
+@app.command()
+def check(cache: CacheOpt = None) -> None:
+    """Fail if an object behind a link was edited, or a link leaves the cache (what the hook runs)."""
+    from selenite.commands import check as cmd
+
+    raise typer.Exit(cmd.check(_settings(None, None, cache)))
+
+
+@hook_app.command("pre-commit")
+def hook_pre_commit(cache: CacheOpt = None) -> None:
+    """The pre-commit hook: `selenite check` plus the optional large-file guard."""
+    from selenite.commands import check as cmd
+
+    raise typer.Exit(cmd.pre_commit(_settings(None, None, cache)))
+
+
+@hooks_app.command("install")
+def hooks_install() -> None:
+    """Install the pre-commit hook (an existing hook is kept and run first)."""
+    from selenite.commands import hooks as cmd
+
+    raise typer.Exit(cmd.install(Path.cwd()))
+
+
+@hooks_app.command("uninstall")
+def hooks_uninstall() -> None:
+    """Remove selenite's hook and restore the one it chained, if any."""
+    from selenite.commands import hooks as cmd
+
+    raise typer.Exit(cmd.uninstall(Path.cwd()))
+
+
+def main() -> None:
+    with error_handler():
+        app()

@@ -1,0 +1,32 @@
+"""The errors a user is meant to read.
+
+Anything that is the user's input, the registry's answer or the state of their files raises a
+``FatalError`` (or a subclass): the CLI prints its message as one line on stderr and exits 1.
+Any other exception is a bug: the CLI writes a crash log and exits 3.
+"""
+
+from __future__ import annotations
+
+
+class FatalError(Exception):
+    """An expected failure, explained in one line."""
+
+
+class RegistryError(FatalError):
+    """The registry refused a request or could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ChecksumMismatch(FatalError):
+    """Bytes did not hash to the md5 (or size) they were announced with."""
+
+
+class UnsafePath(FatalError):
+    """A path from a manifest, a link or the command line would escape its root."""
+
+
+class NotAWorkingTree(FatalError):
+    """The current directory is not inside a selenite working tree."""

@@ -1,0 +1,77 @@
+"""Where user-facing text goes: results on stdout, diagnostics on stderr, progress on a terminal only."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def write(text: str = "") -> None:
+    """A result line on stdout (what scripts parse)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def info(text: str) -> None:
+    """A human note on stderr (never mixed into stdout results)."""
+    _err.print(text, markup=False)
+
+
+def error(text: str) -> None:
+    sys.stderr.write(text.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class Transfer:
+    """Progress of a batch of files: files done, bytes, rate. Silent when stderr is not a terminal."""
+
+    def __init__(self, progress: Progress | None, files_task: int | None, bytes_task: int | None) -> None:
+        self._p, self._files, self._bytes = progress, files_task, bytes_task
+
+    def advance_bytes(self, n: int) -> None:
+        if self._p is not None and self._bytes is not None:
+            self._p.advance(self._bytes, n)
+
+    def file_done(self) -> None:
+        if self._p is not None and self._files is not None:
+            self._p.advance(self._files, 1)
+
+
+@contextmanager
+def transfer(label: str, files: int, total_bytes: int) -> Iterator[Transfer]:
+    """A two-line progress display (files, then bytes with rate) for long transfers."""
+    if not is_terminal() or files == 0:
+        yield Transfer(None, None, None)
+        return
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=_err,
+        transient=False,
+    )
+    with progress:
+        ft = progress.add_task(f"{label} files", total=files)
+        bt = progress.add_task(f"{label} bytes", total=total_bytes)
+        yield Transfer(progress, ft, bt)

@@ -1,0 +1,82 @@
+"""Small filesystem helpers shared by the client and the server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from selenite.errors import UnsafePath
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename inside ``path`` durable."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def clean_path_on_failure(path: Path) -> Iterator[None]:
+    """Remove ``path`` (file or tree) if the block raises, including on Ctrl-C."""
+    try:
+        yield
+    except BaseException:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        raise
+
+
+def safe_relpath(path: str, what: str = "path") -> PurePosixPath:
+    """Validate a '/'-separated relative path from untrusted input (a manifest, a link, the user).
+
+    Refuses empty paths, absolute paths, backslashes, NUL, and any '.' or '..' component, so that
+    joining the result to a root can never leave that root.
+    """
+    if not path or "\x00" in path:
+        raise UnsafePath(f"{what} {path!r} is empty or holds a NUL byte")
+    if path.startswith("/") or "\\" in path or (len(path) > 1 and path[1] == ":"):
+        raise UnsafePath(f"{what} {path!r} is absolute or uses backslashes")
+    parts = path.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise UnsafePath(f"{what} {path!r} has an empty, '.' or '..' component")
+    return PurePosixPath(path)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
