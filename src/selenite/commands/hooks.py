@@ -1,0 +1,27 @@
+"""`selenite hooks install|uninstall`: put selenite's pre-commit hook in place, or take it away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selenite import hooks, output
+
+
+def install(cwd: Path) -> int:
+    top = hooks.toplevel(cwd)
+    path = hooks.install(top)
+    legacy = path.with_name(path.name + hooks.LEGACY_SUFFIX)
+    note = f" (runs {legacy.name} first)" if legacy.exists() else ""
+    output.info(f"selenite: pre-commit hook installed at {path}{note}")
+    return 0
+
+
+def uninstall(cwd: Path) -> int:
+    top = hooks.toplevel(cwd)
+    path, removed = hooks.uninstall(top)
+    if removed:
+        restored = " (the hook it chained is back in place)" if path.exists() else ""
+        output.info(f"selenite: pre-commit hook removed from {path}{restored}")
+    else:
+        output.info(f"selenite: no selenite pre-commit hook at {path}; nothing to do")
+    return 0
