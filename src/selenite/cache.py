@@ -1,0 +1,451 @@
+"""The shared, content-addressed cache (one per user; every working tree links into it).
+
+Layout (docs/internals.md is the contract)::
+
+    <cache>/objects/<md5[0:2]>/<md5[2:4]>/<KEY>/<KEY>   content, 0444; its <KEY>/ directory 0555
+    <cache>/tmp/                                        in-flight writes (same filesystem as objects/)
+    <cache>/manifests/<registry-id>/<p>/<a>/<v>.json    manifests of versions seen (immutable)
+    <cache>/trees/<h[0:2]>/<h>.json                     {path: key name} of a version, by tree hash
+    <cache>/refs/<registry-id>/<p>/<a>/<v>              tree hash of that version
+    <cache>/state.sqlite                                stat signatures of objects; registered trees
+    <cache>/locks/                                      filelock files
+
+Safety with several processes: objects only ever appear by ``os.replace`` of a fully written,
+checked, fsync'd temp file, so a reader sees a whole object or none; two writers of the same key
+race harmlessly (same bytes). Small files (manifests, trees, refs) use ``util.atomic_write``.
+sqlite runs in WAL mode with a busy timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import quote, urlsplit
+
+from filelock import FileLock
+
+from selenite.errors import ChecksumMismatch, FatalError
+from selenite.keys import CHUNK, HashingWriter, Key, check_content, extension_of, iter_chunks, try_parse_key
+from selenite.util import atomic_write, fsync_dir, safe_relpath
+
+OK = "ok"
+MISSING = "missing"
+CORRUPTED = "corrupted"
+
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+class Signature(NamedTuple):
+    """What a cheap ``stat`` tells about an object: enough to notice a write through a link."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> Signature:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def object_relpath(key: Key) -> str:
+    """``ab/cd/<KEY>/<KEY>``: the object's path below ``objects/`` (and below a tree's anchor)."""
+    name = key.name
+    return f"{key.md5[0:2]}/{key.md5[2:4]}/{name}/{name}"
+
+
+def registry_id(url: str) -> str:
+    """One path component naming a registry: its URL without the scheme, percent-encoded."""
+    parts = urlsplit(url.rstrip("/"))
+    rest = parts.netloc + parts.path
+    return quote(rest, safe="")
+
+
+def tree_hash(listing: Mapping[str, Key | str]) -> str:
+    """sha256 of the canonical listing: entries sorted by the UTF-8 bytes of the path, each encoded
+    ``<len(path)>:<path><len(key)>:<key>`` (lengths in bytes), so no two listings encode alike."""
+    h = hashlib.sha256()
+    for bpath, key in sorted((p.encode(), str(k).encode()) for p, k in listing.items()):
+        h.update(b"%d:%s%d:%s" % (len(bpath), bpath, len(key), key))
+    return h.hexdigest()
+
+
+def _name_component(name: str, what: str) -> str:
+    """A project/asset/version name used as one path component under the cache: validated."""
+    if not isinstance(name, str) or not name or name in (".", "..") or any(c in name for c in "/\\\x00"):
+        raise FatalError(f"{what} name {name!r} cannot be used (empty, '.', '..', or holds '/' or '\\')")
+    return name
+
+
+class Cache:
+    """The object store plus the small metadata it keeps (manifests, trees, refs, signatures)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).expanduser().absolute()
+        self.objects = self.root / "objects"
+        self.tmp = self.root / "tmp"
+        self._db_lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        for d in (self.objects, self.tmp, self.root / "locks"):
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise FatalError(f"cannot create the cache at {self.root}: {e.strerror}") from None
+
+    # --- sqlite state -----------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            db = sqlite3.connect(self.root / "state.sqlite", timeout=60, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA busy_timeout = 60000")
+            with contextlib.suppress(sqlite3.OperationalError):  # e.g. a filesystem without WAL support
+                db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS signatures (key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER)"
+            )
+            db.execute("CREATE TABLE IF NOT EXISTS worktrees (path TEXT PRIMARY KEY, registered REAL)")
+            self._db = db
+        return self._db
+
+    def _exec(self, sql: str, args: Iterable[object] = ()) -> list[tuple[object, ...]]:
+        with self._db_lock:
+            return self._conn().execute(sql, tuple(args)).fetchall()
+
+    def close(self) -> None:
+        with self._db_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # --- objects ----------------------------------------------------------------------------
+
+    def object_path(self, key: Key) -> Path:
+        return self.objects / object_relpath(key)
+
+    def has(self, key: Key) -> bool:
+        """The object is present (not checked; see ``state``/``verify``)."""
+        return os.path.exists(self.object_path(key))
+
+    def lock(self, name: str) -> FileLock:
+        """An inter-process lock under ``locks/`` (e.g. ``cache.lock("gc")``)."""
+        return FileLock(str(self.root / "locks" / f"{name}.lock"))
+
+    def record_signature(self, key: Key, st: os.stat_result | None = None) -> None:
+        st = st if st is not None else os.stat(self.object_path(key))
+        sig = Signature.of(st)
+        self._exec("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?)", (key.name, *sig))
+
+    def signature(self, key: Key) -> Signature | None:
+        rows = self._exec("SELECT size, mtime_ns, inode FROM signatures WHERE key = ?", (key.name,))
+        return Signature(*rows[0]) if rows else None  # type: ignore[arg-type]
+
+    def signatures(self) -> dict[str, Signature]:
+        """Every recorded signature in one query (for scanning many links)."""
+        return {str(k): Signature(s, m, i) for k, s, m, i in self._exec("SELECT key, size, mtime_ns, inode FROM signatures")}  # type: ignore[arg-type]
+
+    def signature_ok(self, key: Key, sigs: Mapping[str, Signature] | None = None) -> bool:
+        """Fast check: the object exists and its stat matches what was recorded at ingest."""
+        try:
+            st = os.stat(self.object_path(key))
+        except OSError:
+            return False
+        recorded = sigs.get(key.name) if sigs is not None else self.signature(key)
+        return recorded is not None and Signature.of(st) == recorded and st.st_size == key.size
+
+    def verify(self, key: Key) -> bool:
+        """Full check: re-hash the object. A good object gets its signature recorded again."""
+        path = self.object_path(key)
+        h = hashlib.md5(usedforsecurity=False)
+        size = 0
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                for block in iter_chunks(f):
+                    h.update(block)
+                    size += len(block)
+        except OSError:
+            return False
+        ok = size == key.size and h.hexdigest() == key.md5
+        if ok:
+            self.record_signature(key, st)
+        return ok
+
+    def state(self, key: Key, sigs: Mapping[str, Signature] | None = None) -> str:
+        """``OK``, ``MISSING`` or ``CORRUPTED``: the stat signature first, a re-hash only if it differs."""
+        path = self.object_path(key)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return MISSING
+        except OSError:
+            return CORRUPTED
+        recorded = sigs.get(key.name) if sigs is not None else self.signature(key)
+        if recorded is not None and Signature.of(st) == recorded and st.st_size == key.size:
+            return OK
+        return OK if self.verify(key) else CORRUPTED
+
+    def _install(self, tmp: Path, key: Key, replace: bool = False) -> Path:
+        """Move a checked temp file into place as ``key``'s object, read-only in a read-only dir."""
+        final = self.object_path(key)
+        d = final.parent
+        d.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(d, 0o755)
+        for attempt in range(20):
+            if not replace and os.path.exists(final) and self.state(key) == OK:
+                # Another process (or an earlier run) stored the same bytes: keep theirs.
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                return final
+            try:
+                os.chmod(tmp, 0o444)
+                os.chmod(d, 0o755)
+                os.replace(tmp, final)
+                break
+            except PermissionError:
+                # A concurrent writer made the directory read-only between our chmod and rename.
+                if attempt == 19:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        with contextlib.suppress(OSError):
+            os.chmod(d, 0o555)
+        fsync_dir(d)
+        self.record_signature(key)
+        return final
+
+    @contextlib.contextmanager
+    def _temp(self) -> Iterator[tuple[Path, int]]:
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="in-", suffix=".part")
+        tmp = Path(name)
+        try:
+            yield tmp, fd
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def put_stream(
+        self,
+        key: Key,
+        chunks: Iterable[bytes],
+        on_bytes: Callable[[int], None] | None = None,
+        what: str | None = None,
+        replace: bool = False,
+    ) -> Path:
+        """Store bytes as ``key``: written to ``tmp/``, md5 and size checked while streaming, fsync'd,
+        renamed into place. Wrong bytes raise ``ChecksumMismatch`` and nothing is stored.
+
+        ``replace=True`` overwrites a present object (repair); otherwise a present, good object wins.
+        """
+        with self._temp() as (tmp, fd):
+            with os.fdopen(fd, "wb") as out:
+                w = HashingWriter(out)  # type: ignore[arg-type]
+                for block in chunks:
+                    w.write(block)
+                    if on_bytes is not None:
+                        on_bytes(len(block))
+                out.flush()
+                os.fsync(out.fileno())
+            check_content(key, w.hexdigest(), w.size, what or key.name)
+            return self._install(tmp, key, replace=replace)
+
+    def put_file(self, src: Path, filename: str | None = None, expected: Key | None = None) -> Key:
+        """Ingest a local file (copied, hashed in the same pass); return its key.
+
+        The extension comes from ``filename`` (default ``src``'s name). With ``expected``, a file
+        whose bytes differ raises ``ChecksumMismatch`` and nothing is stored.
+        """
+        with self._temp() as (tmp, fd):
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
+                w = HashingWriter(out)  # type: ignore[arg-type]
+                for block in iter_chunks(f):
+                    w.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            key = Key(w.hexdigest(), w.size, extension_of(filename if filename is not None else src.name))
+            if expected is not None:
+                check_content(expected, key.md5, key.size, str(src))
+                key = expected
+            self._install(tmp, key)
+            return key
+
+    def link_sibling(self, key: Key) -> bool:
+        """Store ``key`` as a hard link to the same content under another extension, if one is
+        cached and intact (so identical content is stored once). True when ``key`` is now present."""
+        prefix = f"MD5E-s{key.size}--{key.md5}"
+        try:
+            names = os.listdir(self.objects / key.md5[0:2] / key.md5[2:4])
+        except FileNotFoundError:
+            return False
+        for name in names:
+            other = try_parse_key(name)
+            if other is None or not name.startswith(prefix) or other == key or other.content() != key.content():
+                continue
+            if self.state(other) != OK:
+                continue
+            tmp = self.tmp / f"ln-{os.getpid()}-{threading.get_ident()}-{key.name}"
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            try:
+                os.link(self.object_path(other), tmp)
+            except OSError:
+                return False  # e.g. a filesystem without hard links: the caller downloads instead
+            self._install(tmp, key)
+            return True
+        return False
+
+    def ensure_local(self, key: Key) -> bool:
+        """True when ``key`` is present and intact, or could be made so from a sibling object."""
+        if self.state(key) == OK:
+            return True
+        return self.link_sibling(key)
+
+    def remove(self, key: Key) -> bool:
+        """Delete an object (and its directory). False when it was not there."""
+        final = self.object_path(key)
+        d = final.parent
+        with contextlib.suppress(OSError):
+            os.chmod(d, 0o755)
+        try:
+            os.unlink(final)
+            removed = True
+        except FileNotFoundError:
+            removed = False
+        with contextlib.suppress(OSError):
+            os.rmdir(d)
+        self._exec("DELETE FROM signatures WHERE key = ?", (key.name,))
+        return removed
+
+    def iter_objects(self) -> Iterator[tuple[Key, Path, os.stat_result]]:
+        """Every object in the cache with its ``lstat`` (names that are not keys are skipped)."""
+        for a in _listdir(self.objects):
+            for b in _listdir(self.objects / a):
+                for name in _listdir(self.objects / a / b):
+                    key = try_parse_key(name)
+                    if key is None or key.md5[0:2] != a or key.md5[2:4] != b:
+                        continue
+                    path = self.objects / a / b / name / name
+                    try:
+                        yield key, path, os.lstat(path)
+                    except FileNotFoundError:
+                        continue
+
+    def clean_tmp(self, older_than: float = 24 * 3600) -> int:
+        """Remove temp files left by killed processes (only old ones: others may be in flight)."""
+        n = 0
+        now = time.time()
+        for name in _listdir(self.tmp):
+            p = self.tmp / name
+            with contextlib.suppress(OSError):
+                if now - p.lstat().st_mtime > older_than:
+                    p.unlink()
+                    n += 1
+        return n
+
+    # --- manifests, trees, refs ------------------------------------------------------------------
+
+    def _version_path(self, base: str, reg: str, project: str, asset: str, version: str, suffix: str = "") -> Path:
+        return (
+            self.root / base / _name_component(reg, "registry") / _name_component(project, "project")
+            / _name_component(asset, "asset") / (_name_component(version, "version") + suffix)
+        )
+
+    def save_manifest(self, reg: str, project: str, asset: str, version: str, manifest: Mapping[str, object]) -> None:
+        """Keep a finished version's manifest (immutable in the registry, so fetched once)."""
+        path = self._version_path("manifests", reg, project, asset, version, ".json")
+        atomic_write(path, json.dumps(manifest, sort_keys=True).encode())
+
+    def load_manifest(self, reg: str, project: str, asset: str, version: str) -> dict[str, object] | None:
+        path = self._version_path("manifests", reg, project, asset, version, ".json")
+        try:
+            data = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None  # a damaged cache entry is refetched, never trusted
+        return data if isinstance(data, dict) else None
+
+    def manifest_versions(self, reg: str, project: str, asset: str) -> list[str]:
+        """Versions of an asset whose manifests are cached."""
+        d = self.root / "manifests" / _name_component(reg, "registry") / _name_component(project, "project") / _name_component(asset, "asset")
+        return sorted(n[:-5] for n in _listdir(d) if n.endswith(".json"))
+
+    def put_tree(self, listing: Mapping[str, Key]) -> str:
+        """Record a version's listing by its tree hash; return the hash."""
+        h = tree_hash(listing)
+        path = self.root / "trees" / h[0:2] / f"{h}.json"
+        if not path.exists():
+            atomic_write(path, json.dumps({p: k.name for p, k in sorted(listing.items())}).encode())
+        return h
+
+    def get_tree(self, h: str) -> dict[str, Key] | None:
+        """A recorded listing (validated: safe paths, key names, and the hash itself)."""
+        if not _HEX64.match(h):
+            return None
+        try:
+            data = json.loads((self.root / "trees" / h[0:2] / f"{h}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        out: dict[str, Key] = {}
+        for p, name in data.items():
+            key = try_parse_key(name) if isinstance(name, str) else None
+            if key is None:
+                return None
+            safe_relpath(p, "tree path")
+            out[p] = key
+        return out if tree_hash(out) == h else None
+
+    def set_ref(self, reg: str, project: str, asset: str, version: str, h: str) -> None:
+        atomic_write(self._version_path("refs", reg, project, asset, version), (h + "\n").encode())
+
+    def get_ref(self, reg: str, project: str, asset: str, version: str) -> str | None:
+        try:
+            h = self._version_path("refs", reg, project, asset, version).read_text().strip()
+        except OSError:
+            return None
+        return h if _HEX64.match(h) else None
+
+    # --- registered working trees (what gc must keep) ------------------------------------------------
+
+    def register_worktree(self, path: Path) -> None:
+        self._exec("INSERT OR REPLACE INTO worktrees VALUES (?, ?)", (str(Path(path).absolute()), time.time()))
+
+    def forget_worktree(self, path: Path) -> None:
+        self._exec("DELETE FROM worktrees WHERE path = ?", (str(Path(path).absolute()),))
+
+    def worktrees(self) -> list[Path]:
+        return [Path(str(p)) for (p,) in self._exec("SELECT path FROM worktrees ORDER BY path")]
+
+
+def _listdir(path: Path) -> list[str]:
+    try:
+        return os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def read_object(cache: Cache, key: Key) -> Iterator[bytes]:
+    """The object's bytes in chunks, checked against the key as they are read (for copies)."""
+    h = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with open(cache.object_path(key), "rb") as f:
+        for block in iter_chunks(f, CHUNK):
+            h.update(block)
+            size += len(block)
+            yield block
+    if size != key.size or h.hexdigest() != key.md5:
+        raise ChecksumMismatch(f"cache object {key.name} does not match its key (run `selenite fsck --repair`)")

@@ -1,0 +1,229 @@
+"""Every Git call selenite makes, in one place (GitPython runs the ``git`` binary for us).
+
+Queries on the current repository keep the caller's ``GIT_*`` environment (inside a hook,
+``GIT_INDEX_FILE`` matters); only ``init`` of a new repository strips it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import git
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from selenite.errors import FatalError, NotAWorkingTree
+
+TRAILER_REGISTRY = "Selenite-Registry"
+TRAILER_VERSION = "Selenite-Version"
+_TRAILER_RE = re.compile(r"^([A-Za-z0-9-]+):[ \t]*(.*?)\s*$")
+
+
+def _git(root: Path) -> git.Git:
+    return git.Git(str(root))
+
+
+def _run(root: Path, *args: str, input_bytes: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
+    """Run ``git <args>`` in ``root``; return raw stdout. Failures become one-line ``FatalError``s."""
+    try:
+        out = _git(root).execute(
+            ["git", *args],
+            stdout_as_string=False,
+            istream=None if input_bytes is None else _stdin(input_bytes),
+            env=env,
+        )
+    except GitCommandError as e:
+        err = (e.stderr or "").strip().replace("\n", " ")
+        raise FatalError(f"git {args[0]} failed: {err or e}") from None
+    except FileNotFoundError as e:  # git missing, or root vanished
+        raise FatalError(f"cannot run git in {root}: {e.strerror}") from None
+    return out if isinstance(out, bytes) else str(out).encode()
+
+
+def _stdin(data: bytes) -> BinaryIO:
+    """GitPython hands stdin to Popen, which needs a real file: a spooled temp file."""
+    f = tempfile.TemporaryFile()
+    f.write(data)
+    f.seek(0)
+    return f
+
+
+def split_nul(out: bytes) -> list[str]:
+    return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+
+def find_root(cwd: Path) -> Path:
+    """The top of the working tree containing ``cwd``."""
+    try:
+        repo = git.Repo(str(cwd), search_parent_directories=True)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        raise NotAWorkingTree(f"{cwd} is not inside a git working tree (clone one with `selenite clone`)") from None
+    if repo.working_tree_dir is None:
+        raise NotAWorkingTree(f"{cwd} is inside a bare git repository, not a working tree")
+    return Path(repo.working_tree_dir).absolute()
+
+
+def git_dir(root: Path) -> Path:
+    return Path(_run(root, "rev-parse", "--absolute-git-dir").decode().strip())
+
+
+def common_dir(root: Path) -> Path:
+    out = _run(root, "rev-parse", "--git-common-dir").decode().strip()
+    p = Path(out)
+    return p if p.is_absolute() else (root / p).resolve()
+
+
+def init(path: Path) -> None:
+    """``git init`` a new repository (with a clean environment: it is not the caller's repo)."""
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("GIT_") and k not in _IDENTITY_ENV)}
+    try:
+        git.Repo.init(str(path), env=env)
+    except GitCommandError as e:
+        raise FatalError(f"git init failed in {path}: {(e.stderr or '').strip()}") from None
+
+
+_IDENTITY_ENV = {
+    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+    "GIT_CONFIG_NOSYSTEM", "GIT_TEMPLATE_DIR", "GIT_CONFIG_GLOBAL",
+}
+
+
+def ls_files(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
+    """What Git sees: tracked paths (deleted ones included) plus untracked, not-ignored files."""
+    args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    if pathspecs:
+        args += ["--", *pathspecs]
+    paths = split_nul(_run(root, *args))
+    # A path both in the index and (impossible) untracked would repeat; unmerged entries repeat too.
+    return list(dict.fromkeys(paths))
+
+
+def tracked_files(root: Path) -> list[str]:
+    return list(dict.fromkeys(split_nul(_run(root, "ls-files", "-z", "--cached"))))
+
+
+def add_all(root: Path, paths: Sequence[str] = ()) -> None:
+    """Stage everything (or ``paths``), deletions included."""
+    _run(root, "add", "--all", "--", *(paths or ["."]))
+
+
+def commit(root: Path, message: str, *, allow_empty: bool = False, verify: bool = False) -> str:
+    """Commit the index; return the new commit's sha. selenite's own commits skip the hooks
+    (what it commits is links it has just made itself) unless ``verify``. A machine without a
+    configured identity gets a fallback author, so selenite's own commits never fail on it."""
+    args = ["-c", "user.useConfigOnly=false"]
+    if not _config(root, "user.email") and not os.environ.get("GIT_AUTHOR_EMAIL") and not os.environ.get("EMAIL"):
+        args += ["-c", "user.email=selenite@localhost"]
+    if not _config(root, "user.name") and not os.environ.get("GIT_AUTHOR_NAME"):
+        args += ["-c", "user.name=selenite"]
+    args += ["commit", "-q", "-F", "-"]
+    if allow_empty:
+        args.append("--allow-empty")
+    if not verify:
+        args.append("--no-verify")
+    _run(root, *args, input_bytes=message.encode())
+    return head(root) or ""
+
+
+def head(root: Path) -> str | None:
+    try:
+        return _git(root).execute(["git", "rev-parse", "-q", "--verify", "HEAD^{commit}"]).strip() or None
+    except GitCommandError:
+        return None
+
+
+def tag(root: Path, name: str, commit_sha: str) -> bool:
+    """Tag ``commit_sha`` as ``name`` when that is a valid and free tag name; True if tagged."""
+    try:
+        _git(root).execute(["git", "check-ref-format", f"refs/tags/{name}"])
+    except GitCommandError:
+        return False
+    try:
+        _git(root).execute(["git", "rev-parse", "-q", "--verify", f"refs/tags/{name}"])
+        return False  # taken
+    except GitCommandError:
+        pass
+    _run(root, "tag", name, commit_sha)
+    return True
+
+
+def _config(root: Path, key: str) -> str | None:
+    try:
+        return _git(root).execute(["git", "config", "--get", key]).strip() or None
+    except GitCommandError:
+        return None
+
+
+def config_get(root: Path, key: str) -> str | None:
+    return _config(root, key)
+
+
+def config_set(root: Path, key: str, value: str) -> None:
+    _run(root, "config", "--local", key, value)
+
+
+def version_message(title: str, url: str, project: str, asset: str, version: str, body: str = "") -> str:
+    """A commit message carrying the origin trailers (so a plain `git clone` still knows it)."""
+    parts = [title.strip()]
+    if body.strip():
+        parts.append(body.strip())
+    parts.append(f"{TRAILER_REGISTRY}: {url}\n{TRAILER_VERSION}: {project}/{asset}/{version}")
+    return "\n\n".join(parts) + "\n"
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """``Key: value`` lines of the message's last paragraph."""
+    paras = [p for p in message.strip().split("\n\n") if p.strip()]
+    if not paras:
+        return {}
+    out: dict[str, str] = {}
+    for line in paras[-1].splitlines():
+        m = _TRAILER_RE.match(line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def last_version_commit(root: Path, rev: str = "HEAD") -> tuple[str, dict[str, str]] | None:
+    """The newest commit (from ``rev``) that selenite made for a version, with its trailers."""
+    if head(root) is None:
+        return None
+    out = _run(root, "log", "-1", "--format=%H%x00%B", f"--grep=^{TRAILER_VERSION}: ", rev).decode("utf-8", "replace")
+    if not out.strip():
+        return None
+    sha, _, message = out.partition("\0")
+    trailers = parse_trailers(message)
+    if TRAILER_VERSION not in trailers:
+        return None
+    return sha.strip(), trailers
+
+
+def link_texts(root: Path, rev: str) -> dict[str, str]:
+    """{path: link text} of every symlink in commit ``rev`` (two git calls, whatever the size)."""
+    shas: list[tuple[str, str]] = []
+    for entry in _run(root, "ls-tree", "-r", "-z", "--full-tree", rev).split(b"\0"):
+        if not entry.startswith(b"120000 "):
+            continue
+        meta, _, path = entry.partition(b"\t")
+        shas.append((meta.split()[2].decode(), path.decode("utf-8", "surrogateescape")))
+    if not shas:
+        return {}
+    out = _run(root, "cat-file", "--batch", input_bytes="".join(f"{s}\n" for s, _ in shas).encode())
+    texts: dict[str, str] = {}
+    pos = 0
+    for sha, path in shas:
+        nl = out.index(b"\n", pos)
+        header = out[pos:nl].split()
+        size = int(header[2])
+        texts[path] = out[nl + 1 : nl + 1 + size].decode("utf-8", "surrogateescape")
+        pos = nl + 1 + size + 1
+        del sha
+    return texts
+
+
+def is_inside(path: Path, roots: Iterable[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)

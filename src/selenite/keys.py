@@ -1,0 +1,162 @@
+"""Keys: a file's identity (md5 + size, the registry's own), named the way git-annex names MD5E keys.
+
+``MD5E-s<size>--<md5><ext>``, where ``<ext>`` is at most two trailing suffixes of 1-4 alphanumeric
+characters each, taken from the file's name (``.csv``, ``.tar.gz``; nothing otherwise). The extension
+is kept so that programs resolving a link still see a meaningful file name.
+
+Every key name that comes from outside (a link's text, a tree file, a manifest) goes through
+``parse_key`` — one anchored regular expression — before any path is built from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from selenite.errors import ChecksumMismatch, FatalError
+
+CHUNK = 1 << 20  # 1 MiB: large enough for disk speed, small enough for flat memory
+
+_KEY_RE = re.compile(r"MD5E-s(0|[1-9][0-9]{0,18})--([0-9a-f]{32})((?:\.[A-Za-z0-9]{1,4}){0,2})\Z")
+_MD5_RE = re.compile(r"[0-9a-f]{32}\Z")
+_EXT_PART_RE = re.compile(r"[A-Za-z0-9]{1,4}\Z")
+MAX_EXTENSIONS = 2
+
+
+class InvalidKey(FatalError):
+    """A string that should name a key does not."""
+
+
+class Key(NamedTuple):
+    """The identity of one file's content: md5 (lower-case hex), size in bytes, and a name extension."""
+
+    md5: str
+    size: int
+    ext: str = ""
+
+    @property
+    def name(self) -> str:
+        """The key name, e.g. ``MD5E-s12--0ab2c121bcf68d7278af266f6a399c5f.csv``."""
+        return f"MD5E-s{self.size}--{self.md5}{self.ext}"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def content(self) -> tuple[str, int]:
+        """What the registry compares: (md5, size); keys differing only by extension share content."""
+        return (self.md5, self.size)
+
+    def with_ext(self, ext: str) -> Key:
+        return Key(self.md5, self.size, ext)
+
+
+def parse_key(name: str) -> Key:
+    """Validate a key name and return its ``Key``; raise ``InvalidKey`` otherwise."""
+    m = _KEY_RE.match(name)
+    if m is None:
+        raise InvalidKey(f"{name!r} is not a selenite key name (MD5E-s<size>--<md5><ext>)")
+    return Key(m.group(2), int(m.group(1)), m.group(3))
+
+
+def try_parse_key(name: str) -> Key | None:
+    """``parse_key`` that answers None instead of raising (for classifying untrusted link text)."""
+    m = _KEY_RE.match(name)
+    return None if m is None else Key(m.group(2), int(m.group(1)), m.group(3))
+
+
+def extension_of(filename: str) -> str:
+    """The extension a key keeps for a file name: up to two suffixes of 1-4 alphanumerics.
+
+    Suffixes are taken from the end and the scan stops at the first one that does not qualify, so
+    ``a.tar.gz`` -> ``.tar.gz``, ``x.backup`` -> ``""``, ``.bashrc`` -> ``""`` (a dot file has no
+    extension), ``v1.2.csv`` -> ``.2.csv``.
+    """
+    base = filename.rsplit("/", 1)[-1]
+    parts = base.split(".")
+    stem, suffixes = parts[0], parts[1:]
+    if stem == "" and suffixes:  # ".bashrc", "..x": the first dotted part is the name itself
+        suffixes = suffixes[1:]
+    kept: list[str] = []
+    for suffix in reversed(suffixes):
+        if len(kept) == MAX_EXTENSIONS or not _EXT_PART_RE.match(suffix):
+            break
+        kept.append(suffix)
+    # Keep at least something before the extension, so "a.b" keeps ".b" but ".b" alone is no extension.
+    return "".join(f".{s}" for s in reversed(kept))
+
+
+def normalize_md5(md5: str, what: str = "md5sum") -> str:
+    """Lower-case hex md5 from a manifest or the user; refuse anything else."""
+    if not isinstance(md5, str):
+        raise InvalidKey(f"{what} {md5!r} is not a string")
+    low = md5.lower()
+    if not _MD5_RE.match(low):
+        raise InvalidKey(f"{what} {md5!r} is not a 32-digit hexadecimal md5")
+    return low
+
+
+def key_for(md5: str, size: int, filename: str = "") -> Key:
+    """The key of content with this md5 and size, for a file called ``filename`` (for its extension)."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise InvalidKey(f"size {size!r} is not a non-negative integer")
+    return Key(normalize_md5(md5), size, extension_of(filename))
+
+
+def iter_chunks(f: BinaryIO, chunk: int = CHUNK) -> Iterator[bytes]:
+    while True:
+        block = f.read(chunk)
+        if not block:
+            return
+        yield block
+
+
+def md5_of_file(path: Path) -> tuple[str, int]:
+    """(md5 hex, size) of a file, read once in chunks (flat memory)."""
+    h = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with open(path, "rb") as f:
+        for block in iter_chunks(f):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+def key_of_file(path: Path, filename: str | None = None) -> Key:
+    """Hash a file and name its key (extension from ``filename``, default the file's own name)."""
+    md5, size = md5_of_file(path)
+    return Key(md5, size, extension_of(filename if filename is not None else path.name))
+
+
+class HashingWriter:
+    """Hash and count bytes as they are written (so a download is checked in the same pass)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._h = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+
+    def write(self, block: bytes) -> None:
+        self._h.update(block)
+        self.size += len(block)
+        self._out.write(block)
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
+def check_content(key: Key, md5: str, size: int, what: str) -> None:
+    """Raise ``ChecksumMismatch`` unless (md5, size) is what ``key`` announces."""
+    if size != key.size:
+        raise ChecksumMismatch(f"{what}: got {size} bytes, expected {key.size}")
+    if md5 != key.md5:
+        raise ChecksumMismatch(f"{what}: md5 {md5} does not match the expected {key.md5}")
+
+
+def copy_hashing(chunks: Iterable[bytes], out: BinaryIO) -> tuple[str, int]:
+    w = HashingWriter(out)
+    for block in chunks:
+        w.write(block)
+    return w.hexdigest(), w.size

@@ -1,0 +1,375 @@
+"""Working trees: a version's manifest as relative links into the cache, and the way back (scanning).
+
+A file ``data/x.csv`` of a version is the link::
+
+    data/x.csv -> ../.git/selenite/objects/ab/cd/<KEY>/<KEY>
+
+through the anchor ``.git/selenite/objects -> <cache>/objects`` (absolute, never committed), so
+the committed link text holds no machine path. ``scan`` classifies every path Git sees; push,
+status and the pre-commit hook all use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from selenite import gitrepo
+from selenite.cache import CORRUPTED, MISSING, OK, Cache, Signature, object_relpath
+from selenite.errors import FatalError, NotAWorkingTree
+from selenite.keys import Key, try_parse_key
+
+ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
+_ANCHOR_PARTS = ANCHOR.split("/")
+
+# Path classes (docs/internals.md).
+UNCHANGED = "unchanged"
+MOVED = "moved"
+MODIFIED = "modified"
+NEW = "new"
+DELETED = "deleted"
+CONTENT_MISSING = "missing"
+OBJECT_CORRUPTED = "corrupted"
+OUTSIDE = "outside"
+DESTROYED = "destroyed"
+CLASSES = (UNCHANGED, MOVED, MODIFIED, NEW, DELETED, CONTENT_MISSING, OBJECT_CORRUPTED, OUTSIDE, DESTROYED)
+
+# A regular file this small is read to see whether it holds nothing but a link's text.
+_DESTROYED_MAX = 1024
+
+
+# --- link math ------------------------------------------------------------------------------------
+
+
+def link_text(path: str, key: Key) -> str:
+    """The relative link text for the file ``path`` (relative to the tree top, '/'-separated)."""
+    return "../" * path.count("/") + ANCHOR + "/" + object_relpath(key)
+
+
+def key_from_link(path: str, text: str) -> Key | None:
+    """The key a link at ``path`` names, if its text resolves exactly to that key's object through
+    the anchor of this tree; None for anything else (a link leaving the anchor, a foreign link)."""
+    key = try_parse_key(text.rsplit("/", 1)[-1])
+    if key is None:
+        return None
+    return key if text == link_text(path, key) else None
+
+
+def key_from_destroyed(path: str, data: bytes) -> Key | None:
+    """The key when a regular file's bytes are nothing but a link text (a copied-as-text symlink).
+
+    Any anchor-shaped text counts (not only the one for this path): a tool that copied the link's
+    text into a file may have moved it too.
+    """
+    if len(data) > _DESTROYED_MAX:
+        return None
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    key = try_parse_key(text.rsplit("/", 1)[-1])
+    if key is None:
+        return None
+    parts = text.split("/")
+    core = parts[-(len(_ANCHOR_PARTS) + 4) :]
+    expected = ANCHOR + "/" + object_relpath(key)
+    prefix = parts[: -(len(_ANCHOR_PARTS) + 4)]
+    if "/".join(core) == expected and all(p == ".." for p in prefix):
+        return key
+    return None
+
+
+# --- the tree, its anchor and its origin ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a working tree's content lives."""
+
+    url: str
+    project: str
+    asset: str
+    version: str
+
+    @property
+    def spec(self) -> str:
+        return f"{self.project}/{self.asset}/{self.version}"
+
+
+def anchor_path(root: Path) -> Path:
+    return root / ANCHOR
+
+
+def anchor_target(root: Path) -> Path | None:
+    """Where the anchor points (the cache's ``objects/``), or None when there is no anchor."""
+    try:
+        return Path(os.readlink(anchor_path(root)))
+    except OSError:
+        return None
+
+
+def make_anchor(root: Path, cache: Cache) -> None:
+    """Point ``.git/selenite/objects`` at ``cache``'s objects (absolute; recreated if different)."""
+    anchor = anchor_path(root)
+    anchor.parent.mkdir(parents=True, exist_ok=True)
+    if anchor_target(root) == cache.objects:
+        return
+    tmp = anchor.parent / f".objects-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    os.symlink(cache.objects, tmp)
+    os.replace(tmp, anchor)
+
+
+def tree_cache(root: Path, default: Cache | Path) -> Cache:
+    """The cache a tree's links resolve into: the anchor's, when there is one; else ``default``."""
+    target = anchor_target(root)
+    if target is not None and target.is_absolute() and target.name == "objects":
+        if isinstance(default, Cache) and target == default.objects:
+            return default
+        return Cache(target.parent)
+    return default if isinstance(default, Cache) else Cache(default)
+
+
+def find_tree(cwd: Path) -> Path:
+    """The top of the selenite working tree containing ``cwd``."""
+    root = gitrepo.find_root(cwd)
+    return root
+
+
+def origin(root: Path) -> Origin | None:
+    """The recorded origin: local git config first (fast), else the trailers of the newest
+    version commit (what a plain `git clone` of the working repo still carries)."""
+    url = gitrepo.config_get(root, "selenite.url")
+    project = gitrepo.config_get(root, "selenite.project")
+    asset = gitrepo.config_get(root, "selenite.asset")
+    version = gitrepo.config_get(root, "selenite.version")
+    if url and project and asset and version:
+        return Origin(url, project, asset, version)
+    found = gitrepo.last_version_commit(root)
+    if found is None:
+        return None
+    return origin_from_trailers(found[1])
+
+
+def origin_from_trailers(trailers: Mapping[str, str]) -> Origin | None:
+    url = trailers.get(gitrepo.TRAILER_REGISTRY)
+    spec = trailers.get(gitrepo.TRAILER_VERSION, "")
+    parts = spec.split("/")
+    if not url or len(parts) != 3 or not all(parts):
+        return None
+    return Origin(url, parts[0], parts[1], parts[2])
+
+
+def record_origin(root: Path, o: Origin, link_mode: str = "symlink") -> None:
+    for k, v in (("url", o.url), ("project", o.project), ("asset", o.asset), ("version", o.version), ("linkmode", link_mode)):
+        gitrepo.config_set(root, f"selenite.{k}", v)
+
+
+def require_origin(root: Path) -> Origin:
+    o = origin(root)
+    if o is None:
+        raise NotAWorkingTree(f"{root} is not a selenite working tree (no recorded origin; use `selenite clone`)")
+    return o
+
+
+# --- the last version's listing -------------------------------------------------------------------------
+
+
+def last_listing(root: Path, cache: Cache | None = None) -> dict[str, Key]:
+    """{path: key} of the newest version commit: from the cache's tree when its ref is known (no
+    git object reads), else from the link texts of that commit (two git calls)."""
+    found = gitrepo.last_version_commit(root)
+    if found is None:
+        return {}
+    sha, trailers = found
+    o = origin_from_trailers(trailers)
+    if cache is not None and o is not None:
+        from selenite.cache import registry_id
+
+        with contextlib.suppress(FatalError):
+            h = cache.get_ref(registry_id(o.url), o.project, o.asset, o.version)
+            tree = cache.get_tree(h) if h else None
+            if tree is not None:
+                return tree
+    out: dict[str, Key] = {}
+    for path, text in gitrepo.link_texts(root, sha).items():
+        key = key_from_link(path, text)
+        if key is not None:
+            out[path] = key
+    return out
+
+
+# --- scanning ----------------------------------------------------------------------------------------------
+
+
+class Entry(NamedTuple):
+    """One path of the working tree, classified.
+
+    ``status`` is one of ``CLASSES``. ``key`` is the key a link names (links into the anchor, and
+    destroyed files: the key of the text they hold); ``old_key`` the key the last version holds at
+    this path; ``target`` the link text of a symlink.
+    """
+
+    path: str
+    status: str
+    key: Key | None = None
+    old_key: Key | None = None
+    target: str | None = None
+
+
+def scan(
+    root: Path,
+    cache: Cache,
+    *,
+    last: Mapping[str, Key] | None = None,
+    pathspecs: Sequence[str] = (),
+    check_objects: bool = True,
+    include_deleted: bool = True,
+) -> list[Entry]:
+    """Classify every path Git sees (tracked, deleted-tracked, untracked-not-ignored).
+
+    One ``readlink`` per path (plus an ``lstat`` for non-links and a ``stat`` of the object for
+    links); signatures come from sqlite in one query; the last version's listing from the cache
+    (or two git calls). ``check_objects=False`` skips the object checks (no missing/corrupted).
+    """
+    if last is None:
+        last = last_listing(root, cache)
+    by_key: set[Key] = set(last.values())
+    sigs: dict[str, Signature] = cache.signatures() if check_objects else {}
+    state_memo: dict[Key, str] = {}
+    top = str(root) + os.sep
+    seen: set[str] = set()
+    out: list[Entry] = []
+    for path in gitrepo.ls_files(root, pathspecs):
+        if path.endswith("/"):
+            continue  # a nested repository shown by --others
+        seen.add(path)
+        full = top + path
+        old = last.get(path)
+        try:
+            text = os.readlink(full)
+        except FileNotFoundError:
+            out.append(Entry(path, DELETED, None, old))
+            continue
+        except OSError:
+            text = None
+        if text is not None:
+            key = key_from_link(path, text)
+            if key is None:
+                out.append(Entry(path, OUTSIDE, None, old, text))
+                continue
+            if check_objects:
+                st = state_memo.get(key)
+                if st is None:
+                    st = state_memo[key] = cache.state(key, sigs)
+                if st == MISSING:
+                    out.append(Entry(path, CONTENT_MISSING, key, old, text))
+                    continue
+                if st == CORRUPTED:
+                    out.append(Entry(path, OBJECT_CORRUPTED, key, old, text))
+                    continue
+            if old == key:
+                status = UNCHANGED
+            elif old is not None:
+                status = MODIFIED
+            elif key in by_key:
+                status = MOVED
+            else:
+                status = NEW
+            out.append(Entry(path, status, key, old, text))
+            continue
+        try:
+            st_ = os.lstat(full)
+        except FileNotFoundError:
+            out.append(Entry(path, DELETED, None, old))
+            continue
+        if not _is_regular(st_.st_mode):
+            continue  # a directory (submodule) or a special file: not ours
+        if st_.st_size <= _DESTROYED_MAX:
+            with contextlib.suppress(OSError):
+                with open(full, "rb") as f:
+                    dkey = key_from_destroyed(path, f.read(_DESTROYED_MAX + 1))
+                if dkey is not None:
+                    out.append(Entry(path, DESTROYED, dkey, old))
+                    continue
+        out.append(Entry(path, MODIFIED if old is not None else NEW, None, old))
+    if include_deleted and not pathspecs:
+        for path, key in last.items():
+            if path not in seen and not os.path.lexists(top + path):
+                out.append(Entry(path, DELETED, None, key))
+    return out
+
+
+def _is_regular(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)
+
+
+# --- making links ------------------------------------------------------------------------------------------
+
+
+def check_listing_paths(paths: Iterable[str]) -> None:
+    """Refuse a listing where one path is a folder of another (``a`` and ``a/b``)."""
+    files = set(paths)
+    for p in files:
+        d = p
+        while "/" in d:
+            d = d.rsplit("/", 1)[0]
+            if d in files:
+                raise FatalError(f"the version lists both {d!r} and {p!r}: a path cannot be a file and a folder")
+
+
+def make_links(root: Path, listing: Mapping[str, Key]) -> None:
+    """Create one relative link per file (folders as needed). Paths must already be validated."""
+    made_dirs: set[str] = set()
+    top = str(root) + os.sep
+    for path, key in listing.items():
+        d = posixpath.dirname(path)
+        if d and d not in made_dirs:
+            os.makedirs(top + d, exist_ok=True)
+            made_dirs.add(d)
+        os.symlink(link_text(path, key), top + path)
+
+
+def relink(root: Path, path: str, key: Key) -> None:
+    """Replace whatever is at ``path`` by the link to ``key`` (atomically)."""
+    full = root / path
+    full.parent.mkdir(parents=True, exist_ok=True)
+    tmp = full.parent / f".{full.name}.selenite-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    os.symlink(link_text(path, key), tmp)
+    os.replace(tmp, full)
+
+
+def select(entries: Iterable[Entry], root: Path, paths: Sequence[Path], cwd: Path) -> list[Entry]:
+    """Entries under the user's PATHS (files or folders, relative to ``cwd``); all when empty."""
+    if not paths:
+        return list(entries)
+    wanted: list[str] = []
+    for p in paths:
+        full = Path(os.path.abspath(cwd / p))
+        try:
+            rel = full.relative_to(root)
+        except ValueError:
+            raise FatalError(f"{p} is outside the working tree {root}") from None
+        wanted.append(rel.as_posix())
+    if "." in wanted:
+        return list(entries)
+    return [e for e in entries if any(e.path == w or e.path.startswith(w + "/") for w in wanted)]
+
+
+__all__ = [
+    "ANCHOR", "CLASSES", "CONTENT_MISSING", "DELETED", "DESTROYED", "MODIFIED", "MOVED", "NEW",
+    "OBJECT_CORRUPTED", "OK", "OUTSIDE", "UNCHANGED", "Entry", "Origin", "anchor_path", "anchor_target",
+    "check_listing_paths", "find_tree", "key_from_destroyed", "key_from_link", "last_listing", "link_text",
+    "make_anchor", "make_links", "origin", "origin_from_trailers", "record_origin", "relink", "require_origin",
+    "scan", "select", "tree_cache",
+]
