@@ -1,0 +1,44 @@
+"""What every request handler needs: the storage, the settings and the counters."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from selenite.server.storage import Storage
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Knobs of one server process (from `selenite serve` options)."""
+
+    admins: tuple[str, ...] = ()
+    lock_ttl: float = 3600.0  # seconds before an abandoned upload's project lock may be taken over
+    presign_expiry: int = 3600  # seconds an upload URL stays valid (the worker's value)
+    public_url: str | None = None  # base of the upload URLs; default: the URL the request came to
+
+
+STAT_NAMES = ("requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes")
+
+
+class Stats:
+    """Counters since start for GET /_selenite/stats (thread-safe: handlers run in a pool)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = dict.fromkeys(STAT_NAMES, 0)
+
+    def add(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += n
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
+@dataclass
+class Context:
+    storage: Storage
+    settings: ServerSettings
+    stats: Stats = field(default_factory=Stats)

@@ -1,0 +1,1 @@
+"""The HTTP routes, one module per family (read, upload, admin, selenite extras)."""

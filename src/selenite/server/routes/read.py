@@ -1,0 +1,104 @@
+"""Public reads: ``GET|HEAD /file/{key}`` and ``GET /list`` (gypsum-api.md §1.18, §1.19)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email.utils import format_datetime
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response, StreamingResponse
+
+from selenite.server.context import Context
+from selenite.server.errors import HttpError
+from selenite.server.http import CORS, ctx_of, json_response
+from selenite.server.names import decode_component
+from selenite.server.storage import ObjectInfo, is_internal
+
+router = APIRouter(tags=["read"])
+
+KEY_DOC = (
+    "The object key with every '/' percent-encoded as %2F (e.g. `test%2Fblob%2Fv1%2F..manifest`). "
+    "Decoded once like decodeURIComponent: '+' is NOT a space."
+)
+_NOT_FOUND = "object not found"
+
+
+def _headers(info: ObjectInfo) -> dict[str, str]:
+    if info.content_type:
+        content_type = info.content_type
+    elif info.key.endswith("/..LOCK"):
+        content_type = "application/json"  # the worker sends none; JSON is what it holds
+    else:
+        content_type = "application/json" if is_internal(info.key) else "application/octet-stream"
+    headers = {
+        "Content-Length": str(info.size),
+        "Content-Type": content_type,
+        "Last-Modified": format_datetime(info.last_modified, usegmt=True),
+        **CORS,
+    }
+    if info.md5:
+        headers["ETag"] = f'"{info.md5}"'
+    return headers
+
+
+def _key(raw: str) -> str:
+    return decode_component(raw)
+
+
+@router.head("/file/{key}", summary="Metadata of one object (no body)", response_class=Response)
+def head_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_of)) -> Response:
+    """Same headers as GET (Content-Length, ETag = quoted md5, Last-Modified, Content-Type), no body."""
+    ctx.stats.add("file_head")
+    info = ctx.storage.head(_key(key))
+    if info is None:
+        raise HttpError(404, _NOT_FOUND)
+    return Response(status_code=200, headers=_headers(info))
+
+
+@router.get(
+    "/file/{key}",
+    summary="Download one object",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "object not found"}},
+)
+def get_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_of)) -> Response:
+    """Streams any key, internal `..` files included (they are how clients read permissions,
+    quota, usage, latest, summaries, manifests, links and logs). No Range support."""
+    ctx.stats.add("file_get")
+    stream = ctx.storage.open(_key(key))
+    if stream is None:
+        raise HttpError(404, _NOT_FOUND)
+    headers = _headers(stream.info)
+    media_type = headers.pop("Content-Type")
+
+    def counted() -> Iterator[bytes]:
+        try:
+            for chunk in stream.chunks:
+                ctx.stats.add("file_get_bytes", len(chunk))
+                yield chunk
+        finally:
+            stream.close()
+
+    return StreamingResponse(counted(), headers=headers, media_type=media_type)
+
+
+@router.get("/list", summary="List keys under a prefix")
+def list_keys(
+    prefix: str | None = Query(
+        default=None,
+        description="Raw key prefix (need not end in '/'). Send it percent-encoded once, as any query "
+        "value (requests' params= does); it is decoded once (unlike the worker's second decode).",
+    ),
+    recursive: str | None = Query(default=None, description="Exactly `true` for every key below the prefix."),
+    ctx: Context = Depends(ctx_of),
+) -> Response:
+    """Non-recursive: the common prefixes (full keys ending in '/') then the keys directly under
+    the prefix. Recursive: every key under it. A flat JSON array of full keys; internal `..`
+    entries are not filtered."""
+    ctx.stats.add("list")
+    prefix = prefix or ""
+    if recursive == "true":
+        keys = [k for k, _ in ctx.storage.list_recursive(prefix)]
+    else:
+        keys = ctx.storage.list(prefix)
+    return json_response(keys, cors=True)

@@ -1,0 +1,134 @@
+"""The upload flow: start, presigned URL, complete, abort (§1.5-§1.8), and the folder upload target."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import anyio.from_thread
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from selenite.server import uploads
+from selenite.server.context import Context
+from selenite.server.http import (
+    P_ASSET,
+    P_PROJECT,
+    P_VERSION,
+    authorization_header,
+    body_doc,
+    ctx_of,
+    empty,
+    json_body,
+    json_response,
+    session_header,
+)
+from selenite.server.names import names
+from selenite.server.signing import UPLOAD_ROUTE
+
+router = APIRouter(tags=["upload"])
+
+_START_EXAMPLE = {
+    "files": [
+        {"type": "simple", "path": "data/a.csv", "md5sum": "d41d8cd98f00b204e9800998ecf8427e", "size": 0},
+        {"type": "dedup", "path": "b.txt", "md5sum": "0cc175b9c0f1b6a831c399e269772661", "size": 1},
+        {"type": "link", "path": "c.txt", "link": {"project": "p", "asset": "a", "version": "v1", "path": "c.txt"}},
+    ],
+    "on_probation": False,
+}
+
+
+@router.post(
+    "/upload/start/{project}/{asset}/{version}",
+    summary="Start an upload: lock the project, write the manifest, get upload URLs",
+    openapi_extra=body_doc("Files to upload (simple/dedup) or link, and on_probation.", _START_EXAMPLE),
+)
+async def upload_start(
+    request: Request,
+    project: str = Path(description=P_PROJECT),
+    asset: str = Path(description=P_ASSET),
+    version: str = Path(description=P_VERSION),
+    authorization: str | None = Depends(authorization_header),
+    ctx: Context = Depends(ctx_of),
+) -> Response:
+    """Uploader, owner or admin. Returns `file_urls` (only files that must be sent), `complete_url`,
+    `abort_url` and `session_token`. 400 for an existing version (which is left untouched), 403
+    when the project is locked by another upload."""
+    p, a, v = names(project, asset, version)
+    body = await json_body(request)
+    out = await run_in_threadpool(uploads.start, ctx, p, a, v, body, authorization)
+    return json_response(out)
+
+
+@router.post(
+    "/upload/presigned-file/{slug:path}",
+    summary="Get the URL to PUT one file's bytes to",
+)
+def upload_presigned(
+    request: Request,
+    slug: str = Path(description="The opaque slug from `file_urls[].url` (standard or URL-safe base64; may hold '/')."),
+    authorization: str | None = Depends(session_header),
+    ctx: Context = Depends(ctx_of),
+) -> Response:
+    """Returns `{"url", "md5sum_base64"}`: PUT the raw bytes to `url` with `Content-MD5:
+    md5sum_base64`. Can be called again for a fresh URL while the session holds the lock."""
+    base = str(request.base_url).rstrip("/")
+    return json_response(uploads.presign(ctx, slug, authorization, base))
+
+
+@router.post("/upload/complete/{project}/{asset}/{version}", summary="Finish an upload and release the lock")
+def upload_complete(
+    project: str = Path(description=P_PROJECT),
+    asset: str = Path(description=P_ASSET),
+    version: str = Path(description=P_VERSION),
+    authorization: str | None = Depends(session_header),
+    ctx: Context = Depends(ctx_of),
+) -> Response:
+    """Checks every expected file is there with its size (and md5 where the storage knows it), writes
+    `..links`, the finished summary, `..latest` (unless on probation), usage and the change log."""
+    uploads.complete(ctx, *names(project, asset, version), authorization)
+    return empty()
+
+
+@router.post("/upload/abort/{project}/{asset}/{version}", summary="Abandon an upload: delete it, release the lock")
+def upload_abort(
+    project: str = Path(description=P_PROJECT),
+    asset: str = Path(description=P_ASSET),
+    version: str = Path(description=P_VERSION),
+    authorization: str | None = Depends(session_header),
+    ctx: Context = Depends(ctx_of),
+) -> Response:
+    """Deletes everything under the version and unlocks the project."""
+    uploads.abort(ctx, *names(project, asset, version), authorization)
+    return empty()
+
+
+@router.put(UPLOAD_ROUTE, summary="Upload target of the folder backend (a signed, expiring URL)", tags=["selenite"])
+async def upload_put(
+    request: Request,
+    key: str = Query(description="The object key (signed)."),
+    md5: str = Query(description="The declared md5, base64 (signed)."),
+    expires: int = Query(description="Expiry, seconds since the epoch (signed)."),
+    lock: str = Query(description="The upload session's lock hash (signed)."),
+    sig: str = Query(description="HMAC-SHA256 signature of the fields above."),
+    content_md5: str | None = Header(default=None, alias="Content-MD5", description="Optional; must match `md5`."),
+    ctx: Context = Depends(ctx_of),
+) -> Response:
+    """Streams the body to storage, hashing it; 400 (nothing stored) when its md5 differs from the
+    signed one, 403 for a tampered or expired URL or once the session no longer holds the lock."""
+    ctx.stats.add("upload_put")
+    body = request.stream().__aiter__()
+
+    def chunks() -> Iterator[bytes]:
+        # Runs in a worker thread; pulls the body from the event loop one chunk at a time.
+        while True:
+            try:
+                chunk = anyio.from_thread.run(body.__anext__)
+            except StopAsyncIteration:
+                return
+            if chunk:
+                ctx.stats.add("upload_put_bytes", len(chunk))
+                yield chunk
+
+    md5_hex = await run_in_threadpool(uploads.put_target, ctx, key, md5, expires, lock, sig, content_md5, chunks())
+    return Response(status_code=200, headers={"ETag": f'"{md5_hex}"'})

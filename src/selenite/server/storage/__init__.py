@@ -1,0 +1,223 @@
+"""Where the registry keeps its bytes: one small interface, two backends (a folder, S3).
+
+The app (``selenite.server.app``) only ever talks to a :class:`Storage`. A backend holds two
+separate areas:
+
+* the **bucket**: the gypsum key space (``project/asset/version/path``, ``..logs/...``). Everything
+  here is public through ``GET /file`` and ``GET /list``.
+* the **state** area: server secrets (token hashes, the upload-signing secret, lock take-over
+  markers). Never reachable through the API; names in it never collide with bucket keys.
+
+Every method that takes a key validates it with :func:`validate_key` first (or an equivalent
+check), so a key from the network can never name anything outside the bucket. Methods raise
+:class:`InvalidKey` for a bad key and return ``None`` / ``False`` for "absent" / "already there";
+other failures are ordinary ``OSError``s (or the backend's own errors) and end up as a 500.
+
+Contract notes for a new backend (the S3 one is written against this page):
+
+* ``put_bytes`` / ``put_stream`` replace atomically: readers see the old object or the new one.
+* ``create_exclusive`` is the project lock: exactly one of many concurrent callers gets ``True``
+  (folder: ``link(2)`` of a complete temp file; S3: ``PutObject`` with ``If-None-Match: *``).
+* ``put_stream`` must hash while it stores and store **nothing** when the md5 differs.
+* ``list`` follows S3 ``ListObjectsV2`` with ``Delimiter='/'``: common prefixes (full keys ending
+  in ``/``) first, then the objects directly under ``prefix``; ``prefix`` is a raw string prefix
+  that need not end in ``/``. ``list_recursive`` yields every ``(key, size)`` under ``prefix`` in
+  key order. A "directory" with no object under it is never listed.
+* ``presign_put`` returns an absolute URL the client will ``PUT`` the bytes to, with a
+  ``Content-MD5: <md5_b64>`` header. The folder backend signs one of the server's own URLs
+  (``/_selenite/upload``, served by the app); S3 returns a SigV4 presigned PutObject URL that signs
+  ``Content-MD5`` (S3 then checks the bytes itself) and may ignore ``lock_hash`` and ``base_url``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "ChecksumMismatch",
+    "InvalidKey",
+    "ObjectInfo",
+    "ObjectStream",
+    "Storage",
+    "StorageError",
+    "is_internal",
+    "open_storage",
+    "validate_key",
+    "validate_prefix",
+]
+
+_MAX_COMPONENT_BYTES = 255  # the common filesystem limit; S3 allows 1024 bytes per whole key
+_MAX_KEY_BYTES = 1024  # the S3/R2 key-length limit
+
+
+class StorageError(Exception):
+    """Base of the errors a backend raises on purpose."""
+
+
+class InvalidKey(StorageError, ValueError):
+    """A key (or prefix, or state name) that could escape its area or that no backend can store."""
+
+
+class ChecksumMismatch(StorageError):
+    """``put_stream`` received bytes whose md5 differs from the declared one; nothing was stored."""
+
+    def __init__(self, key: str, expected: str, actual: str) -> None:
+        super().__init__(f"md5 of the bytes sent for '{key}' is {actual}, not the declared {expected}")
+        self.key, self.expected, self.actual = key, expected, actual
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD tells: enough for ETag, Last-Modified, Content-Length, Content-Type."""
+
+    key: str
+    size: int
+    last_modified: datetime.datetime  # timezone-aware, UTC
+    md5: str | None = None  # lowercase hex md5 of the content, when the backend knows it
+    content_type: str | None = None  # as stored; None lets the app choose
+
+
+@dataclass
+class ObjectStream:
+    """An open object: its info and an iterator of byte chunks (flat memory). Always ``close()``."""
+
+    info: ObjectInfo
+    chunks: Iterator[bytes]
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """The registry's storage. Keys are '/'-separated, validated by :func:`validate_key`."""
+
+    # --- small objects (JSON files of the protocol) ------------------------------------------
+    def get_bytes(self, key: str) -> bytes | None:
+        """The whole object, or None when absent. For small files only."""
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
+        """Store (or atomically replace) a small object."""
+
+    # --- large objects --------------------------------------------------------------------
+    def head(self, key: str) -> ObjectInfo | None:
+        """Metadata of an object, or None when absent."""
+
+    def open(self, key: str) -> ObjectStream | None:
+        """Stream an object's bytes in chunks, or None when absent."""
+
+    def put_stream(
+        self, key: str, chunks: Iterable[bytes], *, md5_hex: str, content_type: str | None = None
+    ) -> ObjectInfo:
+        """Store bytes from an iterator, hashing as they arrive. Raises :class:`ChecksumMismatch`
+        (and stores nothing) when their md5 is not ``md5_hex``."""
+
+    # --- the lock primitive, deletion -----------------------------------------------------
+    def create_exclusive(self, key: str, data: bytes, *, content_type: str | None = None) -> bool:
+        """Create ``key`` only if it does not exist; True if this call created it. Atomic."""
+
+    def delete(self, key: str) -> int | None:
+        """Delete one object; its size, or None if it was absent."""
+
+    def delete_prefix(self, prefix: str) -> dict[str, int]:
+        """Delete every object whose key starts with ``prefix``; returns ``{key: size}`` freed."""
+
+    # --- listing --------------------------------------------------------------------------
+    def list(self, prefix: str = "") -> list[str]:
+        """Delimiter listing (see the module docstring): common prefixes, then keys."""
+
+    def list_recursive(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        """Every ``(key, size)`` whose key starts with ``prefix``, in key order."""
+
+    # --- uploads --------------------------------------------------------------------------
+    def presign_put(self, key: str, md5_b64: str, expires: int, base_url: str, *, lock_hash: str = "") -> str:
+        """An absolute URL to PUT ``key``'s bytes to (with ``Content-MD5: md5_b64``), valid for
+        ``expires`` seconds. ``lock_hash`` ties the URL to one upload session (the folder backend
+        refuses the PUT once that session no longer holds the project lock)."""
+
+    # --- private state (never served) -----------------------------------------------------
+    def state_get(self, name: str) -> bytes | None:
+        """Read a private state entry ('/'-separated name), or None."""
+
+    def state_put(self, name: str, data: bytes) -> None:
+        """Write (atomically replace) a private state entry."""
+
+    def state_create_exclusive(self, name: str, data: bytes) -> bool:
+        """Create a private state entry only if absent; True if this call created it."""
+
+    def state_delete(self, name: str) -> None:
+        """Delete a private state entry (no error when absent)."""
+
+    def describe(self) -> str:
+        """One line for humans: where the registry lives."""
+
+
+_BAD_CHARS = re.compile(r"[\x00\\]")
+
+
+def validate_key(key: str, what: str = "key") -> str:
+    """Refuse keys that are empty, absolute, or hold empty/'.'/'..' components, NUL or backslash."""
+    if not isinstance(key, str) or not key:
+        raise InvalidKey(f"{what} cannot be empty")
+    if _BAD_CHARS.search(key):
+        raise InvalidKey(f"{what} {key!r} cannot contain NUL or '\\'")
+    encoded = key.encode("utf-8", "surrogatepass")
+    if len(encoded) > _MAX_KEY_BYTES:
+        raise InvalidKey(f"{what} is longer than {_MAX_KEY_BYTES} bytes")
+    for part in key.split("/"):
+        if part in ("", ".", ".."):
+            raise InvalidKey(f"{what} {key!r} has an empty, '.' or '..' component")
+        if len(part.encode("utf-8", "surrogatepass")) > _MAX_COMPONENT_BYTES:
+            raise InvalidKey(f"{what} {key!r} has a component longer than {_MAX_COMPONENT_BYTES} bytes")
+    return key
+
+
+def validate_prefix(prefix: str) -> tuple[str, str]:
+    """Split a listing prefix into its directory part (validated, '' or ending in '/') and the
+    partial last component (a plain string prefix: ``test/blob/..`` lists ``..latest``)."""
+    if _BAD_CHARS.search(prefix):
+        raise InvalidKey(f"prefix {prefix!r} cannot contain NUL or '\\'")
+    head, sep, partial = prefix.rpartition("/")
+    if sep:
+        validate_key(head, "prefix")
+        return head + "/", partial
+    return "", partial
+
+
+def is_internal(key: str) -> bool:
+    """True for gypsum's internal files: any component starting with '..'."""
+    return any(part.startswith("..") for part in key.split("/"))
+
+
+def open_storage(
+    root: Path | None = None,
+    storage: str | None = None,
+    s3_endpoint: str | None = None,
+    s3_region: str | None = None,
+) -> Storage:
+    """The backend the command line asked for: ``--root DIR`` or ``--storage s3://bucket/prefix``."""
+    from selenite.errors import FatalError
+
+    if (root is None) == (storage is None):
+        raise FatalError("give exactly one of --root DIR or --storage s3://BUCKET[/PREFIX]")
+    if root is not None:
+        if s3_endpoint or s3_region:
+            raise FatalError("--s3-endpoint and --s3-region only apply with --storage s3://...")
+        from selenite.server.storage.folder import FolderStorage
+
+        return FolderStorage(root)
+    assert storage is not None
+    if not storage.startswith("s3://") or len(storage) <= len("s3://"):
+        raise FatalError(f"--storage {storage!r} must look like s3://BUCKET[/PREFIX]")
+    try:
+        from selenite.server.storage import s3  # written against this interface
+    except ImportError:
+        raise FatalError("the S3 storage backend is not available in this build") from None
+    return s3.open_s3_storage(storage, endpoint=s3_endpoint, region=s3_region)  # type: ignore[no-any-return]

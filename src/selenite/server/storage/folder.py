@@ -1,0 +1,339 @@
+"""The folder backend: the registry in a plain directory.
+
+Layout under ``root``::
+
+    bucket/<key>      every object of the gypsum key space, as a plain file
+    state/<name>      server-private state (token hashes, the signing secret); never served
+    tmp/              in-flight writes (same filesystem, so the final rename is atomic); never listed
+
+Writes go to ``tmp/``, are fsync'd and renamed (or, for an exclusive create, hard-linked) into
+place, so readers see whole files only. Each stored file carries its md5 in an extended attribute
+(``user.selenite.md5`` = ``<md5> <size> <mtime_ns>``) when the filesystem allows it, so ETags are
+real md5s without re-reading big files; a stale or missing attribute is simply ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from selenite.server import signing
+from selenite.server.storage import (
+    ChecksumMismatch,
+    InvalidKey,
+    ObjectInfo,
+    ObjectStream,
+    validate_key,
+    validate_prefix,
+)
+from selenite.util import fsync_dir
+
+_XATTR = "user.selenite.md5"
+_CHUNK = 1 << 20
+_SMALL = 1 << 20  # files up to this size get their md5 computed on HEAD when no xattr is there
+
+
+class FolderStorage:
+    """A :class:`selenite.server.storage.Storage` on a local directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.bucket = self.root / "bucket"
+        self.state = self.root / "state"
+        self.tmp = self.root / "tmp"
+        for d in (self.bucket, self.state, self.tmp):
+            d.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state, 0o700)
+        self._bucket_str = str(self.bucket) + os.sep
+
+    def describe(self) -> str:
+        return f"folder {self.root}"
+
+    # --- paths ---------------------------------------------------------------------------
+
+    def _path(self, key: str, area: Path | None = None) -> Path:
+        validate_key(key)
+        base = area or self.bucket
+        path = base.joinpath(*key.split("/"))
+        # validate_key already rules out '..'; this also catches symlinks planted inside the area.
+        real = os.path.realpath(path)
+        if not real.startswith(str(base) + os.sep):
+            raise InvalidKey(f"key {key!r} resolves outside the storage root")
+        return path
+
+    def _state_path(self, name: str) -> Path:
+        return self._path(name, self.state)
+
+    def _key_of(self, path: str) -> str:
+        return os.path.relpath(path, self.bucket).replace(os.sep, "/")
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _temp(self) -> tuple[int, str]:
+        return tempfile.mkstemp(dir=self.tmp, prefix="w-", suffix=".part")
+
+    @staticmethod
+    def _tag_md5(fd: int, md5: str) -> None:
+        st = os.fstat(fd)
+        with contextlib.suppress(OSError):  # no xattrs on this filesystem: ETag falls back
+            os.setxattr(fd, _XATTR, f"{md5} {st.st_size} {st.st_mtime_ns}".encode())
+
+    def _install(self, tmp: str, dest: Path, exclusive: bool) -> bool:
+        """Move a finished temp file into place; False if ``exclusive`` and ``dest`` exists."""
+        for _ in range(5):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                if exclusive:
+                    os.link(tmp, dest)  # atomic, fails if dest exists, and dest is never partial
+                    os.unlink(tmp)
+                else:
+                    os.replace(tmp, dest)
+                fsync_dir(dest.parent)
+                return True
+            except FileExistsError:
+                os.unlink(tmp)
+                return False
+            except FileNotFoundError:
+                # A concurrent delete pruned the (then empty) parent directory: recreate, retry.
+                if not os.path.exists(tmp):
+                    raise
+        raise OSError(errno.EAGAIN, f"could not create the directory for {dest}")
+
+    def _write(self, dest: Path, data: bytes, exclusive: bool = False) -> bool:
+        fd, tmp = self._temp()
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+                self._tag_md5(f.fileno(), hashlib.md5(data).hexdigest())
+            os.chmod(tmp, 0o644)
+            return self._install(tmp, dest, exclusive)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
+        self._write(self._path(key), data)
+
+    def create_exclusive(self, key: str, data: bytes, *, content_type: str | None = None) -> bool:
+        return self._write(self._path(key), data, exclusive=True)
+
+    def put_stream(
+        self, key: str, chunks: Iterable[bytes], *, md5_hex: str, content_type: str | None = None
+    ) -> ObjectInfo:
+        dest = self._path(key)
+        fd, tmp = self._temp()
+        try:
+            h = hashlib.md5()
+            with os.fdopen(fd, "wb") as f:
+                for chunk in chunks:
+                    h.update(chunk)
+                    f.write(chunk)
+                f.flush()
+                actual = h.hexdigest()
+                if actual != md5_hex.lower():
+                    raise ChecksumMismatch(key, md5_hex.lower(), actual)
+                os.fsync(f.fileno())
+                self._tag_md5(f.fileno(), actual)
+            os.chmod(tmp, 0o644)
+            self._install(tmp, dest, exclusive=False)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        info = self.head(key)
+        assert info is not None
+        return info
+
+    # --- reading -------------------------------------------------------------------------
+
+    def get_bytes(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def _info(self, key: str, path: Path, fd: int | None = None) -> ObjectInfo | None:
+        try:
+            st = os.fstat(fd) if fd is not None else os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        md5 = None
+        with contextlib.suppress(OSError):
+            tag = os.getxattr(fd if fd is not None else path, _XATTR).decode().split()
+            if len(tag) == 3 and tag[1:] == [str(st.st_size), str(st.st_mtime_ns)]:
+                md5 = tag[0]
+        if md5 is None and st.st_size <= _SMALL:
+            with contextlib.suppress(OSError):
+                md5 = hashlib.md5(path.read_bytes()).hexdigest()
+        modified = datetime.datetime.fromtimestamp(st.st_mtime, datetime.UTC)
+        return ObjectInfo(key=key, size=st.st_size, last_modified=modified, md5=md5)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        return self._info(key, self._path(key))
+
+    def open(self, key: str) -> ObjectStream | None:
+        path = self._path(key)
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed by the generator below
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        info = self._info(key, path, f.fileno())
+        if info is None:
+            f.close()
+            return None
+
+        def chunks() -> Iterator[bytes]:
+            # Read exactly the size we announced (Content-Length), even if the file grows.
+            try:
+                left = info.size
+                while left > 0:
+                    block = f.read(min(_CHUNK, left))
+                    if not block:
+                        break
+                    left -= len(block)
+                    yield block
+            finally:
+                f.close()
+
+        return ObjectStream(info=info, chunks=chunks())
+
+    # --- deleting ------------------------------------------------------------------------
+
+    def _prune(self, directory: Path) -> None:
+        """Remove now-empty parent directories up to (not including) the bucket."""
+        d = directory
+        while d != self.bucket and str(d).startswith(self._bucket_str):
+            try:
+                d.rmdir()
+            except OSError:
+                return
+            d = d.parent
+
+    def delete(self, key: str) -> int | None:
+        path = self._path(key)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        self._prune(path.parent)
+        return size
+
+    def delete_prefix(self, prefix: str) -> dict[str, int]:
+        freed: dict[str, int] = {}
+        dirs: set[Path] = set()
+        for key, size in list(self.list_recursive(prefix)):
+            path = self.bucket.joinpath(*key.split("/"))
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                freed[key] = size
+                dirs.add(path.parent)
+        # Deepest first, so that emptied children go before their parents.
+        for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
+            self._prune(d)
+        return freed
+
+    # --- listing -------------------------------------------------------------------------
+
+    def _dir_for(self, prefix: str) -> tuple[Path, str, str]:
+        head, partial = validate_prefix(prefix)
+        directory = self.bucket.joinpath(*head.rstrip("/").split("/")) if head else self.bucket
+        real = os.path.realpath(directory)
+        if real != str(self.bucket) and not real.startswith(self._bucket_str):
+            raise InvalidKey(f"prefix {prefix!r} resolves outside the storage root")
+        return directory, head, partial
+
+    def list(self, prefix: str = "") -> list[str]:
+        directory, head, partial = self._dir_for(prefix)
+        prefixes: list[str] = []
+        keys: list[str] = []
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        for e in entries:
+            if not e.name.startswith(partial):
+                continue
+            if e.is_dir(follow_symlinks=False):
+                if _has_any_file(e.path):
+                    prefixes.append(f"{head}{e.name}/")
+            elif e.is_file(follow_symlinks=False):
+                keys.append(head + e.name)
+        return sorted(prefixes, key=_utf8) + sorted(keys, key=_utf8)
+
+    def list_recursive(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        directory, head, partial = self._dir_for(prefix)
+        found: list[tuple[str, int]] = []
+        try:
+            top = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return iter(())
+        stack = [e for e in top if e.name.startswith(partial)]
+        while stack:
+            e = stack.pop()
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    stack.extend(os.scandir(e.path))
+                elif e.is_file(follow_symlinks=False):
+                    found.append((self._key_of(e.path), e.stat(follow_symlinks=False).st_size))
+            except FileNotFoundError:  # deleted while we walked
+                continue
+        found.sort(key=lambda ks: _utf8(ks[0]))
+        return iter(found)
+
+    # --- uploads -------------------------------------------------------------------------
+
+    def presign_put(self, key: str, md5_b64: str, expires: int, base_url: str, *, lock_hash: str = "") -> str:
+        validate_key(key)
+        return signing.signed_upload_url(signing.upload_secret(self), base_url, key, md5_b64, expires, lock_hash)
+
+    # --- private state -------------------------------------------------------------------
+
+    def state_get(self, name: str) -> bytes | None:
+        try:
+            return self._state_path(name).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def state_put(self, name: str, data: bytes) -> None:
+        self._write(self._state_path(name), data)
+
+    def state_create_exclusive(self, name: str, data: bytes) -> bool:
+        return self._write(self._state_path(name), data, exclusive=True)
+
+    def state_delete(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._state_path(name).unlink()
+
+
+def _utf8(s: str) -> bytes:
+    # S3 and R2 list in UTF-8 byte order.
+    return s.encode("utf-8", "surrogatepass")
+
+
+def _has_any_file(path: str) -> bool:
+    """True if a directory holds at least one file somewhere below it (a listed 'prefix')."""
+    stack = [path]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for e in it:
+                    if e.is_file(follow_symlinks=False):
+                        return True
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return False

@@ -1,0 +1,335 @@
+"""The upload flow (gypsum-api.md §1.5-§1.8, §3): start, presigned URLs, complete, abort."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from selenite.server import auth, locks
+from selenite.server.bucket import (
+    add_log,
+    compute_quota,
+    latest_key,
+    manifest_key,
+    now_iso,
+    quota_key,
+    read_json,
+    summary_key,
+    usage_key,
+    version_prefix,
+    write_json,
+)
+from selenite.server.context import Context
+from selenite.server.errors import HttpError
+from selenite.server.names import check_name, file_path_problem
+from selenite.server.storage import InvalidKey, is_internal, validate_key
+
+_MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+# --- start -------------------------------------------------------------------------------------
+
+
+def _validate_files(files: object) -> list[dict[str, Any]]:
+    """§3.1, in the worker's order; every refusal a 400."""
+    if not isinstance(files, list):
+        raise HttpError(400, "expected the 'files' property to be an array")
+    seen: set[str] = set()
+    for f in files:
+        if not isinstance(f, dict):
+            raise HttpError(400, "'files' should be an array of objects")
+        problem = file_path_problem(f.get("path"))
+        if problem:
+            raise HttpError(400, problem)
+        path = f["path"]
+        if path in seen:
+            raise HttpError(400, f"duplicated value '{path}' in 'files.path'")
+        seen.add(path)
+        kind = f.get("type")
+        if not isinstance(kind, str):
+            raise HttpError(400, "'files.type' should be a string")
+        if kind in ("simple", "dedup"):
+            if not isinstance(f.get("md5sum"), str):
+                raise HttpError(400, "'files.md5sum' should be a string")
+            size = f.get("size")
+            if isinstance(size, float) and size.is_integer():
+                size = f["size"] = int(size)
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                raise HttpError(400, "'files.size' should be a non-negative integer")
+            # Beyond the worker: the md5 must be one, or no upload could ever match it.
+            if not _MD5.match(f["md5sum"]):
+                raise HttpError(400, "'files.md5sum' should be a 32-character hexadecimal MD5")
+        elif kind == "link":
+            link = f.get("link")
+            if not isinstance(link, dict):
+                raise HttpError(400, "'files.link' should be an object")
+            for k in ("project", "asset", "version", "path"):
+                if not isinstance(link.get(k), str):
+                    raise HttpError(400, f"'files.link.{k}' should be a string")
+        else:
+            raise HttpError(400, "invalid 'files.type'")
+    return files  # type: ignore[return-value]
+
+
+def _dedup(ctx: Context, project: str, asset: str, dedup: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+    """§3.3: dedup entries matching the latest version's md5+size become links; the rest simple."""
+    latest = read_json(ctx.storage, latest_key(project, asset), must=False)
+    if not isinstance(latest, dict) or not isinstance(latest.get("version"), str):
+        return dedup, []
+    version = latest["version"]
+    manifest = read_json(ctx.storage, manifest_key(project, asset, version), must=False)
+    if not isinstance(manifest, dict):
+        return dedup, []
+    by_content = {f"{e.get('md5sum')}_{e.get('size')}": path for path, e in manifest.items() if isinstance(e, dict)}
+    simple, links = [], []
+    for f in dedup:
+        hit = by_content.get(f"{f['md5sum']}_{f['size']}")
+        if hit is None:
+            simple.append(f)
+        else:
+            links.append({"path": f["path"], "link": {"project": project, "asset": asset, "version": version, "path": hit}})
+    return simple, links
+
+
+def _resolve_links(ctx: Context, project: str, asset: str, version: str, links: list[Any]) -> list[dict[str, Any]]:
+    """§3.2: check each target; copy its size/md5; add ``ancestor`` when the target is a link."""
+    manifests: dict[str, dict[str, Any]] = {}
+    out = []
+    for f in links:
+        to = dict(f["link"])
+        tp, ta, tv, tpath = to["project"], to["asset"], to["version"], to["path"]
+        target = f"{tp}/{ta}/{tv}"
+        where = f"from '{f['path']}' to '{target}/{tpath}'"
+        if (tp, ta, tv) == (project, asset, version):
+            raise HttpError(400, f"detected circular link {where}")
+        if target not in manifests:
+            try:
+                for kind, name in (("project", tp), ("asset", ta), ("version", tv)):
+                    check_name(kind, name)
+                summary = read_json(ctx.storage, summary_key(tp, ta, tv), must=False)
+            except (HttpError, InvalidKey):
+                summary = None  # a name that cannot exist names no version
+            if not isinstance(summary, dict):
+                raise HttpError(400, f"cannot find version summary for link {where}")
+            if summary.get("on_probation"):
+                raise HttpError(400, f"cannot refer to probational version for link {where}")
+            if "upload_finish" not in summary:
+                raise HttpError(400, f"cannot refer to incomplete upload for link {where}")
+            manifest = read_json(ctx.storage, manifest_key(tp, ta, tv), must=False)
+            if not isinstance(manifest, dict):
+                raise HttpError(400, f"no manifest available for link target inside '{target}'")
+            manifests[target] = manifest
+        details = manifests[target].get(tpath) if isinstance(tpath, str) else None
+        if not isinstance(details, dict):
+            raise HttpError(400, f"failed to link {where}")
+        if isinstance(details.get("link"), dict):
+            parent = details["link"]
+            to["ancestor"] = parent["ancestor"] if isinstance(parent.get("ancestor"), dict) else parent
+        out.append({"path": f["path"], "size": details.get("size"), "md5sum": details.get("md5sum"), "link": to})
+    return out
+
+
+def make_slug(project: str, asset: str, version: str, path: str, md5: str) -> str:
+    # ASCII-only JSON (non-Latin-1 paths work) in URL-safe base64 (never a '/' in the slug).
+    text = json.dumps([project, asset, version, path, md5], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii")
+
+
+def parse_slug(slug: str) -> list[str]:
+    """Our URL-safe slugs and the worker's standard-base64 ones (which may hold '/')."""
+    try:
+        raw = base64.b64decode(slug.replace("-", "+").replace("_", "/"), validate=True)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")  # the worker's btoa of a Latin-1 JSON string
+        value = json.loads(text)
+    except (ValueError, binascii.Error) as e:
+        raise HttpError(400, f"invalid slug ('{slug}') for the presigned URL endpoint; {e}") from None
+    if not (isinstance(value, list) and len(value) == 5 and all(isinstance(v, str) for v in value)):
+        raise HttpError(400, f"invalid slug ('{slug}') for the presigned URL endpoint; expected 5 strings")
+    return value
+
+
+def start(ctx: Context, project: str, asset: str, version: str, body: object, authorization: str | None) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise HttpError(400, "expected request body to be a JSON object")
+    probation = body.get("on_probation", False)
+    if not isinstance(probation, bool):
+        raise HttpError(400, "expected the 'on_probation' property to be a boolean")
+    user = auth.identify(ctx, authorization)
+    _, trusted = auth.check_upload(ctx, project, asset, version, user)
+    probation = probation or not trusted
+
+    token = locks.acquire(ctx, project, asset, version, upload=True)
+    wrote = False
+    try:
+        # Fix of quirk #1: an existing version is refused and left exactly as it was.
+        if ctx.storage.head(summary_key(project, asset, version)) is not None:
+            raise HttpError(400, "project-asset-version already exists")
+        files = _validate_files(body.get("files"))
+        simple = [f for f in files if f["type"] == "simple"]
+        dedup = [f for f in files if f["type"] == "dedup"]
+        explicit = [f for f in files if f["type"] == "link"]
+        fallback, dedup_links = _dedup(ctx, project, asset, dedup) if dedup else ([], [])
+        linked = _resolve_links(ctx, project, asset, version, explicit + dedup_links)
+        to_upload = simple + fallback
+        for f in to_upload:  # every stored key must be one the storage accepts
+            try:
+                validate_key(version_prefix(project, asset, version) + f["path"])
+            except InvalidKey as e:
+                raise HttpError(400, str(e)) from None
+
+        usage = read_json(ctx.storage, usage_key(project))
+        quota = read_json(ctx.storage, quota_key(project))
+        try:
+            limit = compute_quota(quota)
+            total = float(usage["total"])
+        except (KeyError, TypeError, ValueError):
+            raise HttpError(500, f"failed to parse JSON; bad '{usage_key(project)}' or '{quota_key(project)}'") from None
+        if total + sum(f["size"] for f in to_upload) >= limit:
+            raise HttpError(400, "upload exceeds the storage quota for this project")
+
+        manifest: dict[str, Any] = {f["path"]: {"size": f["size"], "md5sum": f["md5sum"]} for f in to_upload}
+        for entry in linked:
+            manifest[entry["path"]] = {"size": entry["size"], "md5sum": entry["md5sum"], "link": entry["link"]}
+        wrote = True
+        summary = {"upload_user_id": user, "upload_start": now_iso(), "on_probation": probation}
+        write_json(ctx.storage, summary_key(project, asset, version), summary)
+        write_json(ctx.storage, manifest_key(project, asset, version), manifest)
+    except BaseException:
+        if wrote:  # only ever what this start itself wrote: the version did not exist before
+            ctx.storage.delete_prefix(version_prefix(project, asset, version))
+        locks.release(ctx, project, token)
+        raise
+    return {
+        "file_urls": [
+            {
+                "path": f["path"],
+                "url": "/upload/presigned-file/" + make_slug(project, asset, version, f["path"], f["md5sum"]),
+                "method": "presigned",
+            }
+            for f in to_upload
+        ],
+        "complete_url": f"/upload/complete/{project}/{asset}/{version}",
+        "abort_url": f"/upload/abort/{project}/{asset}/{version}",
+        "session_token": token,
+    }
+
+
+# --- presigned URL -----------------------------------------------------------------------------
+
+
+def presign(ctx: Context, slug: str, authorization: str | None, base_url: str) -> dict[str, str]:
+    project, asset, version, path, md5 = parse_slug(slug)
+    token = auth.bearer(authorization)
+    for kind, name in (("project", project), ("asset", asset), ("version", version)):
+        check_name(kind, name)
+    rec, _ = locks.check_session(ctx, project, asset, version, token)
+    # Beyond the worker: only a file this upload's manifest expects, with its md5, gets a URL.
+    manifest = read_json(ctx.storage, manifest_key(project, asset, version))
+    entry = manifest.get(path) if isinstance(manifest, dict) else None
+    if not isinstance(entry, dict) or "link" in entry or not isinstance(entry.get("md5sum"), str):
+        raise HttpError(400, f"path '{path}' is not a file this upload expects")
+    if entry["md5sum"].lower() != md5.lower() or not _MD5.match(md5):
+        raise HttpError(400, f"md5sum in the slug does not match the manifest for '{path}'")
+    md5_b64 = base64.b64encode(bytes.fromhex(md5)).decode()
+    key = version_prefix(project, asset, version) + path
+    url = ctx.storage.presign_put(
+        key, md5_b64, ctx.settings.presign_expiry, ctx.settings.public_url or base_url, lock_hash=rec["session_hash"]
+    )
+    return {"url": url, "md5sum_base64": md5_b64}
+
+
+# --- complete and abort ------------------------------------------------------------------------
+
+
+def complete(ctx: Context, project: str, asset: str, version: str, authorization: str | None) -> None:
+    token = auth.bearer(authorization)
+    locks.check_session(ctx, project, asset, version, token)
+    prefix = version_prefix(project, asset, version)
+    listing = {key[len(prefix):]: size for key, size in ctx.storage.list_recursive(prefix)}
+    manifest = read_json(ctx.storage, manifest_key(project, asset, version))
+    summary = read_json(ctx.storage, summary_key(project, asset, version))
+
+    linkable: dict[str, dict[str, Any]] = {}
+    added = 0
+    for path, entry in manifest.items():
+        size = listing.get(path)
+        if "link" in entry:
+            if size is not None:
+                raise HttpError(500, f"linked-from path '{path}' in manifest should not have a file")
+            host, _, name = path.rpartition("/")
+            linkable.setdefault(host + "/" if host else "", {})[name] = entry["link"]
+            continue
+        if size is None:
+            raise HttpError(400, f"path '{path}' in manifest should have a file")
+        if size != entry["size"]:
+            raise HttpError(400, f"actual size of '{path}' does not match its reported size in the manifest")
+        info = ctx.storage.head(prefix + path)
+        if info is not None and info.md5 and info.md5 != str(entry["md5sum"]).lower():
+            raise HttpError(400, f"md5 of '{path}' does not match its md5sum in the manifest")
+        added += size
+
+    # Order matters if we die half-way: the finished summary is what makes the version exist.
+    for host, links in linkable.items():
+        write_json(ctx.storage, f"{prefix}{host}..links", links)
+    official = not summary.get("on_probation")
+    if official:
+        summary.pop("on_probation", None)
+    summary["upload_finish"] = now_iso()
+    write_json(ctx.storage, summary_key(project, asset, version), summary)
+    if official:
+        write_json(ctx.storage, latest_key(project, asset), {"version": version})
+    from selenite.server.bucket import add_usage
+
+    add_usage(ctx.storage, project, added)
+    locks.release(ctx, project, token)
+    if official:
+        add_log(ctx.storage, {"type": "add-version", "project": project, "asset": asset, "version": version, "latest": True})
+
+
+def abort(ctx: Context, project: str, asset: str, version: str, authorization: str | None) -> None:
+    token = auth.bearer(authorization)
+    rec, current = locks.check_session(ctx, project, asset, version, token, allow_expired=True)
+    if locks.take_over_if_expired(ctx, project, current):
+        return  # the take-over already removed the partial version and the lock
+    ctx.storage.delete_prefix(version_prefix(project, asset, version))
+    locks.release(ctx, project, token)
+
+
+# --- the folder backend's upload target --------------------------------------------------------
+
+
+def put_target(
+    ctx: Context, key: str, md5_b64: str, expires: int, lock_hash: str, sig: str,
+    content_md5: str | None, chunks: Iterable[bytes],
+) -> str:
+    """Check a signed upload URL, then store the body if its md5 is the signed one."""
+    from selenite.server import signing
+    from selenite.server.storage import ChecksumMismatch
+
+    problem = signing.check_signature(signing.upload_secret(ctx.storage), key, md5_b64, expires, lock_hash, sig)
+    if problem:
+        raise HttpError(403, problem)
+    try:
+        validate_key(key)
+        md5_hex = base64.b64decode(md5_b64, validate=True).hex()
+    except (InvalidKey, binascii.Error, ValueError) as e:
+        raise HttpError(400, f"invalid upload target: {e}") from None
+    if content_md5 is not None and content_md5.strip() != md5_b64:
+        raise HttpError(400, "Content-MD5 header does not match the md5 this URL was signed for")
+    parts = key.split("/", 3)
+    if len(parts) != 4 or is_internal(key):
+        raise HttpError(400, "invalid upload target: not a file of a version")
+    if not locks.lock_is_held_by(ctx, parts[0], parts[1], parts[2], lock_hash):
+        raise HttpError(403, "the upload session of this URL no longer holds the project lock")
+    try:
+        info = ctx.storage.put_stream(key, chunks, md5_hex=md5_hex)
+    except ChecksumMismatch as e:
+        raise HttpError(400, f"BadDigest: {e}") from None
+    return info.md5 or md5_hex
