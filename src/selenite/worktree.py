@@ -21,8 +21,9 @@ from typing import NamedTuple
 
 from selenite import gitrepo
 from selenite.cache import CORRUPTED, MISSING, OK, Cache, Signature, object_relpath
-from selenite.errors import FatalError, NotAWorkingTree
-from selenite.keys import Key, try_parse_key
+from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
+from selenite.keys import Key, key_for, try_parse_key
+from selenite.util import safe_relpath
 
 ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
 _ANCHOR_PARTS = ANCHOR.split("/")
@@ -306,6 +307,21 @@ def scan(
     return out
 
 
+def linked_keys(root: Path) -> set[Key]:
+    """Every key the links of a tree name (what gc must keep); no object checks, no git objects."""
+    top = str(root) + os.sep
+    keys: set[Key] = set()
+    for path in gitrepo.ls_files(root):
+        try:
+            text = os.readlink(top + path)
+        except OSError:
+            continue
+        key = key_from_link(path, text)
+        if key is not None:
+            keys.add(key)
+    return keys
+
+
 def _is_regular(mode: int) -> bool:
     import stat
 
@@ -371,5 +387,60 @@ __all__ = [
     "OBJECT_CORRUPTED", "OK", "OUTSIDE", "UNCHANGED", "Entry", "Origin", "anchor_path", "anchor_target",
     "check_listing_paths", "find_tree", "key_from_destroyed", "key_from_link", "last_listing", "link_text",
     "make_anchor", "make_links", "origin", "origin_from_trailers", "record_origin", "relink", "require_origin",
-    "scan", "select", "tree_cache",
+    "scan", "select", "tree_cache", "linked_keys", "FileSpec", "parse_manifest",
 ]
+
+
+# --- manifests -> listings ---------------------------------------------------------------------------------
+
+
+class FileSpec(NamedTuple):
+    """One file of a version: its key, and the bucket key that holds its real bytes (a link's
+    ancestor, else its target, else the file itself)."""
+
+    key: Key
+    source: str
+
+
+def _name(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value or value in (".", "..") or any(c in value for c in "/\\\x00"):
+        raise UnsafePath(f"manifest names {what} {value!r}, which is not a usable name")
+    return value
+
+
+def _manifest_path(path: object, what: str) -> str:
+    if not isinstance(path, str):
+        raise UnsafePath(f"{what} {path!r} is not a string")
+    p = safe_relpath(path, what)
+    if any(part.startswith("..") for part in p.parts):
+        raise UnsafePath(f"{what} {path!r} has a component starting with '..' (reserved by the registry)")
+    return path
+
+
+def parse_manifest(manifest: Mapping[str, object], project: str, asset: str, version: str) -> dict[str, FileSpec]:
+    """Validate a version's manifest completely (before anything is written) and turn it into
+    {path: FileSpec}. Absolute paths, '..', backslashes, bad md5s or sizes raise ``FatalError``."""
+    where = f"{project}/{asset}/{version}"
+    out: dict[str, FileSpec] = {}
+    for path, entry in manifest.items():
+        path = _manifest_path(path, f"path in the manifest of {where}:")
+        if not isinstance(entry, dict):
+            raise FatalError(f"manifest of {where}: entry {path!r} is not an object")
+        try:
+            key = key_for(entry.get("md5sum"), entry.get("size"), path)  # type: ignore[arg-type]
+        except FatalError as e:
+            raise FatalError(f"manifest of {where}: {path!r}: {e}") from None
+        source = f"{where}/{path}"
+        link = entry.get("link")
+        if link is not None:
+            if not isinstance(link, dict):
+                raise FatalError(f"manifest of {where}: the link of {path!r} is not an object")
+            target = link.get("ancestor") if isinstance(link.get("ancestor"), dict) else link
+            tp = _name(target.get("project"), "a project")
+            ta = _name(target.get("asset"), "an asset")
+            tv = _name(target.get("version"), "a version")
+            tpath = _manifest_path(target.get("path"), f"link target in the manifest of {where}:")
+            source = f"{tp}/{ta}/{tv}/{tpath}"
+        out[path] = FileSpec(key, source)
+    check_listing_paths(out)
+    return out

@@ -1,0 +1,188 @@
+"""`selenite clone PROJECT/ASSET[@VERSION] [DIR]`: a Git working tree of links into the cache.
+
+Order matters for "nothing left behind": everything that can be refused (the source, the version,
+the manifest's paths, a non-empty DIR) is checked before DIR is touched; then DIR is made, links
+are committed (metadata only, fast) and content is downloaded. Any failure or Ctrl-C removes the DIR
+this command created. A ``kill -9`` leaves a lazy clone that ``selenite get`` finishes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+from selenite import gitrepo, output, registry, worktree
+from selenite.cache import OK, Cache, registry_id
+from selenite.commands.get import fetch_objects
+from selenite.config import Settings
+from selenite.errors import FatalError
+from selenite.keys import Key
+from selenite.util import human_bytes
+
+
+def parse_source(source: str) -> tuple[str, str, str | None]:
+    """``PROJECT/ASSET[@VERSION]`` (also ``PROJECT/ASSET/VERSION``) -> names, checked."""
+    spec, _, version = source.partition("@")
+    parts = spec.strip("/").split("/")
+    if len(parts) == 3 and not version:
+        parts, version = parts[:2], parts[2]
+    if len(parts) != 2 or not all(parts) or (("@" in source) and not version):
+        raise FatalError(f"{source!r}: expected PROJECT/ASSET or PROJECT/ASSET@VERSION")
+    for what, name in (("project", parts[0]), ("asset", parts[1]), ("version", version or "x")):
+        if name.startswith("..") or name == "." or "\\" in name or "/" in name:
+            raise FatalError(f"{source!r}: {what} name {name!r} is not valid")
+    return parts[0], parts[1], version or None
+
+
+def _explain_missing(client: registry.RegistryClient, project: str, asset: str, version: str | None) -> FatalError:
+    """One clear line naming what does not exist (a few list calls, only on the failure path)."""
+    if project not in client.list_projects():
+        return FatalError(f"the registry at {client.url} has no project {project!r}")
+    if asset not in client.list_assets(project):
+        return FatalError(f"project {project!r} has no asset {asset!r}")
+    if version is None:
+        return FatalError(f"{project}/{asset} has no finished, non-probational version (name one with @VERSION)")
+    return FatalError(f"{project}/{asset} has no version {version!r}")
+
+
+def resolve_version(
+    client: registry.RegistryClient, cache: Cache, project: str, asset: str, version: str | None
+) -> tuple[str, dict[str, Key], dict[str, worktree.FileSpec] | None]:
+    """(version, {path: key}, {path: FileSpec} or None when the listing came from the cache).
+
+    A version whose ref and tree are cached costs no request (one, for ``..latest``, when the
+    version is not named); otherwise the summary and the manifest are read and, for finished
+    non-probational versions, kept (manifest, tree, ref) — they are immutable.
+    """
+    reg = registry_id(client.url)
+    if version is None:
+        version = client.latest(project, asset)
+        if version is None:
+            raise _explain_missing(client, project, asset, None)
+    h = cache.get_ref(reg, project, asset, version)
+    tree = cache.get_tree(h) if h else None
+    if tree is not None:
+        return version, tree, None
+    try:
+        summary = client.summary(project, asset, version)
+        manifest = client.manifest(project, asset, version)
+    except registry.NotFound:
+        raise _explain_missing(client, project, asset, version) from None
+    specs = worktree.parse_manifest(manifest, project, asset, version)
+    listing = {p: s.key for p, s in specs.items()}
+    if not summary.get("upload_finish"):
+        raise FatalError(f"{project}/{asset}/{version} is still being uploaded; try again when it is finished")
+    if not summary.get("on_probation"):
+        cache.save_manifest(reg, project, asset, version, manifest)
+        cache.set_ref(reg, project, asset, version, cache.put_tree(listing))
+    return version, listing, specs
+
+
+def _check_dest(dest: Path) -> bool:
+    """True when DIR must be created; refuses anything that holds user files."""
+    if os.path.lexists(dest):
+        if not dest.is_dir() or dest.is_symlink():
+            raise FatalError(f"{dest} exists and is not a folder")
+        if any(dest.iterdir()):
+            raise FatalError(
+                f"{dest} exists and is not empty (nothing was changed; if an earlier clone there was "
+                "interrupted, run `selenite get` inside it)"
+            )
+        return False
+    return True
+
+
+def _remove_partial(dest: Path, created: bool) -> None:
+    def onerror(func, path, exc):  # type: ignore[no-untyped-def]
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o755)
+            func(path)
+
+    if created:
+        shutil.rmtree(dest, onerror=onerror)
+    else:
+        for child in list(dest.iterdir()):
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, onerror=onerror)
+            else:
+                child.unlink()
+
+
+def clone(
+    settings: Settings, source: str, directory: Path | None, *, download: bool = True, jobs: int = 8,
+    link_mode: str = "symlink",
+) -> int:
+    if link_mode != "symlink":
+        raise FatalError(f"--link-mode {link_mode} is not supported yet; use the default (symlink)")
+    project, asset, version = parse_source(source)
+    if not settings.url:
+        raise FatalError("no registry URL: pass --url or set SELENITE_URL")
+    dest = Path(directory) if directory is not None else Path(asset)
+    created = _check_dest(dest)
+    cache = Cache(settings.cache_dir)
+    with registry.session_for(settings.url, settings.token, jobs) as client:
+        version, listing, specs = resolve_version(client, cache, project, asset, version)
+        o = worktree.Origin(client.url, project, asset, version)
+        _check_dest(dest)  # again: it may have been filled while we talked to the registry
+        if created:
+            dest.mkdir(parents=True)
+        root = dest.absolute()
+        try:
+            _make_tree(root, cache, o, listing)
+            if download:
+                _download(client, cache, o, listing, specs, jobs)
+        except BaseException:
+            cache.forget_worktree(root)
+            _remove_partial(root, created)
+            raise
+    _install_hooks(root)
+    what = f"{len(listing)} file(s), {human_bytes(sum(k.size for k in listing.values()))}"
+    output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{'' if download else ', content not fetched'})")
+    return 0
+
+
+def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, Key]) -> None:
+    gitrepo.init(root)
+    worktree.make_anchor(root, cache)
+    cache.register_worktree(root)  # before the links exist, so a concurrent gc keeps what we fetch
+    worktree.record_origin(root, o)
+    worktree.make_links(root, listing)
+    gitrepo.add_all(root)
+    title = f"{o.project}/{o.asset}@{o.version}"
+    sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, o.version), allow_empty=True)
+    gitrepo.tag(root, o.version, sha)
+
+
+def _download(
+    client: registry.RegistryClient, cache: Cache, o: worktree.Origin, listing: dict[str, Key],
+    specs: dict[str, worktree.FileSpec] | None, jobs: int,
+) -> None:
+    keys = set(listing.values())
+    sigs = cache.signatures()
+    absent = {k for k in keys if cache.state(k, sigs) != OK}
+    if not absent:
+        return
+    if specs is None:  # listing from the cached tree: the cached manifest says where bytes live
+        m = cache.load_manifest(registry_id(o.url), o.project, o.asset, o.version)
+        if m is None:
+            m = client.manifest(o.project, o.asset, o.version)
+        specs = worktree.parse_manifest(m, o.project, o.asset, o.version)
+    sources = {s.key: s.source for s in specs.values() if s.key in absent}
+    fetch_objects(client, cache, sources, jobs)
+
+
+def _install_hooks(root: Path) -> None:
+    """Install the project's hooks when the hooks module provides ``install_into``."""
+    try:
+        from selenite import hooks
+    except ImportError:
+        return
+    install_into = getattr(hooks, "install_into", None)
+    if install_into is None:
+        return
+    try:
+        install_into(root)
+    except FatalError as e:
+        output.info(f"note: hooks not installed: {e}")

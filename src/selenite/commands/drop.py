@@ -1,0 +1,45 @@
+"""`selenite drop [PATHS]`: free local content the registry still holds (the links stay).
+
+Never drops an object the registry has no copy of, nor one that another registered working tree
+links to (the cache is shared: dropping it there would take content from under that tree).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selenite import output, registry, worktree
+from selenite.commands.get import open_tree, resolve_sources
+from selenite.config import Settings
+from selenite.util import human_bytes
+
+
+def drop(settings: Settings, paths: list[Path]) -> int:
+    root, o, cache = open_tree(settings)
+    entries = worktree.select(
+        worktree.scan(root, cache, include_deleted=False, check_objects=False), root, paths, Path.cwd()
+    )
+    keys = {e.key for e in entries if e.key is not None and e.status != worktree.DESTROYED and cache.has(e.key)}
+    if not keys:
+        output.info("nothing to drop")
+        return 0
+    with registry.session_for(settings.url or o.url, settings.token) as client:
+        held = resolve_sources(client, cache, o, keys, strict=False)
+    elsewhere: set = set()
+    for other in cache.worktrees():
+        if other != root and (other / ".git").exists():
+            elsewhere |= worktree.linked_keys(other) & keys
+    dropped = freed = 0
+    for key in sorted(keys):
+        if key not in held or key in elsewhere:
+            continue
+        if cache.remove(key):
+            dropped += 1
+            freed += key.size
+    kept_unheld = len(keys - set(held))
+    output.info(f"dropped {dropped} object(s), {human_bytes(freed)} freed (`selenite get` brings them back)")
+    if kept_unheld:
+        output.info(f"kept {kept_unheld} object(s) the registry holds no copy of")
+    if elsewhere:
+        output.info(f"kept {len(elsewhere)} object(s) that other working trees link to")
+    return 0

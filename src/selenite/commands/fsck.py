@@ -1,0 +1,102 @@
+"""`selenite fsck [--repair]`: re-hash every object this tree links to.
+
+``--repair`` loses nothing the user wrote: when an object was edited through its link, the edited
+bytes are first kept as a real file at each path that links to it, then the object is restored
+from the registry. A "destroyed" link (a file holding only a link's text) becomes a link again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from selenite import output, registry, worktree
+from selenite.cache import Cache
+from selenite.commands.get import fetch_objects, open_tree, resolve_sources
+from selenite.config import Settings
+from selenite.keys import CHUNK, Key
+
+
+def fsck(settings: Settings, *, repair: bool = False) -> int:
+    root, o, cache = open_tree(settings)
+    entries = worktree.scan(root, cache, include_deleted=False, check_objects=False)
+    by_key: dict[Key, list[str]] = defaultdict(list)
+    for e in entries:
+        if e.key is not None and e.status != worktree.DESTROYED:
+            by_key[e.key].append(e.path)
+    bad: list[Key] = []
+    missing = 0
+    for key in sorted(by_key):
+        if not cache.has(key):
+            missing += 1
+        elif not cache.verify(key):  # a full re-hash, whatever the stat says
+            bad.append(key)
+    destroyed = [e for e in entries if e.status == worktree.DESTROYED]
+    outside = [e for e in entries if e.status == worktree.OUTSIDE]
+    for key in bad:
+        for path in by_key[key]:
+            output.write(f"corrupted  {path}  (object {key.name} no longer matches its key)")
+    for e in destroyed:
+        output.write(f"destroyed  {e.path}  (a file holding only a link's text)")
+    for e in outside:
+        output.info(f"note: {e.path} links outside the cache ({e.target})")
+    if missing:
+        output.info(f"note: {missing} object(s) are not fetched (`selenite get` brings them)")
+    checked = len(by_key) - missing
+    if not repair:
+        if bad or destroyed:
+            output.info(f"checked {checked} object(s): {len(bad)} corrupted, {len(destroyed)} destroyed link(s); "
+                        "`selenite fsck --repair` fixes them and keeps your edits as real files")
+            return 1
+        output.info(f"checked {checked} object(s): all good")
+        return 0
+    return _repair(root, o, cache, settings, bad, by_key, destroyed)
+
+
+def _repair(
+    root: Path, o: worktree.Origin, cache: Cache, settings: Settings, bad: list[Key],
+    by_key: dict[Key, list[str]], destroyed: list[worktree.Entry],
+) -> int:
+    for key in bad:
+        for path in by_key[key]:
+            _keep_as_file(cache, key, root / path)
+            output.info(f"kept the edited bytes of {path} as a real file")
+    for e in destroyed:
+        assert e.key is not None
+        worktree.relink(root, e.path, e.key)
+        output.info(f"{e.path} is a link again")
+    failed = 0
+    if bad:
+        with registry.session_for(settings.url or o.url, settings.token) as client:
+            sources = resolve_sources(client, cache, o, bad, strict=False)
+            for key in bad:
+                if key not in sources:
+                    cache.remove(key)  # its bytes are safe in the real files kept above
+                    output.error(f"the registry has no copy of {key.name}: removed the bad object")
+                    failed += 1
+            fetch_objects(client, cache, sources, replace=True)
+    fixed = len(bad) - failed
+    output.info(f"repaired {fixed} object(s) and {len(destroyed)} link(s)")
+    return 1 if failed else 0
+
+
+def _keep_as_file(cache: Cache, key: Key, full: Path) -> None:
+    """Copy the (edited) object's bytes to a real, writable file replacing the link at ``full``."""
+    fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=f".{full.name}.", suffix=".kept")
+    try:
+        with os.fdopen(fd, "wb") as out, open(cache.object_path(key), "rb") as src:
+            while block := src.read(CHUNK):
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, full)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

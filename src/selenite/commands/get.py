@@ -1,0 +1,183 @@
+"""`selenite get [PATHS]`: fetch the content that links of this tree point to and the cache lacks.
+
+Also the shared download machinery (``fetch_objects``, ``resolve_sources``) that clone and
+fsck --repair use: parallel threads, a progress bar on a terminal, every object checked against
+its key while it streams in, Ctrl-C stops at once and leaves no partial object.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from selenite import gitrepo, output, registry, worktree
+from selenite.cache import Cache, registry_id
+from selenite.config import Settings
+from selenite.errors import ChecksumMismatch, FatalError, RegistryError
+from selenite.keys import Key
+from selenite.util import human_bytes
+
+DOWNLOAD_ATTEMPTS = 3
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stoppable(chunks: Iterable[bytes], stop: threading.Event) -> Iterator[bytes]:
+    for block in chunks:
+        if stop.is_set():
+            raise _Stopped
+        yield block
+
+
+def fetch_objects(
+    client: registry.RegistryClient, cache: Cache, wanted: Mapping[Key, str], jobs: int = 8, replace: bool = False
+) -> int:
+    """Make every key of ``wanted`` (key -> bucket key holding its bytes) present in the cache.
+
+    Keys already present (or linkable from the same content under another extension) are not
+    downloaded; each distinct content is downloaded once. Returns the number of downloads.
+    """
+    groups: dict[tuple[str, int], list[Key]] = defaultdict(list)
+    for key in wanted:
+        groups[key.content()].append(key)
+    todo: list[Key] = []
+    for keys in groups.values():
+        if replace or not any(cache.ensure_local(k) for k in keys):
+            todo.append(keys[0])
+    if not todo:
+        _link_rest(cache, groups)
+        return 0
+    stop = threading.Event()
+    total = sum(k.size for k in todo)
+    with output.transfer("get", len(todo), total) as progress:
+
+        def one(key: Key) -> None:
+            source = wanted[key]
+            for attempt in range(DOWNLOAD_ATTEMPTS):
+                try:
+                    cache.put_stream(
+                        key, _stoppable(client.iter_file(source), stop), progress.advance_bytes,
+                        what=f"registry sent wrong bytes for {source}", replace=replace,
+                    )
+                    break
+                except ChecksumMismatch:
+                    raise
+                except RegistryError as e:
+                    # 4xx will not get better by asking again; a broken stream or 5xx may.
+                    if e.status is not None and e.status < 500 or attempt == DOWNLOAD_ATTEMPTS - 1:
+                        raise
+            progress.file_done()
+
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="selenite-get")
+        try:
+            futures = [pool.submit(one, k) for k in todo]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for f in done:
+                if f.exception() is not None:
+                    raise f.exception()  # type: ignore[misc]
+        except BaseException:
+            stop.set()  # running downloads stop at their next chunk; their temp files are removed
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    _link_rest(cache, groups)
+    return len(todo)
+
+
+def _link_rest(cache: Cache, groups: Mapping[tuple[str, int], list[Key]]) -> None:
+    for keys in groups.values():
+        for k in keys:
+            if not cache.ensure_local(k):
+                raise FatalError(f"could not store {k.name} in the cache")
+
+
+def resolve_sources(
+    client: registry.RegistryClient | None, cache: Cache, origin: worktree.Origin, keys: Iterable[Key],
+    strict: bool = True,
+) -> dict[Key, str]:
+    """Where the registry holds each key's bytes: the origin version's manifest, then other cached
+    manifests of the asset, then (network) the asset's other versions. Keys found nowhere raise
+    when ``strict``; otherwise they are left out of the answer."""
+    need = set(keys)
+    out: dict[Key, str] = {}
+    by_content: dict[tuple[str, int], str] = {}
+    reg = registry_id(origin.url)
+
+    def absorb(specs: Mapping[str, worktree.FileSpec]) -> None:
+        for spec in specs.values():
+            by_content.setdefault(spec.key.content(), spec.source)
+        for k in list(need):
+            src = by_content.get(k.content())
+            if src is not None:
+                out[k] = src
+                need.discard(k)
+
+    def manifest_of(version: str, fetch: bool) -> dict[str, worktree.FileSpec] | None:
+        m = cache.load_manifest(reg, origin.project, origin.asset, version)
+        if m is None and fetch and client is not None:
+            try:
+                m = client.manifest(origin.project, origin.asset, version)
+            except registry.NotFound:
+                return None
+        return None if m is None else worktree.parse_manifest(m, origin.project, origin.asset, version)
+
+    first = manifest_of(origin.version, fetch=True)
+    if first is not None:
+        absorb(first)
+    for v in cache.manifest_versions(reg, origin.project, origin.asset):
+        if not need:
+            break
+        m = manifest_of(v, fetch=False)
+        if m is not None:
+            absorb(m)
+    if need and client is not None:
+        for v in reversed(client.list_versions(origin.project, origin.asset)):
+            if not need:
+                break
+            m = manifest_of(v, fetch=True)
+            if m is not None:
+                absorb(m)
+    if need and strict:
+        names = ", ".join(sorted(k.name for k in need)[:3])
+        raise FatalError(f"the registry holds no copy of {len(need)} object(s) this tree needs ({names})")
+    return out
+
+
+def open_tree(settings: Settings, cwd: Path | None = None) -> tuple[Path, worktree.Origin, Cache]:
+    """The working tree around ``cwd``, its origin (recorded again in git config if it only came
+    from commit trailers, e.g. after a plain `git clone`), and its cache (anchor recreated)."""
+    root = gitrepo.find_root(cwd or Path.cwd())
+    o = worktree.require_origin(root)
+    if gitrepo.config_get(root, "selenite.url") is None:
+        worktree.record_origin(root, o)
+    if worktree.anchor_target(root) is None:
+        cache = Cache(settings.cache_dir)
+        worktree.make_anchor(root, cache)
+        cache.register_worktree(root)
+    else:
+        cache = worktree.tree_cache(root, settings.cache_dir)
+    return root, o, cache
+
+
+def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
+    root, o, cache = open_tree(settings)
+    entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, Path.cwd())
+    missing = {e.key: e.path for e in entries if e.status == worktree.CONTENT_MISSING and e.key is not None}
+    corrupted = [e.path for e in entries if e.status == worktree.OBJECT_CORRUPTED]
+    if not missing:
+        output.info("nothing to get: every link's content is here")
+    else:
+        with registry.session_for(settings.url or o.url, settings.token, jobs) as client:
+            sources = resolve_sources(client, cache, o, missing)
+            n = fetch_objects(client, cache, sources, jobs)
+        size = sum(k.size for k in missing)
+        output.info(f"got {len(missing)} file(s) ({n} download(s), {human_bytes(size)})")
+    if corrupted:
+        output.error(f"{len(corrupted)} object(s) do not match their keys (e.g. {corrupted[0]}): run `selenite fsck --repair`")
+        return 1
+    return 0

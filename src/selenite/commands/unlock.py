@@ -1,0 +1,51 @@
+"""`selenite unlock PATH...`: replace links by writable copies (the cache object stays untouched)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from selenite import output, worktree
+from selenite.cache import read_object
+from selenite.commands.get import open_tree
+from selenite.config import Settings
+from selenite.errors import FatalError
+
+_LINKS = (worktree.UNCHANGED, worktree.MOVED, worktree.MODIFIED, worktree.NEW)
+
+
+def unlock(settings: Settings, paths: list[Path]) -> int:
+    root, _o, cache = open_tree(settings)
+    entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, Path.cwd())
+    todo = [e for e in entries if e.key is not None and e.status in _LINKS]
+    missing = [e.path for e in entries if e.status == worktree.CONTENT_MISSING]
+    corrupted = [e.path for e in entries if e.status == worktree.OBJECT_CORRUPTED]
+    if missing:
+        raise FatalError(f"the content of {missing[0]} is not here ({len(missing)} such): run `selenite get` first")
+    if corrupted:
+        raise FatalError(f"the object behind {corrupted[0]} was modified: run `selenite fsck --repair` first")
+    if not todo:
+        output.info("nothing to unlock")
+        return 0
+    umask = os.umask(0)
+    os.umask(umask)
+    for e in todo:
+        assert e.key is not None
+        full = root / e.path
+        fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=f".{full.name}.", suffix=".unlock")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for block in read_object(cache, e.key):  # checked against the key as it is copied
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, full)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+    output.info(f"unlocked {len(todo)} file(s): edit them freely, then `git commit` and `selenite push`")
+    return 0
