@@ -20,7 +20,7 @@ from typing import Any
 
 import gypsum_client as gc
 
-from conftest import Registry  # type: ignore[import-not-found]
+from tests.conftest import Registry
 
 PROJECT, ASSET = "test", "blob"
 

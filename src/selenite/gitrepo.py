@@ -6,10 +6,11 @@ Queries on the current repository keep the caller's ``GIT_*`` environment (insid
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -202,26 +203,47 @@ def last_version_commit(root: Path, rev: str = "HEAD") -> tuple[str, dict[str, s
     return sha.strip(), trailers
 
 
-def link_texts(root: Path, rev: str) -> dict[str, str]:
-    """{path: link text} of every symlink in commit ``rev`` (two git calls, whatever the size)."""
-    shas: list[tuple[str, str]] = []
+def _blob_id(data: bytes, algo: str) -> str:
+    h = hashlib.new(algo)
+    h.update(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+def link_texts(root: Path, rev: str, known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{path: link text} of every symlink in commit ``rev``.
+
+    ``known`` holds link texts already read from the working tree: where one hashes to the blob
+    the commit has, it is taken as is, so only changed links are read from git (``ls-tree`` plus at
+    most one ``cat-file --batch`` for the rest, whatever the size of the tree).
+    """
+    texts: dict[str, str] = {}
+    wanted: dict[str, list[str]] = {}
     for entry in _run(root, "ls-tree", "-r", "-z", "--full-tree", rev).split(b"\0"):
         if not entry.startswith(b"120000 "):
             continue
-        meta, _, path = entry.partition(b"\t")
-        shas.append((meta.split()[2].decode(), path.decode("utf-8", "surrogateescape")))
-    if not shas:
-        return {}
-    out = _run(root, "cat-file", "--batch", input_bytes="".join(f"{s}\n" for s, _ in shas).encode())
-    texts: dict[str, str] = {}
+        meta, _, bpath = entry.partition(b"\t")
+        sha = meta.split()[2].decode()
+        path = bpath.decode("utf-8", "surrogateescape")
+        text = known.get(path) if known is not None else None
+        if text is not None:
+            algo = "sha1" if len(sha) == 40 else "sha256"
+            if _blob_id(text.encode("utf-8", "surrogateescape"), algo) == sha:
+                texts[path] = text
+                continue
+        wanted.setdefault(sha, []).append(path)
+    if not wanted:
+        return texts
+    shas = list(wanted)
+    out = _run(root, "cat-file", "--batch", input_bytes="".join(f"{s}\n" for s in shas).encode())
     pos = 0
-    for sha, path in shas:
+    for sha in shas:
         nl = out.index(b"\n", pos)
-        header = out[pos:nl].split()
-        size = int(header[2])
-        texts[path] = out[nl + 1 : nl + 1 + size].decode("utf-8", "surrogateescape")
+        size = int(out[pos:nl].split()[2])
+        text = out[nl + 1 : nl + 1 + size].decode("utf-8", "surrogateescape")
+        for path in wanted[sha]:
+            texts[path] = text
         pos = nl + 1 + size + 1
-        del sha
     return texts
 
 

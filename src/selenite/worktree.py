@@ -182,9 +182,13 @@ def require_origin(root: Path) -> Origin:
 # --- the last version's listing -------------------------------------------------------------------------
 
 
-def last_listing(root: Path, cache: Cache | None = None) -> dict[str, Key]:
+def last_listing(
+    root: Path, cache: Cache | None = None, known: Mapping[str, str] | None = None,
+    known_keys: Mapping[str, Key | None] | None = None,
+) -> dict[str, Key]:
     """{path: key} of the newest version commit: from the cache's tree when its ref is known (no
-    git object reads), else from the link texts of that commit (two git calls)."""
+    git object reads), else from that commit's link texts (``known``: texts read from the working
+    tree, so unchanged links need no git object read)."""
     found = gitrepo.last_version_commit(root)
     if found is None:
         return {}
@@ -199,8 +203,11 @@ def last_listing(root: Path, cache: Cache | None = None) -> dict[str, Key]:
             if tree is not None:
                 return tree
     out: dict[str, Key] = {}
-    for path, text in gitrepo.link_texts(root, sha).items():
-        key = key_from_link(path, text)
+    for path, text in gitrepo.link_texts(root, sha, known).items():
+        if known_keys is not None and known is not None and path in known_keys and known.get(path) == text:
+            key = known_keys[path]  # already parsed by the caller
+        else:
+            key = key_from_link(path, text)
         if key is not None:
             out[path] = key
     return out
@@ -239,54 +246,66 @@ def scan(
     links); signatures come from sqlite in one query; the last version's listing from the cache
     (or two git calls). ``check_objects=False`` skips the object checks (no missing/corrupted).
     """
-    if last is None:
-        last = last_listing(root, cache)
-    by_key: set[Key] = set(last.values())
-    sigs: dict[str, Signature] = cache.signatures() if check_objects else {}
-    state_memo: dict[Key, str] = {}
     top = str(root) + os.sep
-    seen: set[str] = set()
-    out: list[Entry] = []
+    # Pass 1: one readlink per path (EINVAL: not a link; ENOENT: gone).
+    texts: dict[str, str] = {}
+    others: list[str] = []
+    gone: list[str] = []
     for path in gitrepo.ls_files(root, pathspecs):
         if path.endswith("/"):
             continue  # a nested repository shown by --others
-        seen.add(path)
-        full = top + path
+        try:
+            texts[path] = os.readlink(top + path)
+        except FileNotFoundError:
+            gone.append(path)
+        except OSError:
+            others.append(path)
+    # Pass 2: the key each link names. The key is parsed from the last component; the text must
+    # then be exactly the link for that key at that depth (a link leaving the anchor is not ours).
+    prefixes: dict[int, str] = {}
+    keys: dict[str, Key | None] = {}
+    for path, text in texts.items():
+        key = try_parse_key(text[text.rfind("/") + 1 :])
+        if key is not None:
+            depth = path.count("/")
+            prefix = prefixes.get(depth)
+            if prefix is None:
+                prefix = prefixes[depth] = "../" * depth + ANCHOR + "/"
+            if text != prefix + object_relpath(key):
+                key = None
+        keys[path] = key
+    if last is None:
+        last = last_listing(root, cache, texts, keys)
+    by_key: set[Key] = set(last.values())
+    sigs: dict[str, Signature] = cache.signatures() if check_objects else {}
+    state_memo: dict[Key, str] = {}
+    out: list[Entry] = [Entry(p, DELETED, None, last.get(p)) for p in gone]
+    for path, key in keys.items():
+        old = last.get(path)
+        if key is None:
+            out.append(Entry(path, OUTSIDE, None, old, texts[path]))
+            continue
+        if check_objects:
+            st = state_memo.get(key)
+            if st is None:
+                st = state_memo[key] = cache.state(key, sigs)
+            if st != OK:
+                out.append(Entry(path, CONTENT_MISSING if st == MISSING else OBJECT_CORRUPTED, key, old, texts[path]))
+                continue
+        if old == key:
+            status = UNCHANGED
+        elif old is not None:
+            status = MODIFIED
+        elif key in by_key:
+            status = MOVED
+        else:
+            status = NEW
+        out.append(Entry(path, status, key, old, texts[path]))
+    # Pass 3: everything that is not a link.
+    for path in others:
         old = last.get(path)
         try:
-            text = os.readlink(full)
-        except FileNotFoundError:
-            out.append(Entry(path, DELETED, None, old))
-            continue
-        except OSError:
-            text = None
-        if text is not None:
-            key = key_from_link(path, text)
-            if key is None:
-                out.append(Entry(path, OUTSIDE, None, old, text))
-                continue
-            if check_objects:
-                st = state_memo.get(key)
-                if st is None:
-                    st = state_memo[key] = cache.state(key, sigs)
-                if st == MISSING:
-                    out.append(Entry(path, CONTENT_MISSING, key, old, text))
-                    continue
-                if st == CORRUPTED:
-                    out.append(Entry(path, OBJECT_CORRUPTED, key, old, text))
-                    continue
-            if old == key:
-                status = UNCHANGED
-            elif old is not None:
-                status = MODIFIED
-            elif key in by_key:
-                status = MOVED
-            else:
-                status = NEW
-            out.append(Entry(path, status, key, old, text))
-            continue
-        try:
-            st_ = os.lstat(full)
+            st_ = os.lstat(top + path)
         except FileNotFoundError:
             out.append(Entry(path, DELETED, None, old))
             continue
@@ -294,12 +313,13 @@ def scan(
             continue  # a directory (submodule) or a special file: not ours
         if st_.st_size <= _DESTROYED_MAX:
             with contextlib.suppress(OSError):
-                with open(full, "rb") as f:
+                with open(top + path, "rb") as f:
                     dkey = key_from_destroyed(path, f.read(_DESTROYED_MAX + 1))
                 if dkey is not None:
                     out.append(Entry(path, DESTROYED, dkey, old))
                     continue
         out.append(Entry(path, MODIFIED if old is not None else NEW, None, old))
+    seen = set(texts).union(others, gone)
     if include_deleted and not pathspecs:
         for path, key in last.items():
             if path not in seen and not os.path.lexists(top + path):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Registry, selenite  # type: ignore[import-not-found]
-from helpers import bucket_path, git, seed_three_versions, tree_files  # type: ignore[import-not-found]
+from tests.conftest import Registry, selenite
+from tests.helpers import bucket_path, git, seed_three_versions, tree_files
 
 
 @pytest.fixture
