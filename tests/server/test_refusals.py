@@ -1,0 +1,193 @@
+"""Refusals: each with the right status, and nothing changed (nothing read or written outside the root)."""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import hashlib
+import http.client
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+import requests
+from srvhelpers import BACKENDS, Server, get_json, listing, md5, put_files, q, start, start_server, upload
+
+
+def raw_get(srv: Server, path: str) -> int:
+    """A request whose path goes out byte for byte (requests would normalise dot segments)."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_identity_and_roles(srv: Server, project: str) -> None:
+    r = start(srv, "alice", project, "a", "v1", {"x": b"x"})
+    srv.req("POST", r.json()["abort_url"], token=r.json()["session_token"])
+    no = srv.req("POST", f"/upload/start/{project}/a/v1", json={"files": []})
+    assert (no.status_code, no.json()) == (401, {"status": "error", "reason": "no user identity supplied"})
+    assert srv.req("POST", f"/upload/start/{project}/a/v1", json={"files": []},
+                   headers={"Authorization": "Token abc"}).status_code == 401
+    assert srv.req("POST", f"/upload/start/{project}/a/v1", token="sel_forged", json={"files": []}).status_code == 401
+    wrong = start(srv, "eve", project, "a", "v1", {"x": b"x"})
+    assert (wrong.status_code, wrong.json()["reason"]) == (403, "user is not authorized to upload")
+    assert srv.req("DELETE", f"/unlock/{project}", user="alice").status_code == 403
+    assert listing(srv, f"{project}/a/") == []
+
+
+def test_token_created_while_running_works_at_once(srv: Server, project: str) -> None:
+    tok = srv.token("newcomer")
+    assert srv.req("PUT", f"/permissions/{project}", user="alice",
+                   json={"uploaders": [{"id": "newcomer", "trusted": True}]}).status_code == 200
+    r = srv.req("POST", f"/upload/start/{project}/a/v1", token=tok, json={"files": []})
+    assert r.status_code == 200, r.text
+    assert srv.req("POST", r.json()["complete_url"], token=r.json()["session_token"]).status_code == 200
+    assert get_json(srv, f"{project}/a/v1/..summary")["upload_user_id"] == "newcomer"
+
+
+def test_tokens_and_state_are_never_served(srv: Server) -> None:
+    tok = srv.tokens["alice"]
+    digest = hashlib.sha256(tok.encode()).hexdigest()
+    assert all("tokens" not in k for k in listing(srv, ""))
+    for path in (f"/file/tokens%2F{digest}", f"/file/..%2Fstate%2Ftokens%2F{digest}", "/file/..%2Fstate%2Fupload-signing-secret"):
+        status = raw_get(srv, path)
+        assert 400 <= status < 500, path
+
+
+def test_locked_project_and_existing_version(srv: Server, project: str) -> None:
+    upload(srv, "alice", project, "a", "v1", {"x.txt": b"precious", "d/y.txt": b"also"})
+    before = {k: srv.req("GET", f"/file/{q(k)}").content for k in listing(srv, f"{project}/")}
+    r = start(srv, "alice", project, "a", "v1", {"x.txt": b"other"})
+    assert (r.status_code, r.json()["reason"]) == (400, "project-asset-version already exists")
+    after = {k: srv.req("GET", f"/file/{q(k)}").content for k in listing(srv, f"{project}/")}
+    assert after == before  # quirk #1 fixed: nothing deleted, and the lock is released
+    held = start(srv, "alice", project, "a", "v2", {"x.txt": b"2"}).json()
+    r = start(srv, "bob", project, "b", "v1", {"z": b"z"})
+    assert (r.status_code, r.json()["reason"]) == (403, "project asset has already been locked")
+    assert srv.req("DELETE", f"/remove/{project}/a/v1", user="admin").status_code == 403  # admin ops wait too
+    assert srv.req("POST", held["abort_url"], token=held["session_token"]).status_code == 200
+
+
+def test_only_one_of_eight_racing_starts_gets_the_lock(srv: Server, project: str) -> None:
+    def go(i: int) -> requests.Response:
+        return start(srv, "alice", project, "a", f"v{i}", {"x": b"x"})
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(go, range(8)))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200] + [403] * 7, [r.text for r in results]
+    winner = next(r for r in results if r.status_code == 200).json()
+    assert srv.req("POST", winner["abort_url"], token=winner["session_token"]).status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    "/file/..%2F..%2Fetc%2Fpasswd", "/file/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd", "/file/%2Fetc%2Fpasswd",
+    "/file/a%2F..%2F..%2F..%2Fetc%2Fpasswd", "/file/a%5C..%5Cb", "/file/a%00b", "/list?prefix=..%2F..%2F",
+    "/list?prefix=a%2F..%2F..%2F&recursive=true",
+])
+def test_traversal_reads_are_refused(srv: Server, path: str) -> None:
+    assert 400 <= raw_get(srv, path) < 500
+
+
+def test_traversal_in_uploads_is_refused(srv: Server, project: str, tmp_path: Path) -> None:
+    for bad in ("../../../outside.txt", "a/../../x", "a/./b"):
+        r = start(srv, "alice", project, "a", "v1", {bad: b"x"})
+        assert r.status_code == 400, bad
+    for p, a, v in (("..", "a", "v"), (project, "%2E%2E", "v"), (project, "a", "..%2F..")):
+        r = srv.req("POST", f"/upload/start/{p}/{a}/{v}", user="alice", json={"files": []})
+        assert 400 <= r.status_code < 500
+    # a slug naming a path the manifest does not hold (here: one that climbs out) gets no URL
+    init = start(srv, "alice", project, "a", "v1", {"ok.txt": b"ok"}).json()
+    for bad_path in ("../../../../outside.txt", "other.txt"):
+        slug = base64.b64encode(json.dumps([project, "a", "v1", bad_path, md5(b"x")]).encode()).decode()
+        r = srv.req("POST", "/upload/presigned-file/" + slug, token=init["session_token"])
+        assert r.status_code == 400, r.text
+    # a signed URL whose key is changed fails the signature; nothing is written anywhere
+    pre = srv.req("POST", init["file_urls"][0]["url"], token=init["session_token"]).json()
+    parts = urlparse(pre["url"])
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    for key in (f"{project}/a/v1/../../../../outside.txt", f"{project}/a/v1/evil.txt"):
+        forged = f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode({**query, 'key': key})}"
+        r = requests.put(forged, data=b"ok", headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10)
+        assert r.status_code == 403, r.text
+    assert srv.req("POST", init["abort_url"], token=init["session_token"]).status_code == 200
+    if srv.backend == "folder":
+        assert not (srv.root / "outside.txt").exists() and not (srv.root.parent / "outside.txt").exists()
+        assert not list(srv.root.parent.glob("**/outside.txt")) and not list(srv.root.glob("**/evil.txt"))
+
+
+def test_put_with_wrong_bytes_or_forged_url(srv: Server, project: str) -> None:
+    init = start(srv, "alice", project, "a", "v1", {"x.txt": b"right"}).json()
+    pre = srv.req("POST", init["file_urls"][0]["url"], token=init["session_token"]).json()
+    r = requests.put(pre["url"], data=b"wrong", headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10)
+    assert r.status_code == 400 and r.json()["status"] == "error"
+    assert srv.req("HEAD", f"/file/{q(project + '/a/v1/x.txt')}").status_code == 404  # nothing stored
+    lying = base64.b64encode(hashlib.md5(b"wrong").digest()).decode()
+    r = requests.put(pre["url"], data=b"wrong", headers={"Content-MD5": lying}, timeout=10)
+    assert r.status_code == 400  # Content-MD5 must be the signed one
+    tampered = pre["url"].replace("sig=", "sig=0")
+    assert requests.put(tampered, data=b"right", timeout=10).status_code == 403
+    later = pre["url"].replace("expires=", "expires=9")
+    assert requests.put(later, data=b"right", timeout=10).status_code == 403
+    assert srv.req("HEAD", f"/file/{q(project + '/a/v1/x.txt')}").status_code == 404
+    assert requests.put(pre["url"], data=b"right", timeout=10).status_code == 200  # the genuine one works
+    assert srv.req("POST", init["complete_url"], token=init["session_token"]).status_code == 200
+    # once complete, the session's URL no longer opens the (now immutable) version
+    r = requests.put(pre["url"], data=b"right", headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10)
+    assert r.status_code == 403
+
+
+def test_expired_upload_url_is_refused(srv: Server, project: str) -> None:
+    if srv.backend != "folder":
+        pytest.skip("signs a URL with the folder backend's own secret")
+    from selenite.server import signing
+
+    init = start(srv, "alice", project, "a", "v1", {"x.txt": b"right"}).json()
+    pre = srv.req("POST", init["file_urls"][0]["url"], token=init["session_token"]).json()
+    query = {k: v[0] for k, v in parse_qs(urlparse(pre["url"]).query).items()}
+    secret = (srv.root / "state" / "upload-signing-secret").read_bytes()
+    stale = signing.signed_upload_url(secret, srv.url, query["key"], query["md5"], -10, query["lock"])
+    r = requests.put(stale, data=b"right", timeout=10)
+    assert r.status_code == 403 and "expired" in r.json()["reason"]
+    assert srv.req("POST", init["abort_url"], token=init["session_token"]).status_code == 200
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def short_lock_srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(request.param, tmp_path_factory.mktemp("registry-ttl"), ["--lock-ttl", "1.5"])
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_abandoned_lock_expires_and_its_partial_version_is_removed(short_lock_srv: Server) -> None:
+    srv = short_lock_srv
+    assert srv.req("POST", "/create/ttl", user="admin", json={"permissions": {"owners": ["alice"]}}).status_code == 200
+    upload(srv, "alice", "ttl", "a", "v0", {"keep.txt": b"finished"})
+    files = {"one.txt": b"1", "two.txt": b"22"}
+    init = start(srv, "alice", "ttl", "a", "v1", files).json()
+    put_files(srv, {**init, "file_urls": init["file_urls"][:1]}, files)  # half the upload, then "crash"
+    pre = srv.req("POST", init["file_urls"][1]["url"], token=init["session_token"]).json()
+    assert start(srv, "alice", "ttl", "a", "v2", {}).status_code == 403  # still held
+    time.sleep(2.0)
+    # the dead session can do nothing more
+    r = srv.req("POST", init["file_urls"][1]["url"], token=init["session_token"])
+    assert r.status_code == 403 and "expired" in r.json()["reason"]
+    assert srv.req("POST", init["complete_url"], token=init["session_token"]).status_code == 403
+    assert requests.put(pre["url"], data=b"22", timeout=10).status_code == 403
+    # the next lock attempt takes over and cleans up the partial version, never a finished one
+    again = start(srv, "alice", "ttl", "b", "v1", {})
+    assert again.status_code == 200, again.text
+    assert listing(srv, "ttl/a/v1/") == []
+    assert listing(srv, "ttl/a/v0/") == ["ttl/a/v0/..manifest", "ttl/a/v0/..summary", "ttl/a/v0/keep.txt"]
+    assert srv.req("POST", again.json()["complete_url"], token=again.json()["session_token"]).status_code == 200
+    # the same version can now be uploaded again from scratch
+    upload(srv, "alice", "ttl", "a", "v1", files)
+    assert get_json(srv, "ttl/a/..latest") == {"version": "v1"}
