@@ -1,0 +1,269 @@
+"""`selenite push`: publish the working tree as a new version, moving only new bytes.
+
+The order is what keeps every interruption safe:
+
+1. plan (reads only; ``--dry-run`` stops here);
+2. abort any upload a killed earlier push left open (its session is remembered in
+   ``.git/selenite/push-session.json``), then ``upload/start`` and remember the new session;
+3. upload the files in parallel, then ``upload/complete``; any failure or Ctrl-C aborts, so the
+   registry keeps no half version and the project is not left locked;
+4. only once the registry accepted the version: ingest the uploaded bytes into the cache, replace
+   the files by links, record the tree and its ref, commit and tag.
+
+A ``kill -9`` between 2 and 3 leaves the session file: the next push aborts that session first
+(or the server's lock expires), then starts again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from selenite import config, gitrepo, output, pushplan, registry, worktree
+from selenite.cache import Cache, registry_id
+from selenite.commands.get import open_tree
+from selenite.config import Settings
+from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, RegistryError
+from selenite.statcache import StatCache, md5_of
+from selenite.util import atomic_write, human_bytes
+
+SESSION_FILE = "push-session.json"
+
+
+def _session_path(root: Path) -> Path:
+    return gitrepo.git_dir(root) / "selenite" / SESSION_FILE
+
+
+def _abort_leftover(client: registry.RegistryClient, root: Path) -> None:
+    """Abort the upload a killed earlier push left open (a no-op when there is none)."""
+    path = _session_path(root)
+    try:
+        s = json.loads(path.read_text())
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        path.unlink(missing_ok=True)
+        return
+    what = f"{s.get('project')}/{s.get('asset')}/{s.get('version')}"
+    try:
+        client.upload_abort(str(s["abort_url"]), str(s["session_token"]), what)
+        output.info(f"aborted the unfinished upload of {what} left by an earlier push")
+    except RegistryError as e:
+        if e.status is None:
+            raise  # the registry is unreachable: keep the file, try again next time
+        # 403 "not previously locked" / "different session": the lock expired or was taken over.
+    path.unlink(missing_ok=True)
+
+
+def _print_plan(plan: pushplan.Plan, spec: str) -> None:
+    links, dedup, simple = (plan.of_kind(k) for k in (pushplan.LINK, pushplan.DEDUP, pushplan.SIMPLE))
+    output.write(f"plan for {spec}:")
+    output.write(f"  links    {len(links):>7} files  {human_bytes(sum(i.key.size for i in links)):>10}  (no bytes move)")
+    output.write(f"  dedup    {len(dedup):>7} files  {human_bytes(sum(i.key.size for i in dedup)):>10}  (uploaded unless the latest version has them)")
+    output.write(f"  uploads  {len(simple):>7} files  {human_bytes(sum(i.key.size for i in simple)):>10}")
+    output.write(f"  deleted  {len(plan.deleted):>7} files")
+    output.write(f"at most {human_bytes(plan.upload_bytes)} of {human_bytes(plan.total_bytes)} to upload")
+
+
+def _upload(client: registry.RegistryClient, init: dict[str, object], plan: pushplan.Plan, spec: str, jobs: int) -> int:
+    """PUT every requested file through its presigned URL, in parallel; return the bytes sent."""
+    by_path = {i.path: i for i in plan.items}
+    file_urls = init.get("file_urls") or []
+    assert isinstance(file_urls, list)
+    todo: list[tuple[str, pushplan.Item]] = []
+    for fu in file_urls:
+        item = by_path.get(fu.get("path")) if isinstance(fu, dict) else None
+        if item is None or item.source is None:
+            raise RegistryError(f"the registry asked for a file this push did not offer: {fu!r}")
+        todo.append((str(fu["url"]), item))
+    token = str(init["session_token"])
+    total = sum(i.key.size for _, i in todo)
+    sent = [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+    with output.transfer("push", len(todo), total) as progress:
+
+        def on_bytes(n: int) -> None:
+            progress.advance_bytes(n)
+
+        def one(url: str, item: pushplan.Item) -> None:
+            if stop.is_set():
+                return
+            what = f"{spec}/{item.path}"
+            put_url, md5_b64 = client.presigned_url(url, token, what)
+            assert item.source is not None
+            if os.stat(item.source).st_size != item.key.size:
+                raise FatalError(f"{item.path} changed while it was being pushed: run `selenite push` again")
+            client.put_file(put_url, item.source, md5_b64, on_bytes=on_bytes, what=item.path)
+            with lock:
+                sent[0] += item.key.size
+            progress.file_done()
+
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="selenite-push")
+        try:
+            futures = [pool.submit(one, url, item) for url, item in todo]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for f in done:
+                if (exc := f.exception()) is not None:
+                    raise exc
+        except BaseException:
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return sent[0]
+
+
+def _still_holds(root: Path, item: pushplan.Item, hashes: StatCache) -> bool:
+    """The file at ``item.path`` still has the bytes that were pushed (stat cache, else re-hash)."""
+    full = root / item.path
+    try:
+        st = os.stat(full)
+    except OSError:
+        return False
+    if hashes.lookup(item.path, st) == item.key.md5 and st.st_size == item.key.size:
+        return True
+    return md5_of(full) == (item.key.md5, item.key.size)
+
+
+def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: worktree.Origin,
+                    version: str, plan: pushplan.Plan, hashes: StatCache, message: str | None, summary: str) -> None:
+    """After the registry accepted the version: cache, links, tree, ref, commit, tag."""
+    relinked: list[str] = []
+    for item in plan.items:
+        if not item.relink:
+            continue
+        in_tree = item.source is not None and item.source == root / item.path
+        if in_tree and not _still_holds(root, item, hashes):
+            output.error(f"selenite: warning: {item.path} changed during the push; kept as a file (push again to publish it)")
+            continue
+        if item.source is not None and not cache.has(item.key):
+            try:
+                cache.put_file(item.source, filename=item.path, expected=item.key)
+            except ChecksumMismatch:
+                if in_tree:
+                    output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")
+                    continue
+                # A gypsum cache file with other bytes: the link stays dangling until `selenite get`.
+        worktree.relink(root, item.path, item.key)
+        relinked.append(item.path)
+    hashes.forget(relinked)
+    reg = registry_id(o.url)
+    try:
+        manifest = client.manifest(o.project, o.asset, version)
+        cache.save_manifest(reg, o.project, o.asset, version, manifest)
+    except RegistryError:
+        pass  # only an optimisation: the next command fetches it
+    cache.set_ref(reg, o.project, o.asset, version, cache.put_tree(plan.listing()))
+    gitrepo.add_all(root)
+    title = message or f"{o.project}/{o.asset}@{version}"
+    sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, version, summary), allow_empty=True)
+    gitrepo.tag(root, version, sha)
+    worktree.record_origin(root, worktree.Origin(o.url, o.project, o.asset, version),
+                           gitrepo.config_get(root, "selenite.linkmode") or "symlink")
+
+
+def _gypsum_origin(folder: Path, url: str | None) -> worktree.Origin | None:
+    """The version a folder made by ``gypsum_client.clone_version`` came from: every link into a
+    gypsum cache must name one project and asset (the newest version among them is the origin)."""
+    found: set[tuple[str, str]] = set()
+    versions: list[str] = []
+    for dirpath, _dirs, files in os.walk(folder):
+        if ".git" in Path(dirpath).relative_to(folder).parts:
+            continue
+        for name in files:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full) and (loc := pushplan.gypsum_location(os.readlink(full))) is not None:
+                found.add((loc.project, loc.asset))
+                versions.append(loc.version)
+    if not found:
+        return None
+    if len(found) > 1:
+        raise FatalError(f"{folder} links into {len(found)} different gypsum assets: push needs one")
+    if not url:
+        raise FatalError("this folder came from gypsum_client: name its registry with --url or SELENITE_URL")
+    (project, asset), version = found.pop(), max(versions)
+    return worktree.Origin(url, project, asset, version)
+
+
+def _adopt(settings: Settings, cwd: Path) -> None:
+    """Turn a folder made by ``gypsum_client.clone_version`` into a selenite working tree (git init,
+    origin, anchor), so that it pushes as links and stays a working tree afterwards."""
+    o = _gypsum_origin(cwd, settings.url)
+    if o is None:
+        raise NotAWorkingTree(
+            f"{cwd} is not a selenite working tree (clone one with `selenite clone`) nor a folder made by gypsum_client"
+        )
+    if not (cwd / ".git").exists():
+        gitrepo.init(cwd)
+    worktree.record_origin(cwd, o)
+    cache = Cache(settings.cache_dir)
+    worktree.make_anchor(cwd, cache)
+    cache.register_worktree(cwd)
+    output.info(f"adopting this gypsum_client folder as a working tree of {o.project}/{o.asset} (from {o.version})")
+
+
+def push(settings: Settings, *, version: str | None, probation: bool, dry_run: bool, jobs: int,
+         message: str | None) -> int:
+    try:
+        root, o, cache = open_tree(settings)
+    except NotAWorkingTree:
+        if dry_run:
+            raise
+        _adopt(settings, Path.cwd())
+        root, o, cache = open_tree(settings)
+    url = settings.url or o.url
+    token = settings.token or config.token_for(url)
+    hashes = StatCache(gitrepo.git_dir(root) / "selenite" / "hashes.sqlite")
+    with registry.session_for(url, token, jobs) as client:
+        latest = client.latest(o.project, o.asset)
+        plan = pushplan.build(root, cache, client, o, hashes, can_dedup=latest is not None, jobs=jobs)
+        if plan.unchanged and version is None:
+            output.info(f"nothing to push: the tree is {o.spec} unchanged (pass --version to publish it under a new name anyway)")
+            return 0
+        if not dry_run:
+            _abort_leftover(client, root)  # before naming: its partial version must not count
+        name = version or pushplan.next_version(client, o.project, o.asset)
+        pushplan.check_names(o.project, o.asset, name)
+        spec = f"{o.project}/{o.asset}/{name}"
+        if dry_run:
+            _print_plan(plan, spec)
+            return 0
+        if not token:
+            raise FatalError(f"no token for {url}: pass --token, set SELENITE_TOKEN, or run `selenite login`")
+
+        init = client.upload_start(o.project, o.asset, name, [i.entry() for i in plan.items], on_probation=probation)
+        session = _session_path(root)
+        atomic_write(session, json.dumps({"project": o.project, "asset": o.asset, "version": name,
+                                          "abort_url": init["abort_url"], "session_token": init["session_token"]}).encode(),
+                     mode=0o600)
+        try:
+            sent = _upload(client, init, plan, spec, jobs)
+            client.upload_complete(str(init["complete_url"]), str(init["session_token"]), spec)
+        except BaseException as exc:
+            aborted = False
+            with contextlib.suppress(Exception):
+                client.upload_abort(str(init["abort_url"]), str(init["session_token"]), spec)
+                aborted = True
+            if aborted:
+                session.unlink(missing_ok=True)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            where = ("the registry holds no trace of it" if aborted else
+                     "the registry could not be told to abort; the next `selenite push` does it first")
+            raise FatalError(f"push of {spec} failed: {exc} ({where})") from None
+        session.unlink(missing_ok=True)
+
+        uploaded = len(init.get("file_urls") or [])
+        linked = len(plan.items) - uploaded
+        summary = (f"{len(plan.items)} files: {linked} linked, {uploaded} uploaded, {len(plan.deleted)} deleted; "
+                   f"{human_bytes(sent)} uploaded of {human_bytes(plan.total_bytes)}")
+        _finish_locally(root, cache, client, o, name, plan, hashes, message, summary)
+    hashes.close()
+    state = " (on probation)" if probation else ""
+    output.write(f"pushed {spec}{state}: {summary}")
+    return 0

@@ -1,0 +1,256 @@
+"""What a push will send: every path of the working tree turned into a gypsum upload entry.
+
+The rules (docs/push.md):
+
+- a link into the cache whose content the registry holds at some ``p/a/v/path`` -> a ``link``
+  entry to it (moved, renamed and never-downloaded links included);
+- a regular file -> its md5 (through the stat cache) -> a ``link`` when the registry already holds
+  those bytes, else ``dedup`` when the asset has a latest version to compare with, else ``simple``;
+- a symlink that leaves the cache -> its target's bytes (a dangling one is an error), except an
+  absolute link into a gypsum_client cache (``<cache>/bucket/p/a/v/path``), which is a ``link``;
+- deleted paths are absent.
+
+Nothing here writes to the registry, the cache or the tree: ``--dry-run`` prints a plan and stops.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from selenite import registry, worktree
+from selenite.cache import Cache, registry_id
+from selenite.errors import FatalError, RegistryError
+from selenite.keys import Key, extension_of
+from selenite.statcache import StatCache
+
+LINK = "link"
+DEDUP = "dedup"
+SIMPLE = "simple"
+
+_GYPSUM_CACHE_RE = re.compile(r"^(?P<prefix>/.*)/bucket/(?P<p>[^/]+)/(?P<a>[^/]+)/(?P<v>[^/]+)/(?P<path>.+)$")
+_VERSION_RE = re.compile(r"^v(\d+)$")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the registry holds some content: a file of a finished version."""
+
+    project: str
+    asset: str
+    version: str
+    path: str
+
+    def as_link(self) -> dict[str, str]:
+        return {"project": self.project, "asset": self.asset, "version": self.version, "path": self.path}
+
+
+@dataclass
+class Item:
+    """One file of the new version."""
+
+    path: str
+    key: Key
+    kind: str  # LINK, DEDUP or SIMPLE
+    link: Location | None = None
+    source: Path | None = None  # where the bytes are on disk (uploads, and content to ingest)
+    relink: bool = False  # after the push, replace what is at ``path`` by a link into the cache
+
+    def entry(self) -> dict[str, object]:
+        if self.kind == LINK:
+            assert self.link is not None
+            return {"type": LINK, "path": self.path, "link": self.link.as_link()}
+        return {"type": self.kind, "path": self.path, "md5sum": self.key.md5, "size": self.key.size}
+
+
+@dataclass
+class Plan:
+    items: list[Item] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: bool = False  # the new version would list exactly the last version's files
+
+    def of_kind(self, kind: str) -> list[Item]:
+        return [i for i in self.items if i.kind == kind]
+
+    @property
+    def upload_bytes(self) -> int:
+        """Bytes that may move (dedup entries only move if the registry finds no match)."""
+        return sum(i.key.size for i in self.items if i.kind != LINK)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(i.key.size for i in self.items)
+
+    def listing(self) -> dict[str, Key]:
+        return {i.path: i.key for i in self.items}
+
+
+class Locations:
+    """Content -> a place in the registry that holds it, from the manifests this machine has seen.
+
+    The origin version comes first (so an unchanged file links to the same path of the version it
+    was cloned from), then the asset's other cached versions. Manifests are read from the cache;
+    only a missing origin manifest costs a request.
+    """
+
+    def __init__(self, client: registry.RegistryClient, cache: Cache, origin: worktree.Origin) -> None:
+        self._client, self._cache, self._origin = client, cache, origin
+        self._reg = registry_id(origin.url)
+        self._by_content: dict[tuple[str, int], Location] = {}
+        self._loaded = False
+
+    def _absorb(self, project: str, asset: str, version: str, manifest: Mapping[str, object]) -> None:
+        for path, spec in worktree.parse_manifest(manifest, project, asset, version).items():
+            self._by_content.setdefault(spec.key.content(), Location(project, asset, version, path))
+
+    def _load(self) -> None:
+        o = self._origin
+        m = self._cache.load_manifest(self._reg, o.project, o.asset, o.version)
+        if m is None:
+            try:
+                m = self._client.manifest(o.project, o.asset, o.version)
+            except registry.NotFound:
+                m = None  # the version was removed since: other versions may still hold the bytes
+        if m is not None:
+            self._absorb(o.project, o.asset, o.version, m)
+        for v in self._cache.manifest_versions(self._reg, o.project, o.asset):
+            if v != o.version and (other := self._cache.load_manifest(self._reg, o.project, o.asset, v)) is not None:
+                self._absorb(o.project, o.asset, v, other)
+        self._loaded = True
+
+    def find(self, key: Key) -> Location | None:
+        if not self._loaded:
+            self._load()
+        return self._by_content.get(key.content())
+
+    def holds(self, loc: Location) -> Key | None:
+        """The key of ``loc``'s file when the registry holds that file in a finished version."""
+        m = self._cache.load_manifest(self._reg, loc.project, loc.asset, loc.version)
+        if m is None:
+            try:
+                m = self._client.manifest(loc.project, loc.asset, loc.version)
+            except registry.NotFound:
+                return None
+        spec = worktree.parse_manifest(m, loc.project, loc.asset, loc.version).get(loc.path)
+        return None if spec is None else spec.key
+
+
+def gypsum_location(target: str) -> Location | None:
+    """``<cache>/bucket/p/a/v/path`` (an absolute link made by ``gypsum_client.clone_version``)."""
+    m = _GYPSUM_CACHE_RE.match(os.path.normpath(target)) if os.path.isabs(target) else None
+    if m is None or not os.path.isdir(os.path.join(m["prefix"], "bucket")):
+        return None
+    if any(part.startswith("..") for part in m["path"].split("/")):
+        return None
+    return Location(m["p"], m["a"], m["v"], m["path"])
+
+
+def next_version(client: registry.RegistryClient, project: str, asset: str) -> str:
+    """``v<N+1>`` after the highest ``v<N>`` of the asset; a clear error when versions are not so named."""
+    versions = client.list_versions(project, asset)
+    numbers = [int(m.group(1)) for v in versions if (m := _VERSION_RE.match(v))]
+    latest = client.latest(project, asset)
+    if latest is not None and not _VERSION_RE.match(latest):
+        raise FatalError(f"the latest version of {project}/{asset} is {latest!r}, not v<N>: name the new one with --version")
+    if not numbers and versions:
+        raise FatalError(f"the versions of {project}/{asset} are not named v<N>: name the new one with --version")
+    return f"v{max(numbers, default=0) + 1}"
+
+
+def build(
+    root: Path,
+    cache: Cache,
+    client: registry.RegistryClient,
+    origin: worktree.Origin,
+    hashes: StatCache,
+    *,
+    can_dedup: bool,
+    jobs: int = 4,
+) -> Plan:
+    """Classify the working tree into a ``Plan`` (reads only: files, the cache, manifests)."""
+    last = worktree.last_listing(root, cache)
+    entries = worktree.scan(root, cache, last=last, check_objects=False)
+    locations = Locations(client, cache, origin)
+    plan = Plan()
+    regular: list[str] = []
+    outside: dict[str, Path] = {}
+    for e in entries:
+        if e.status == worktree.DELETED:
+            plan.deleted.append(e.path)
+        elif e.status == worktree.DESTROYED:
+            raise FatalError(
+                f"{e.path} is a regular file holding only a link's text (a copied symlink): "
+                f"restore the link with `git checkout -- {e.path}`, or put the real content there"
+            )
+        elif e.key is not None:  # a link into the cache
+            loc = locations.find(e.key)
+            if loc is not None:
+                plan.items.append(Item(e.path, e.key, LINK, link=loc))
+            elif cache.has(e.key):
+                plan.items.append(Item(e.path, e.key, SIMPLE, source=cache.object_path(e.key)))
+            else:
+                raise FatalError(
+                    f"{e.path} links to content that is neither cached here nor held by the registry ({e.key.name})"
+                )
+        elif e.target is not None and (moved := worktree.key_from_destroyed(e.path, e.target.encode())) is not None:
+            # A link moved to another folder depth: its relative text no longer reaches the anchor,
+            # but it still names a key. Push it as that key and fix the link text afterwards.
+            loc = locations.find(moved)
+            if loc is None and not cache.has(moved):
+                raise FatalError(f"{e.path} links to content that is neither cached here nor held by the registry ({moved.name})")
+            if loc is not None:
+                plan.items.append(Item(e.path, moved, LINK, link=loc, relink=True))
+            else:
+                plan.items.append(Item(e.path, moved, SIMPLE, source=cache.object_path(moved), relink=True))
+        elif e.target is not None:  # a symlink that leaves the cache
+            gloc = gypsum_location(e.target)
+            if gloc is not None:
+                key = locations.holds(gloc)
+                if key is None:
+                    raise FatalError(f"{e.path} links into a gypsum cache at {gloc.project}/{gloc.asset}/"
+                                     f"{gloc.version}/{gloc.path}, which the registry does not hold")
+                # Its bytes, when the gypsum cache has them, are ingested so the new link is not dangling.
+                have = Path(e.target) if os.path.isfile(e.target) else None
+                plan.items.append(Item(e.path, key.with_ext(extension_of(e.path)), LINK, link=gloc, source=have, relink=True))
+                continue
+            full = root / e.path
+            if not full.exists():
+                raise FatalError(f"{e.path} is a dangling symlink (to {e.target}): fix or delete it before pushing")
+            if not full.is_file():
+                raise FatalError(f"{e.path} is a symlink to something that is not a file ({e.target})")
+            outside[e.path] = full.resolve()
+        else:
+            regular.append(e.path)
+
+    # Hash regular files (stat cache first, then in parallel) and targets of outside links.
+    digests = hashes.hash_many(root, regular, jobs=jobs) if regular else {}
+    from selenite.statcache import md5_of
+
+    for path, target in outside.items():
+        digests[path] = md5_of(target)
+    for path, (md5, size) in digests.items():
+        key = Key(md5, size, extension_of(path))
+        source = outside.get(path, root / path)
+        loc = locations.find(key)
+        if loc is not None:
+            plan.items.append(Item(path, key, LINK, link=loc, source=source, relink=True))
+        else:
+            plan.items.append(Item(path, key, DEDUP if can_dedup else SIMPLE, source=source, relink=True))
+
+    plan.items.sort(key=lambda i: i.path)
+    new_listing = {i.path: i.key.content() for i in plan.items}
+    plan.unchanged = not plan.deleted and new_listing == {p: k.content() for p, k in last.items()}
+    return plan
+
+
+def check_names(project: str, asset: str, version: str) -> None:
+    if not version or version.startswith("..") or "/" in version or "\\" in version:
+        raise FatalError(f"version name {version!r} is not valid (no '/', '\\', or leading '..')")
+    del project, asset
+
+
+__all__ = ["DEDUP", "LINK", "SIMPLE", "Item", "Location", "Locations", "Plan", "build", "gypsum_location",
+           "next_version", "RegistryError"]

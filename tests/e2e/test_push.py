@@ -1,0 +1,213 @@
+"""`selenite push` end to end: a real `selenite serve`, real git, and the real gypsum_client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gypsum_client as gc
+import pytest
+import requests
+
+from tests.conftest import Registry, selenite
+
+
+def seed(registry: Registry, tmp_path: Path, files: dict[str, bytes], project: str = "proj", asset: str = "data",
+         version: str = "v1") -> None:
+    """Create the project (if needed) and upload ``files`` as a version with the real gypsum_client."""
+    if project not in gc.list_projects(url=registry.url):
+        gc.create_project(project, owners=["admin"], url=registry.url, token=registry.admin_token)
+    src = tmp_path / f"seed-{project}-{asset}-{version}"
+    for rel, data in files.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+    gc.upload_directory(str(src), project, asset, version, url=registry.url, token=registry.admin_token,
+                        cache_dir=str(tmp_path / "gypsum-cache"))
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        for name in files:
+            full = Path(dirpath, name)
+            out[full.relative_to(root).as_posix()] = full.read_bytes()
+    return out
+
+
+def uploaded_bytes(registry: Registry) -> int:
+    return registry.stats()["upload_put_bytes"]
+
+
+def git(*args: str, cwd: Path) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"git {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
+@pytest.fixture
+def two_hundred(registry: Registry, tmp_path: Path) -> dict[str, bytes]:
+    files = {f"part{i // 50}/file{i:03d}.txt": f"line {i}\n".encode() * (i + 1) for i in range(200)}
+    seed(registry, tmp_path, files)
+    return files
+
+
+def _edit(work: Path) -> tuple[int, dict[str, bytes]]:
+    """Change one file, add one, delete one, rename one link; return (new bytes, expected tree)."""
+    selenite("unlock", "part0/file000.txt", cwd=work)
+    changed = b"an edited first file\n" * 10
+    (work / "part0/file000.txt").write_bytes(changed)
+    added = b"a brand new file\n" * 7
+    (work / "added.csv").write_bytes(added)
+    git("rm", "-q", "part1/file050.txt", cwd=work)
+    (work / "renamed").mkdir()
+    git("mv", "part2/file100.txt", "renamed/file100.txt", cwd=work)
+    git("mv", "part3/file150.txt", "top150.txt", cwd=work)  # a move to another depth breaks the link text
+    git("add", "-A", cwd=work)
+    git("commit", "-qm", "edit", cwd=work)
+    return len(changed) + len(added), tree_bytes(work)
+
+
+def test_push_moves_only_changed_bytes(registry: Registry, two_hundred: dict[str, bytes], tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url)
+    new_bytes, expected = _edit(work)
+    before = uploaded_bytes(registry)
+    out = selenite("push", "--token", registry.admin_token, cwd=work).stdout
+    assert uploaded_bytes(registry) - before == new_bytes
+    assert "pushed proj/data/v2" in out and "2 uploaded" in out
+
+    manifest = gc.fetch_manifest("proj", "data", "v2", url=registry.url, cache_dir=None)
+    assert set(manifest) == set(expected)
+    links = {p for p, e in manifest.items() if "link" in e}
+    assert links == set(expected) - {"part0/file000.txt", "added.csv"}
+    assert manifest["renamed/file100.txt"]["link"]["path"] == "part2/file100.txt"
+    assert manifest["top150.txt"]["link"]["path"] == "part3/file150.txt"
+
+    # The tree is clean and committed, every file a link again, tagged v2.
+    assert selenite("status", cwd=work).stdout.strip() == ""
+    assert git("status", "--porcelain", cwd=work) == ""
+    assert all((work / p).is_symlink() for p in expected)
+    assert "v2" in git("tag", cwd=work).split()
+
+    fresh = tmp_path / "fresh"
+    selenite("clone", "proj/data@v2", fresh, "--url", registry.url)
+    assert tree_bytes(fresh) == expected
+
+
+def test_push_after_lazy_clone_links_the_rest(registry: Registry, two_hundred: dict[str, bytes], tmp_path: Path) -> None:
+    work = tmp_path / "lazy"
+    selenite("clone", "proj/data", work, "--no-download", "--url", registry.url)
+    gets = registry.stats()["file_get"]
+    selenite("get", "part0/file000.txt", cwd=work)
+    assert registry.stats()["file_get"] - gets == 1
+    new_bytes, expected = _edit(work)
+    before = uploaded_bytes(registry)
+    selenite("push", "--token", registry.admin_token, cwd=work)
+    assert uploaded_bytes(registry) - before == new_bytes
+    manifest = gc.fetch_manifest("proj", "data", "v2", url=registry.url, cache_dir=None)
+    assert sum("link" in e for e in manifest.values()) == len(manifest) - 2
+    fresh = tmp_path / "fresh"
+    selenite("clone", "proj/data@v2", fresh, "--url", registry.url)
+    # The lazy tree only holds what was fetched or written; the fresh clone has everything.
+    assert tree_bytes(fresh)["added.csv"] == expected["added.csv"]
+    assert tree_bytes(fresh)["part0/file000.txt"] == expected["part0/file000.txt"]
+    assert tree_bytes(fresh)["part3/file199.txt"] == two_hundred["part3/file199.txt"]
+
+
+def test_push_from_a_gypsum_client_clone(registry: Registry, tmp_path: Path) -> None:
+    files = {"a.txt": b"alpha\n" * 100, "b/c.txt": b"charlie\n" * 100, "d.bin": os.urandom(5000)}
+    seed(registry, tmp_path, files)
+    gcache = tmp_path / "gypsum-cache"
+    folder = tmp_path / "gyp"
+    gc.clone_version("proj", "data", "v1", str(folder), download=True, cache_dir=str(gcache), url=registry.url)
+    assert (folder / "a.txt").is_symlink()
+    os.unlink(folder / "a.txt")
+    (folder / "a.txt").write_bytes(b"alpha edited\n")
+    before = uploaded_bytes(registry)
+    selenite("push", "--url", registry.url, "--token", registry.admin_token, cwd=folder)
+    assert uploaded_bytes(registry) - before == len(b"alpha edited\n")
+    manifest = gc.fetch_manifest("proj", "data", "v2", url=registry.url, cache_dir=None)
+    assert "link" in manifest["b/c.txt"] and "link" in manifest["d.bin"] and "link" not in manifest["a.txt"]
+    # The folder is now a selenite working tree: clean, all links into the selenite cache.
+    assert selenite("status", cwd=folder).stdout.strip() == ""
+    assert (folder / "d.bin").read_bytes() == files["d.bin"]
+
+
+def test_dry_run_changes_nothing(registry: Registry, two_hundred: dict[str, bytes], tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url)
+    _edit(work)
+
+    def snapshot() -> tuple[object, ...]:
+        reg = sorted((str(p), p.stat().st_size) for p in registry.root.rglob("*") if p.is_file())
+        cache = sorted(str(p) for p in Path(os.environ["SELENITE_CACHE"]).rglob("*"))
+        tree = sorted((k, v) for k, v in tree_bytes(work).items())
+        links = sorted((str(p), os.readlink(p)) for p in work.rglob("*") if p.is_symlink() and ".git" not in p.parts)
+        return reg, cache, tree, links, git("status", "--porcelain", cwd=work), git("log", "--oneline", cwd=work)
+
+    before = snapshot()
+    out = selenite("push", "--dry-run", "--token", registry.admin_token, cwd=work).stdout
+    assert "links" in out and "uploads" in out and "deleted" in out
+    assert "dedup          2 files" in out
+    assert snapshot() == before
+    assert gc.list_versions("proj", "data", url=registry.url) == ["v1"]
+
+
+def test_nothing_changed(registry: Registry, tmp_path: Path) -> None:
+    seed(registry, tmp_path, {"x.txt": b"x\n", "y.txt": b"y\n"})
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url)
+    res = selenite("push", "--token", registry.admin_token, cwd=work)
+    assert "nothing to push" in res.stderr
+    assert gc.list_versions("proj", "data", url=registry.url) == ["v1"]
+    # With --version the same tree is published under a new name, as links only.
+    before = uploaded_bytes(registry)
+    selenite("push", "--version", "release-1", "--token", registry.admin_token, cwd=work)
+    assert uploaded_bytes(registry) == before
+    manifest = gc.fetch_manifest("proj", "data", "release-1", url=registry.url, cache_dir=None)
+    assert all("link" in e for e in manifest.values())
+
+
+def test_version_name_needs_flag_when_not_numbered(registry: Registry, tmp_path: Path) -> None:
+    seed(registry, tmp_path, {"x.txt": b"x\n"}, version="2024-01")
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url)
+    (work / "new.txt").write_bytes(b"n\n")
+    res = selenite("push", "--token", registry.admin_token, cwd=work, check=False)
+    assert res.returncode == 1
+    assert "--version" in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_server_killed_mid_push(registry: Registry, tmp_path: Path) -> None:
+    seed(registry, tmp_path, {"keep.txt": b"keep\n"})
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url)
+    for i in range(6):
+        (work / f"big{i}.bin").write_bytes(os.urandom(4 << 20))
+    env = {**os.environ}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "selenite", "push", "-j", "1", "--token", registry.admin_token],
+        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while registry.stats()["upload_put"] < 2:
+        assert time.monotonic() < deadline and proc.poll() is None, "push never started uploading"
+        time.sleep(0.01)
+    registry.kill()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert len(err.strip().splitlines()) == 1 and "push of proj/data/v2 failed" in err, err
+
+    registry.start()
+    assert gc.fetch_latest("proj", "data", url=registry.url) == "v1"
+    out = selenite("push", "--token", registry.admin_token, cwd=work).stdout
+    assert "pushed proj/data/v2" in out
+    assert requests.get(f"{registry.url}/file/proj%2F..LOCK", timeout=5).status_code == 404
+    manifest = gc.fetch_manifest("proj", "data", "v2", url=registry.url, cache_dir=None)
+    assert len(manifest) == 7 and "link" in manifest["keep.txt"]
+    assert selenite("status", cwd=work).stdout.strip() == ""
