@@ -108,6 +108,7 @@ def test_create_validates_and_refuses(srv: Server, project: str) -> None:
     for bad in ("..weird", "a%5Cb", "%2E", "a%2Fb"):
         r = srv.req("POST", f"/create/{bad}", user="admin", json={})
         assert r.status_code == 400, bad
+    assert srv.req("DELETE", "/remove/a%2Fb", user="admin").status_code == 400  # names checked everywhere
     r = srv.req("POST", f"/create/{project}", user="admin", json={})
     assert (r.status_code, r.json()["reason"]) == (400, f"project '{project}' already exists")
     assert srv.req("POST", "/create/fresh-x", user="admin", data=b"").status_code == 400  # empty body: parse error

@@ -60,8 +60,11 @@ def serve(
     server = _Server(config)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shut down gracefully, then re-raised the Ctrl-C it caught
+        pass
     finally:
         sock.close()
+    output.info("selenite registry stopped")
     return 0
 
 
