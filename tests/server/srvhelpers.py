@@ -13,8 +13,6 @@ import importlib.util
 import json
 import os
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 

@@ -289,3 +289,10 @@ def test_worker_slugs_with_slash_and_non_latin1_paths(srv: Server, project: str)
     assert srv.req("POST", init["complete_url"], token=init["session_token"]).status_code == 200
     assert srv.req("GET", f"/file/{q(project + '/a/v1/ünï/ж文.txt')}").content == b"utf8"
     assert srv.req("GET", f"/file/{q(project + '/a/v1/' + weird)}").content == data
+
+
+def test_names_with_spaces_percent_and_plus(srv: Server, project: str) -> None:
+    init = upload(srv, "alice", project, "a b", "v%1+", {"x.txt": b"odd"})
+    assert init["complete_url"] == f"/upload/complete/{project}/a%20b/v%251%2B"
+    assert srv.req("GET", f"/file/{q(project + '/a b/v%1+/x.txt')}").content == b"odd"
+    assert listing(srv, f"{project}/a b/", recursive=False) == [f"{project}/a b/v%1+/", f"{project}/a b/..latest"]

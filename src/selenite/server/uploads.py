@@ -7,6 +7,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterable
+from urllib.parse import quote
 from typing import Any
 
 from selenite.server import auth, locks
@@ -133,6 +134,10 @@ def _resolve_links(ctx: Context, project: str, asset: str, version: str, links: 
     return out
 
 
+def _enc(name: str) -> str:
+    return quote(name, safe="")
+
+
 def make_slug(project: str, asset: str, version: str, path: str, md5: str) -> str:
     # ASCII-only JSON (non-Latin-1 paths work) in URL-safe base64 (never a '/' in the slug).
     text = json.dumps([project, asset, version, path, md5], separators=(",", ":"))
@@ -215,8 +220,10 @@ def start(ctx: Context, project: str, asset: str, version: str, body: object, au
             }
             for f in to_upload
         ],
-        "complete_url": f"/upload/complete/{project}/{asset}/{version}",
-        "abort_url": f"/upload/abort/{project}/{asset}/{version}",
+        # Percent-encoded (the worker concatenates raw names): identical for ordinary names, and
+        # names holding '%', '?', '#' or spaces still reach the right version.
+        "complete_url": f"/upload/complete/{_enc(project)}/{_enc(asset)}/{_enc(version)}",
+        "abort_url": f"/upload/abort/{_enc(project)}/{_enc(asset)}/{_enc(version)}",
         "session_token": token,
     }
 
