@@ -39,6 +39,7 @@ def test_clone_three_versions(registry: Registry, seeded: dict[str, dict[str, by
     log = git("log", "--format=%s%n%b", cwd=work)
     assert "test/blob@v3" in log and "Selenite-Version: test/blob/v3" in log
     assert git("tag", cwd=work).split() == ["v3"]
+    assert (work / ".git" / "hooks" / "pre-commit").exists()  # the project's hook is installed
     # summary + manifest + one download per distinct content (a.txt's bytes come from v1, the ancestor)
     assert after["file_get"] - before["file_get"] == 2 + len(set(seeded["v3"].values()))
     # a second clone of another version downloads only what the cache lacks

@@ -125,7 +125,7 @@ def clone(
     with registry.session_for(settings.url, settings.token, jobs) as client:
         version, listing, specs = resolve_version(client, cache, project, asset, version)
         o = worktree.Origin(client.url, project, asset, version)
-        _check_dest(dest)  # again: it may have been filled while we talked to the registry
+        created = _check_dest(dest)  # again: it may have changed while we talked to the registry
         if created:
             dest.mkdir(parents=True)
         root = dest.absolute()
