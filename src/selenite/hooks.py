@@ -10,20 +10,31 @@ nothing (``git status`` stays clean). So it looks at every link of the tree, not
 
 from __future__ import annotations
 
+import array
+import hashlib
+import itertools
+import marshal
 import os
 import posixpath
 import re
 import shlex
 import stat
 import subprocess
+import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
-from selenite import output
-from selenite.cache import CORRUPTED, MISSING, Cache, registry_id
+from typing import TYPE_CHECKING
+
 from selenite.errors import FatalError
-from selenite.keys import Key, try_parse_key
+from selenite.keys import try_parse_key
+
+if TYPE_CHECKING:
+    from selenite.cache import Cache
+
+# Imports are kept light (no rich, no sqlite, no filelock) on the path of a clean check: the hook
+# runs on every commit, and an unchanged tree of 100,000 links must check in about a second.
 
 HOOK_NAME = "pre-commit"
 LEGACY_SUFFIX = ".legacy"
@@ -68,6 +79,8 @@ def toplevel(cwd: Path) -> Path:
 
 def hook_template() -> str:
     """The hook script shipped in the package (identical to the project's ``hooks/pre-commit``)."""
+    from importlib import resources
+
     return resources.files("selenite").joinpath("resources", HOOK_NAME).read_text()
 
 
@@ -154,6 +167,8 @@ def install_into(repo: Path) -> None:
     try:
         install(repo)
     except HookInstallRefused as e:
+        from selenite import output
+
         output.info(f"selenite: warning: pre-commit hook not installed: {e}")
 
 
@@ -176,6 +191,23 @@ ANCHOR = ".git/selenite/objects"  # relative to the working tree's top (docs/int
 _ANCHOR_PREFIX = ANCHOR + "/"
 # Text a tool may leave in a regular file when it copied a link instead of its content.
 _LINK_TEXT_RE = re.compile(rb"(?:\.\./)*\.git/selenite/objects/[0-9a-f]{2}/[0-9a-f]{2}/([^/\s]+)/([^/\s]+)\s*\Z")
+# The link text selenite writes: "../" per folder level, the anchor, then ab/cd/<KEY>/<KEY> where
+# ab/cd are the md5's first digits. One match per link on the hot path; the key name is validated
+# with keys.try_parse_key before it is trusted.
+_FAST_LINK_RE = re.compile(
+    r"((?:\.\./)*)\.git/selenite/objects/([0-9a-f]{2})/([0-9a-f]{2})/(MD5E-s[0-9]+--\2\3[0-9a-f]{28}[A-Za-z0-9.]*)/\4\Z"
+)
+_OBJECT_TAIL_RE = re.compile(r"([0-9a-f]{2})/([0-9a-f]{2})/(MD5E-s[0-9]+--\1\2[0-9a-f]{28}[A-Za-z0-9.]*)/\3\Z")
+_MAX_LINK_TEXT = 4096  # PATH_MAX: a file larger than this cannot be a link's text
+_OK, _CORRUPTED, _MISSING, _INVALID = "ok", "corrupted", "missing", "invalid"
+
+# The check stamp: which objects a clean check found intact, so that the next check of an
+# unchanged tree needs neither the signature database nor a hash (see docs/hooks.md).
+_STAMP_FILE = "selenite/check-stamp"
+_STAMP_VERSION = 3
+# A write bumps the file's ctime, which no user call can set back; the kernel stamps it from a
+# coarse clock, so trust only objects changed well before the stamp was taken.
+_STAMP_SLACK_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -188,32 +220,12 @@ class Problem:
         return f"{self.path}: {self.detail}"
 
 
-@dataclass(frozen=True)
-class _IndexEntry:
+class _IndexEntry(NamedTuple):
     mode: str
     sha: str
 
 
-def _split_z(out: str) -> list[str]:
-    return [p for p in out.split("\0") if p]
-
-
-def _index(top: Path) -> dict[str, _IndexEntry]:
-    """Every path of the index (``GIT_INDEX_FILE`` respected: ``git commit -a`` uses a temp index)."""
-    entries: dict[str, _IndexEntry] = {}
-    for rec in _split_z(_git(top, "ls-files", "-s", "-z")):
-        meta, _, path = rec.partition("\t")
-        mode, sha, _stage = meta.split(" ")
-        entries.setdefault(path, _IndexEntry(mode, sha))  # conflict stages: the first is enough
-    return entries
-
-
-def _untracked(top: Path) -> list[str]:
-    return _split_z(_git(top, "ls-files", "-z", "--others", "--exclude-standard"))
-
-
-@dataclass(frozen=True)
-class _Staged:
+class _Staged(NamedTuple):
     old_mode: str
     new_mode: str
     old_sha: str
@@ -221,21 +233,102 @@ class _Staged:
     status: str
 
 
-def _staged_changes(top: Path) -> dict[str, _Staged]:
-    """What the commit changes against HEAD (empty for a first commit)."""
-    if _git_ok(top, "rev-parse", "-q", "--verify", "HEAD^{commit}") is None:
-        return {}
-    recs = _split_z(_git(top, "diff-index", "--cached", "-z", "--no-renames", "HEAD"))
-    changes: dict[str, _Staged] = {}
-    for meta, path in zip(recs[::2], recs[1::2]):
-        old_mode, new_mode, old_sha, new_sha, status = meta.lstrip(":").split(" ")
-        changes[path] = _Staged(old_mode, new_mode, old_sha, new_sha, status)
-    return changes
+def _split_z(out: str) -> list[str]:
+    return [p for p in out.split("\0") if p]
+
+
+class _GitViews:
+    """The listings the check needs, asked of git at once (git works on one core, Python on the other).
+
+    Inside a hook, git's environment is kept as it is: ``git commit -a`` points ``GIT_INDEX_FILE`` at
+    a temporary index, and that index is the commit being made.
+    """
+
+    _ARGS = {
+        "index": ("ls-files", "-s", "-z"),
+        "untracked": ("ls-files", "-z", "--others", "--exclude-standard"),
+        "staged": ("diff-index", "--cached", "-z", "--no-renames", "HEAD"),
+        "changed": ("diff-files", "-z", "--name-only"),
+    }
+
+    def __init__(self, top: Path, *names: str) -> None:
+        self._top = top
+        proc = subprocess.run(["git", "rev-parse", "--absolute-git-dir", "--verify", "-q", "HEAD^{commit}"],
+                              cwd=top, capture_output=True)
+        lines = os.fsdecode(proc.stdout).splitlines()
+        if not lines:
+            raise FatalError(f"{top} is not inside a git working tree")
+        self.git_dir = Path(lines[0])
+        self.has_head = proc.returncode == 0 and len(lines) > 1
+        self._outs: dict[str, str] = {}
+        self._procs = {name: self._start(*self._ARGS[name]) for name in names if name != "staged" or self.has_head}
+
+    def _start(self, *args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(["git", *args], cwd=self._top, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def _out(self, name: str) -> str:
+        if name in self._outs:
+            return self._outs[name]
+        proc = self._procs.get(name)
+        if proc is None:
+            return ""
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            msg = os.fsdecode(err).strip().splitlines()
+            raise FatalError(f"git {' '.join(self._ARGS[name])} failed: {msg[-1] if msg else proc.returncode}")
+        self._outs[name] = os.fsdecode(out)
+        return self._outs[name]
+
+    def close(self) -> None:
+        """Reap the listings nobody asked for."""
+        for name in self._procs:
+            self._out(name)
+
+    def raw(self, name: str) -> str:
+        return self._out(name)
+
+    def index(self) -> dict[str, str]:
+        """path -> "<mode> <sha> <stage>" for every index entry."""
+        entries: dict[str, str] = {}
+        for rec in _split_z(self._out("index")):
+            meta, _, path = rec.partition("\t")
+            entries.setdefault(path, meta)  # conflict stages: the first is enough
+        return entries
+
+    def index_meta(self, wanted: dict[str, None]) -> dict[str, str]:
+        """path -> "<mode> <sha> <stage>" for the wanted paths only (cheap on big indexes)."""
+        entries: dict[str, str] = {}
+        for rec in _split_z(self._out("index")):
+            meta, _, path = rec.partition("\t")
+            if path in wanted:
+                entries.setdefault(path, meta)
+        return entries
+
+    def changed(self) -> list[str]:
+        """Tracked paths whose working-tree file differs from the index (git's own stat check)."""
+        return _split_z(self._out("changed"))
+
+    def untracked(self) -> list[str]:
+        return _split_z(self._out("untracked"))
+
+    def staged(self) -> dict[str, _Staged]:
+        """What the commit changes against HEAD (empty for a first commit)."""
+        recs = _split_z(self._out("staged"))
+        changes: dict[str, _Staged] = {}
+        for meta, path in zip(recs[::2], recs[1::2]):
+            old_mode, new_mode, old_sha, new_sha, status = meta.lstrip(":").split(" ")
+            changes[path] = _Staged(old_mode, new_mode, old_sha, new_sha, status)
+        return changes
+
+
+def _index_entry(meta: str | None) -> _IndexEntry | None:
+    if meta is None:
+        return None
+    mode, sha, _stage = meta.split(" ")
+    return _IndexEntry(mode, sha)
 
 
 def _blob_sha(data: bytes, algo: str) -> str:
-    import hashlib
-
     h = hashlib.new(algo)
     h.update(b"blob %d\0" % len(data))
     h.update(data)
@@ -248,22 +341,18 @@ def _holds_only(data: bytes, sha: str) -> bool:
     return any(_blob_sha(d, algo) == sha for d in {data, data.rstrip(b"\r\n")})
 
 
-_MAX_LINK_TEXT = 4096  # PATH_MAX: a file larger than this cannot be a link's text
-
-
-def _classify_link(rel: str, text: str) -> tuple[Key | None, str | None]:
-    """(key, None) for a link to a cache object through the anchor; (None, why) for a link that must
-    not be committed; (None, None) for an ordinary in-tree link (its target is committed too)."""
+def _classify_link(rel: str, text: str) -> tuple[str | None, str | None]:
+    """(key name, None) for a link to a cache object through the anchor; (None, why) for a link that
+    must not be committed; (None, None) for an ordinary in-tree link (its target is committed too)."""
     if text.startswith("/"):
         return None, f"absolute link to {text} (a machine path); links into the cache go through {ANCHOR}"
     target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), text))
     if target == ".." or target.startswith("../"):
         return None, f"link leaves the working tree (-> {text})"
     if target.startswith(_ANCHOR_PREFIX):
-        parts = target[len(_ANCHOR_PREFIX):].split("/")
-        key = try_parse_key(parts[-1]) if len(parts) == 4 and parts[2] == parts[3] else None
-        if key is not None and parts[0] == key.md5[0:2] and parts[1] == key.md5[2:4]:
-            return key, None
+        m = _OBJECT_TAIL_RE.match(target, len(_ANCHOR_PREFIX))
+        if m is not None:
+            return m.group(3), None
         return None, f"link into the cache anchor that names no object (-> {text})"
     if target == ".git" or target.startswith(".git/"):
         return None, f"link into the repository's .git folder (-> {text})"
@@ -285,14 +374,15 @@ def _held_content(cache: Cache, origin: dict[str, str]) -> set[tuple[str, int]]:
     A version is immutable once finished, so what a cached manifest lists the registry holds; no
     network call is needed in the hook.
     """
+    from selenite.cache import registry_id
+
     held: set[tuple[str, int]] = set()
     url, project, asset = origin.get("url"), origin.get("project"), origin.get("asset")
     if not (url and project and asset):
         return held
     try:
         reg = registry_id(url)
-        versions = cache.manifest_versions(reg, project, asset)
-        for version in versions:
+        for version in cache.manifest_versions(reg, project, asset):
             for entry in (cache.load_manifest(reg, project, asset, version) or {}).values():
                 if isinstance(entry, dict) and isinstance(entry.get("md5sum"), str) and isinstance(entry.get("size"), int):
                     held.add((entry["md5sum"].lower(), entry["size"]))
@@ -306,73 +396,246 @@ def _held_content(cache: Cache, origin: dict[str, str]) -> set[tuple[str, int]]:
     return held
 
 
-def _cache_for(top: Path, default: Path) -> Cache:
+def _cache_root(top: Path, default: Path) -> Path:
     """The cache this tree's links resolve into: the anchor's target, else the configured cache."""
     anchor = top / ANCHOR
     if anchor.is_symlink():
         real = Path(os.path.realpath(anchor))
         if real.is_dir():
-            return Cache(real.parent)
-    return Cache(default)
+            return real.parent
+    return default.expanduser().absolute()
+
+
+class _Stamp:
+    """What the last clean check found intact: per link text (by its git blob id), the object it
+    names (path below ``objects/``), with that object's inode and size, and when the check began.
+
+    Stored as a few flat arrays and newline-joined strings, so that 100,000 entries load in a few
+    milliseconds (a dict of tuples would take a good part of the check's budget to unpickle).
+    """
+
+    def __init__(self, when: int = 0, blobs: list[str] | None = None, tails: list[str] | None = None,
+                 inodes: array.array[int] | None = None, sizes: array.array[int] | None = None) -> None:
+        self.when = when
+        self.blobs = blobs or []
+        self.tails = tails or []
+        self.inodes = inodes if inodes is not None else array.array("Q")
+        self.sizes = sizes if sizes is not None else array.array("Q")
+
+    @classmethod
+    def load(cls, path: Path, cache_root: str) -> _Stamp:
+        """The stamp at ``path``, or an empty one when it is missing, damaged, or for another cache."""
+        try:
+            data = marshal.loads(path.read_bytes())
+            version, when, root, blobs, tails, inodes, sizes = data
+            if version != _STAMP_VERSION or root != cache_root or not isinstance(when, int):
+                return cls()
+            ino, size = array.array("Q"), array.array("Q")
+            ino.frombytes(inodes)
+            size.frombytes(sizes)
+            b, t = blobs.split("\n"), tails.split("\n")
+            if not (len(b) == len(t) == len(ino) == len(size)) or not blobs:
+                return cls()
+            return cls(when, b, t, ino, size)
+        except (OSError, ValueError, EOFError, TypeError, AttributeError):
+            return cls()
+
+    def save(self, path: Path, cache_root: str) -> None:
+        from selenite.util import atomic_write
+
+        data = (_STAMP_VERSION, self.when, cache_root, "\n".join(self.blobs), "\n".join(self.tails),
+                self.inodes.tobytes(), self.sizes.tobytes())
+        try:
+            atomic_write(path, marshal.dumps(data))
+        except OSError:
+            pass  # only a speed-up: a read-only .git still gets a correct (slower) check
+
+    def add(self, blob: str, tail: str, st: os.stat_result) -> None:
+        self.blobs.append(blob)
+        self.tails.append(tail)
+        self.inodes.append(st.st_ino)
+        self.sizes.append(st.st_size)
+
+
+def _settle(cache_root: Path, slow: dict[str, tuple[list[str], os.stat_result | None]]) -> dict[str, str]:
+    """The state of each key the stamp could not vouch for: the cache's stat signature first, a
+    re-hash only when it differs (``Cache.verify`` then records the new signature)."""
+    from selenite.cache import Cache, Signature
+
+    cache = Cache(cache_root)
+    sigs = cache.signatures() if len(slow) > 32 else None  # one query for many, else one per key
+    states: dict[str, str] = {}
+    for name, (_rels, st) in slow.items():
+        key = try_parse_key(name)
+        if key is None:
+            states[name] = _INVALID
+        elif st is None:
+            states[name] = _MISSING
+        else:
+            recorded = sigs.get(name) if sigs is not None else cache.signature(key)
+            if recorded is not None and Signature.of(st) == recorded and st.st_size == key.size:
+                states[name] = _OK
+            else:
+                states[name] = _OK if cache.verify(key) else _CORRUPTED
+    return states
+
+
+def _object_tail(name: str) -> str:
+    """``ab/cd/<KEY>/<KEY>`` for a key name already matched by the link regexps."""
+    md5 = name[name.index("--") + 2:][:32]
+    return f"{md5[0:2]}/{md5[2:4]}/{name}/{name}"
+
+
+def _index_links(listing: str) -> list[tuple[str, str]]:
+    """(blob id of the link's text, path) of every link entry of `git ls-files -s -z` output.
+
+    Entries are "<mode> <blob id> <stage>\t<path>"; the id's width (sha1 or sha256) is the same for
+    all, so fixed slices do the parsing (this runs for every path of big trees).
+    """
+    records = listing.split("\0")
+    first = records[0]
+    if not first:
+        return []
+    width = first.index(" ", 7) - 7
+    return [(r[7:7 + width], r[10 + width:]) for r in records if r.startswith("120000 ")]
 
 
 def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     """Every problem that must stop a commit, in path order (empty: the tree is fine).
 
-    Per link: one readlink, and one stat of its object the first time a key is seen, compared with
-    the signature recorded at ingest (all loaded in one query); a re-hash only when they differ.
+    Two passes. The fast one covers the links of the index, whose text is the index blob wherever
+    Git finds the working tree unchanged: when the last clean check stamped that blob with its
+    object's inode and size, and the object's ctime is older than the stamp, the object is
+    unchanged (every write moves ctime, and no user call sets it back): one stat, no readlink, no
+    database. Everything else takes the slow pass: paths Git sees changed, untracked paths, staged
+    changes that may hide a destroyed link, and links the stamp cannot vouch for: readlink,
+    classify, stat through the link, the cache's stat signature, and a re-hash only when that differs.
     """
-    index = _index(top)
-    staged = _staged_changes(top)
-    untracked = _untracked(top)
-    cache = _cache_for(top, cache_dir)
-    sigs = cache.signatures()
-    states: dict[Key, str] = {}
-    held: set[tuple[str, int]] | None = None
-    problems: list[Problem] = []
-    root = os.fspath(top) + "/"
-    readlink = os.readlink
+    views = _GitViews(top, "index", "changed", "untracked", "staged")
+    cache_root = _cache_root(top, cache_dir)
+    stamp_path = views.git_dir / _STAMP_FILE
+    started = time.time_ns() - _STAMP_SLACK_NS
+    entries = _index_links(views.raw("index"))
+    algo = "sha256" if entries and len(entries[0][0]) == 64 else "sha1"
 
+    # Fast pass: links whose text Git vouches for (the index blob, the working tree unchanged) and
+    # the stamp knows: one stat of the object by its path in the cache. No readlink, no database.
+    old = _Stamp.load(stamp_path, os.fspath(cache_root))
+    new = _Stamp(started)
+    slow_paths: list[str] = []
+    objects_fd = -1
+    if old.blobs:
+        try:
+            objects_fd = os.open(cache_root / "objects", os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            pass
+    if objects_fd >= 0:
+        position = dict(zip(old.blobs, range(len(old.blobs)))).get
+        tails, inodes, sizes, when, stat_ = old.tails, old.inodes, old.sizes, old.when, os.stat
+        kept: list[int] = []
+        try:
+            for blob, rel in entries:
+                i = position(blob)
+                if i is not None:
+                    try:
+                        st = stat_(tails[i], dir_fd=objects_fd)
+                        if st.st_ctime_ns < when and st.st_ino == inodes[i] and st.st_size == sizes[i]:
+                            kept.append(i)
+                            continue
+                    except OSError:
+                        pass
+                slow_paths.append(rel)
+        finally:
+            os.close(objects_fd)
+        for i in sorted(set(kept)):
+            new.blobs.append(old.blobs[i])
+            new.tails.append(tails[i])
+            new.inodes.append(inodes[i])
+            new.sizes.append(sizes[i])
+    else:
+        slow_paths = [rel for _blob, rel in entries]
+
+    # Slow pass: paths Git sees changed, untracked paths, staged changes that may hide a destroyed
+    # link, and links the stamp could not vouch for.
+    staged = views.staged()
+    untracked = views.untracked()
     untracked_set = set(untracked)
-    for rel in [*index, *untracked]:
+    suspects = [p for p, c in staged.items() if c.old_mode == "120000" or c.status == "A"]
+    paths = dict.fromkeys(itertools.chain(slow_paths, views.changed(), untracked, suspects))
+    index_meta: dict[str, str] | None = None  # read only if a regular file needs it
+
+    problems: list[Problem] = []
+    fresh = 0  # links verified by the slow pass (then the stamp is rewritten)
+    slow: dict[str, tuple[list[str], os.stat_result | None]] = {}  # key name -> (paths, stat)
+    texts: dict[str, str] = {}  # path -> link text, for the stamp
+    root = os.fspath(top) + "/"
+    for rel in paths:
         full = root + rel
         try:
-            text = readlink(full)
+            text = os.readlink(full)
         except FileNotFoundError:
             continue  # deleted: allowed
         except OSError:
-            # Not a link (a regular file, a folder for a submodule): only a destroyed link matters.
-            entry = index.get(rel)
+            # Not a link (a regular file, a submodule's folder): only a destroyed link matters.
+            if index_meta is None:
+                index_meta = views.index_meta(paths)
+            entry = _index_entry(index_meta.get(rel))
             change = staged.get(rel)
             was_link = (entry is not None and entry.mode == "120000") or (change is not None and change.old_mode == "120000")
-            is_new = rel in untracked_set or (change is not None and change.status == "A")
-            if was_link or is_new:
+            if was_link or rel in untracked_set or (change is not None and change.status == "A"):
                 p = _destroyed(full, rel, entry, change)
                 if p is not None:
                     problems.append(p)
             continue
-        key, why = _classify_link(rel, text)
-        if why is not None:
-            problems.append(Problem(rel, "outside", why))
+        m = _FAST_LINK_RE.match(text)
+        if m is not None and len(m.group(1)) == 3 * rel.count("/"):
+            name = m.group(4)
+        else:
+            name, why = _classify_link(rel, text)
+            if name is None:
+                if why is not None:
+                    problems.append(Problem(rel, "outside", why))
+                continue  # else: an ordinary link to another path of the tree
+        texts[rel] = text
+        if name in slow:
+            slow[name][0].append(rel)
             continue
-        if key is None:
-            continue  # an ordinary link to another path of the tree
-        state = states.get(key)
-        if state is None:
-            state = states[key] = cache.state(key, sigs)
-        if state == CORRUPTED:
-            problems.append(Problem(
-                rel, "corrupted",
-                f"the cached object behind this link no longer matches its key {key.name} (edited through the link?)",
-            ))
-        elif state == MISSING:
+        try:
+            st = os.stat(full)
+        except FileNotFoundError:
+            slow[name] = ([rel], None)  # dangling, as after `clone --no-download` or `drop`
+            continue
+        except OSError:
+            problems.append(Problem(rel, "corrupted", f"the object behind this link cannot be read ({name})"))
+            continue
+        slow[name] = ([rel], st)
+
+    states = _settle(cache_root, slow) if slow else {}
+    held: set[tuple[str, int]] | None = None
+    for name, (rels, st) in slow.items():
+        state = states[name]
+        if state == _OK and st is not None:
+            for rel in rels:
+                fresh += 1
+                new.add(_blob_sha(os.fsencode(texts[rel]), algo), _object_tail(name), st)
+            continue
+        if state == _CORRUPTED:
+            detail = f"the cached object behind this link no longer matches its key {name} (edited through the link?)"
+            problems += [Problem(rel, "corrupted", detail) for rel in rels]
+        elif state == _INVALID:
+            problems += [Problem(rel, "outside", f"link into the cache with a malformed key name {name!r}") for rel in rels]
+        elif state == _MISSING:  # fine when the registry holds it (a lazy clone, a dropped file)
             if held is None:
-                held = _held_content(cache, _origin(top))
-            if key.content() not in held:
-                problems.append(Problem(
-                    rel, "unknown",
-                    f"link to {key.name}, which is neither in the cache nor in any known version of this dataset",
-                ))
+                from selenite.cache import Cache
+
+                held = _held_content(Cache(cache_root), _origin(top))
+            key = try_parse_key(name)
+            if key is not None and key.content() not in held:
+                detail = f"link to {name}, which is neither in the cache nor in any known version of this dataset"
+                problems += [Problem(rel, "unknown", detail) for rel in rels]
+
+    if not any(p.kind == "corrupted" for p in problems) and (fresh or len(new.blobs) != len(old.blobs)):
+        new.save(stamp_path, os.fspath(cache_root))
     problems.sort(key=lambda p: p.path)
     return problems
 
@@ -419,11 +682,13 @@ def large_file_limit(top: Path) -> int | None:
 
 def large_files(top: Path, limit: int) -> list[Problem]:
     """Staged regular files (added or changed) above ``limit`` bytes."""
-    staged = _staged_changes(top)
-    if staged:
-        shas = {path: c.new_sha for path, c in staged.items() if c.status in "AMT" and c.new_mode.startswith("100")}
+    views = _GitViews(top, "staged", "index")
+    if views.has_head:
+        shas = {path: c.new_sha for path, c in views.staged().items() if c.status in "AMT" and c.new_mode.startswith("100")}
     else:  # the first commit: everything in the index is new
-        shas = {path: e.sha for path, e in _index(top).items() if e.mode.startswith("100")}
+        entries = {path: _index_entry(meta) for path, meta in views.index().items()}
+        shas = {path: e.sha for path, e in entries.items() if e is not None and e.mode.startswith("100")}
+    views.close()
     if not shas:
         return []
     proc = subprocess.run(
@@ -460,6 +725,8 @@ _FIXES = {
 
 def report(problems: list[Problem], what: str) -> None:
     """Print each problem (one line per path) and, once per kind, the fix that loses nothing."""
+    from selenite import output
+
     n = len(problems)
     output.error(f"selenite: {what}: {n} problem{'s' if n != 1 else ''} in the working tree")
     for p in problems:

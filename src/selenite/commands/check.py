@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from selenite import hooks
@@ -29,3 +30,29 @@ def pre_commit(settings: Settings, cwd: Path | None = None) -> int:
         hooks.report(problems, "commit refused")
         return 1
     return 0
+
+
+def main() -> None:
+    """The installed hook's entry point (``python -m selenite.commands.check``).
+
+    Same as ``selenite hook pre-commit``, without importing the CLI (typer, rich): the hook runs on
+    every commit, and start-up time is most of the wait on small trees.
+    """
+    from selenite import config
+    from selenite.errors import FatalError
+
+    try:
+        code = pre_commit(config.load())
+    except FatalError as e:  # the common failure, printed as the CLI prints it
+        sys.stderr.write(f"selenite: error: {e}\n")
+        code = 1
+    except BaseException as e:
+        from selenite.error_handler import error_handler
+
+        with error_handler():  # crash log and one line, exactly as for every other command
+            raise e
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

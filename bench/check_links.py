@@ -1,0 +1,113 @@
+"""How long the pre-commit check takes on a large unchanged tree, against `git status` on the same tree.
+
+Builds a committed working tree of N links (default 100,000, each to its own object) straight with
+the cache API (no server), then times, warm and as separate processes (what a user waits for):
+`git status`, the installed hook's command (`python -m selenite.commands.check`), and the same
+check through the CLI (`selenite hook pre-commit`, what the pre-commit framework runs). The target is a ratio of
+at most 3. Also prints the check alone, in process (without Python's start-up and imports).
+
+    .venv/bin/python bench/check_links.py [--links N] [--repeat R] [--keep DIR]
+
+With --keep DIR the tree is built once and kept; a later run with the same DIR measures it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from selenite import hooks
+from selenite.cache import Cache, object_relpath
+from selenite.keys import Key
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.com"}
+
+
+def build(base: Path, n: int) -> tuple[Path, Path]:
+    cache_dir, top = base / "cache", base / "tree"
+    cache = Cache(cache_dir)
+    top.mkdir()
+    subprocess.run(["git", "init", "-q", str(top)], check=True)
+    (top / ".git" / "selenite").mkdir()
+    (top / hooks.ANCHOR).symlink_to(cache.objects)
+    per_dir = 1000
+
+    def one(i: int) -> None:
+        data = b"row,%d\n" % i
+        key = Key(hashlib.md5(data).hexdigest(), len(data), ".csv")
+        cache.put_stream(key, [data])
+        rel = f"d{i // per_dir:04d}/f{i:06d}.csv"
+        link = top / rel
+        link.symlink_to(os.path.relpath(top / hooks.ANCHOR / object_relpath(key), link.parent))
+
+    for d in range((n + per_dir - 1) // per_dir):
+        (top / f"d{d:04d}").mkdir()
+    t = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        for done, _ in enumerate(pool.map(one, range(n)), 1):
+            if done % 10000 == 0:
+                print(f"  {done} objects and links ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
+    env = {**os.environ, **GIT_ENV}
+    subprocess.run(["git", "add", "-A"], cwd=top, check=True, env=env)
+    subprocess.run(["git", "commit", "-q", "-m", "bench"], cwd=top, check=True, env=env)
+    return top, cache_dir
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
+        times.append(time.perf_counter() - t)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--links", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--keep", type=Path, help="build in (and keep) this folder")
+    args = ap.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="selenite-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
+    if (base / "tree" / ".git").is_dir():  # a tree kept by an earlier run: measure it again
+        top, cache_dir = base / "tree", base / "cache"
+        args.links = int(subprocess.run(["git", "ls-files"], cwd=top, capture_output=True, text=True).stdout.count("\n"))
+    else:
+        print(f"building {args.links} links in {base} ...", file=sys.stderr)
+        top, cache_dir = build(base, args.links)
+    env = {**os.environ, "SELENITE_CACHE": str(cache_dir)}
+    subprocess.run(["git", "status", "--porcelain"], cwd=top, env=env, capture_output=True)  # warm up
+    subprocess.run([sys.executable, "-m", "selenite", "check"], cwd=top, env=env, capture_output=True)
+    status = timed(["git", "status", "--porcelain"], top, env, args.repeat)
+    check = timed([sys.executable, "-m", "selenite.commands.check"], top, env, args.repeat)  # the installed hook
+    cli = timed([sys.executable, "-m", "selenite", "hook", "pre-commit"], top, env, args.repeat)
+    t = time.perf_counter()
+    problems = hooks.check_tree(top, cache_dir)
+    inproc = time.perf_counter() - t
+    assert problems == [], problems[:3]
+    startup = timed([sys.executable, "-c", "import selenite.config, selenite.commands.check"], top, env, args.repeat)
+    print(f"links                 {args.links}")
+    print(f"git status            {status * 1000:8.0f} ms")
+    print(f"installed hook        {check * 1000:8.0f} ms   (process: start-up + imports {startup * 1000:.0f} ms)")
+    print(f"selenite hook pre-commit (CLI) {cli * 1000:5.0f} ms")
+    print(f"check_tree in process {inproc * 1000:8.0f} ms")
+    print(f"ratio hook / status   {check / status:8.2f}   (target <= 3)")
+    if args.keep is None:
+        subprocess.run(["chmod", "-R", "u+w", str(base)], check=False)
+        subprocess.run(["rm", "-rf", str(base)], check=False)
+
+
+if __name__ == "__main__":
+    main()
