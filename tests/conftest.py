@@ -10,9 +10,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+
+from tests import s3server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,9 +58,19 @@ def selenite(*args: str | os.PathLike[str], cwd: Path | None = None, check: bool
     return proc
 
 
+BACKENDS = ["folder", "s3"]  # every backend the `registry` fixture (and tests/server) runs against
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _s3_server_lifetime() -> Iterator[None]:
+    """Stop the session's SeaweedFS (started on first use by an S3 test) when the run ends."""
+    yield
+    s3server.stop_shared()
+
+
 @dataclass
 class Registry:
-    """A `selenite serve` process on 127.0.0.1 over a fresh storage root."""
+    """A `selenite serve` process on 127.0.0.1 over fresh storage: a folder, or an S3 bucket."""
 
     root: Path
     port: int
@@ -65,22 +78,43 @@ class Registry:
     extra_args: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
     admin_token: str = ""
+    backend: str = "folder"
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+
+    @classmethod
+    def for_backend(cls, backend: str, root: Path, **kw: Any) -> Registry:
+        """A registry (not started) on ``backend``; S3 ones get their own prefix on the shared server."""
+        if backend == "folder":
+            return cls(root=root, port=free_port(), **kw)
+        if backend == "s3":
+            weed = s3server.shared()
+            return cls(root=root, port=free_port(), backend="s3", s3_endpoint=weed.endpoint,
+                       s3_bucket=weed.shared_bucket(), s3_prefix=weed.new_prefix(), **kw)
+        raise ValueError(f"unknown backend {backend!r}")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def storage_args(self) -> list[str]:
+        if self.backend == "s3":
+            return ["--storage", f"s3://{self.s3_bucket}/{self.s3_prefix}", "--s3-endpoint", self.s3_endpoint]
         return ["--root", str(self.root)]
 
+    def env(self) -> dict[str, str]:
+        """Extra environment of the processes that open the storage (the AWS credentials for S3)."""
+        return s3server.aws_env() if self.backend == "s3" else {}
+
     def token(self, user: str) -> str:
-        return selenite("token", "create", user, *self.storage_args()).stdout.strip()
+        return selenite("token", "create", user, *self.storage_args(), env=self.env()).stdout.strip()
 
     def start(self) -> None:
         args = [sys.executable, "-m", "selenite", "serve", *self.storage_args(), "--port", str(self.port),
                 *sum((["--admin", a] for a in self.admins), []), *self.extra_args]
         log = open(self.root.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env()})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -111,12 +145,57 @@ class Registry:
         r.raise_for_status()
         return r.json()
 
+    # --- the stored objects themselves, behind the server's back (tests plant bad data) ------
 
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
+    def s3_client(self) -> Any:
+        assert self.backend == "s3"
+        return s3server.shared().client()
+
+    def _s3_key(self, area: str, key: str) -> str:
+        return f"{self.s3_prefix}/{area}/{key}"
+
+    def put_raw(self, key: str, data: bytes) -> None:
+        """Overwrite bucket key ``key`` directly in the storage (no md5 check, no server)."""
+        if self.backend == "s3":
+            self.s3_client().put_object(Bucket=self.s3_bucket, Key=self._s3_key("bucket", key), Body=data)
+            return
+        path = self.root / "bucket" / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def get_raw(self, key: str) -> bytes:
+        """Bucket key ``key`` read directly from the storage."""
+        if self.backend == "s3":
+            return self.s3_client().get_object(Bucket=self.s3_bucket, Key=self._s3_key("bucket", key))["Body"].read()
+        return (self.root / "bucket" / key).read_bytes()
+
+    def list_raw(self) -> list[tuple[str, int]]:
+        """Every stored object, bucket and private state alike, as sorted ``(name, size)``."""
+        if self.backend == "s3":
+            pages = self.s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.s3_bucket)
+            return sorted((o["Key"], o["Size"]) for page in pages for o in page.get("Contents", [])
+                          if not o["Key"].endswith("/"))
+        return sorted((p.relative_to(self.root).as_posix(), p.stat().st_size)
+                      for p in self.root.rglob("*") if p.is_file())
+
+    def uploaded_bytes(self) -> int:
+        """Bytes of file content uploaded so far. Folder: what the server's upload target received.
+        S3: the server must receive none (uploads go straight to the store), so count the bytes of
+        the version files that landed in the bucket instead."""
+        received = self.stats()["upload_put_bytes"]
+        if self.backend != "s3":
+            return received
+        assert received == 0, f"the server itself received {received} bytes of uploads on S3"
+        prefix = f"{self.s3_prefix}/bucket/"
+        return sum(size for name, size in self.list_raw()
+                   if name.startswith(prefix) and not any(p.startswith("..") for p in name[len(prefix):].split("/")))
+
+
+@pytest.fixture(params=BACKENDS)
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
     root = tmp_path / "registry"
     root.mkdir()
-    reg = Registry(root=root, port=free_port())
+    reg = Registry.for_backend(request.param, root)
     reg.admin_token = reg.token("admin")
     reg.start()
     try:

@@ -26,8 +26,9 @@ sys.modules[_spec.name] = _root  # dataclasses look their module up there
 _spec.loader.exec_module(_root)
 Registry = _root.Registry
 free_port = _root.free_port
+s3server = _root.s3server
 
-BACKENDS = ["folder"]
+BACKENDS = _root.BACKENDS  # ["folder", "s3"]: one list for the server tests and the `registry` fixture
 USERS = ("admin", "alice", "bob", "carol", "eve")  # admin; owner; uploaders; nobody
 
 
@@ -49,11 +50,22 @@ class Server(Registry):  # type: ignore[misc, valid-type]
 
 
 def _make_registry(backend: str, root: Path, extra_args: list[str]) -> Server:
-    if backend == "folder":
-        srv = Server(root=root, port=free_port(), extra_args=extra_args)
-        srv.backend = "folder"
+    if backend in ("folder", "s3"):
+        srv: Server = Server.for_backend(backend, root, extra_args=extra_args)
         return srv
     pytest.skip(f"no test setup for the {backend} backend yet")
+
+
+def s3_storage() -> Any:
+    """An S3Storage, opened the way `selenite serve --storage` opens it, on a fresh prefix."""
+    from selenite.server.storage.s3 import open_s3_storage
+
+    weed = s3server.shared()
+    bucket, prefix = weed.shared_bucket(), weed.new_prefix()
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in s3server.aws_env().items():
+            mp.setenv(k, v)
+        return open_s3_storage(f"s3://{bucket}/{prefix}", endpoint=weed.endpoint)
 
 
 def start_server(backend: str, root: Path, extra_args: list[str] | None = None) -> Server:

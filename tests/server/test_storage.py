@@ -12,15 +12,20 @@ import pytest
 
 from selenite.server.storage import ChecksumMismatch, InvalidKey, Storage, open_storage, validate_key
 from selenite.server.storage.folder import FolderStorage
+from srvhelpers import BACKENDS
 
 
 def _make_storage(backend: str, tmp_path: Path) -> Storage:
     if backend == "folder":
         return FolderStorage(tmp_path / "root")
+    if backend == "s3":
+        from srvhelpers import s3_storage
+
+        return s3_storage()
     pytest.skip(f"no storage setup for {backend} yet")
 
 
-@pytest.fixture(params=["folder"])
+@pytest.fixture(params=BACKENDS)
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     return _make_storage(request.param, tmp_path)
 

