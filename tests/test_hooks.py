@@ -279,7 +279,7 @@ def test_large_file_guard_is_off_by_default_and_refuses_when_set(tree: tuple[Pat
     git(top, "config", "selenite.largefiles", "2k")
     proc = commit(top)
     assert proc.returncode == 1
-    assert "big.dat:" in proc.stderr and "selenite.largefiles" in proc.stderr and "selenite add" in proc.stderr
+    assert "big.dat:" in proc.stderr and "selenite.largefiles" in proc.stderr and "selenite push" in proc.stderr
     git(top, "config", "selenite.largefiles", "1M")
     assert commit(top).returncode == 0
 
@@ -316,6 +316,12 @@ def test_pre_commit_hooks_yaml_declares_the_hook() -> None:
     assert hook["entry"] == "selenite hook pre-commit"
     assert hook["always_run"] is True and hook["pass_filenames"] is False
     assert hook["stages"] == ["pre-commit"]
+
+
+def test_hook_manifest_passes_the_frameworks_validator() -> None:
+    proc = subprocess.run([str(Path(sys.executable).parent / "pre-commit"), "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def _repo(tmp_path: Path, name: str = "repo") -> Path:

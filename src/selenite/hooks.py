@@ -712,14 +712,16 @@ def large_files(top: Path, limit: int) -> list[Problem]:
 # --- telling the user ---------------------------------------------------------------------------
 
 _FIXES = {
-    "corrupted": "selenite fsck --repair   keeps your edited bytes as a real file at that path and restores the "
-                 "cached object (nothing is lost; then commit again)",
-    "destroyed": "git checkout HEAD -- PATH puts the link back (the file holds nothing but the link's text)",
-    "outside": "git checkout HEAD -- PATH puts the committed link back; or, to commit that content, replace the "
-               "link by a copy: cp --remove-destination \"$(readlink -f PATH)\" PATH",
-    "unknown": "selenite get PATH         if another version has it; else restore the link with git checkout HEAD -- PATH",
-    "large": "git rm --cached PATH      keeps the file but unstages it; then `selenite add PATH` (or publish "
-             "the data with `selenite push`) so it lives in the cache and the registry, not in Git history",
+    "corrupted": "selenite fsck --repair    keeps your edited bytes as a real file at that path and restores the "
+                 "cached object from the registry (nothing is lost); then commit again",
+    "destroyed": "selenite fsck --repair    turns the file back into its link (it holds nothing but the link's "
+                 "text); or: git checkout HEAD -- PATH",
+    "outside": "git checkout HEAD -- PATH puts the committed link back; or, to commit that content, replace "
+               "the link by a copy: cp --remove-destination \"$(readlink -f PATH)\" PATH",
+    "unknown": "git checkout HEAD -- PATH puts the committed link back (no cached version of this dataset "
+               "holds that content, so nothing could fetch it later)",
+    "large": "git rm --cached PATH      unstages the file and keeps it; `selenite push` then publishes it to "
+             "the registry and makes it a link into the cache, so the data never lands in Git history",
 }
 
 
