@@ -55,6 +55,7 @@ __all__ = ["S3Storage", "open_s3_storage", "make_client"]
 _CHUNK = 1 << 20  # streaming reads: flat memory, one MiB at a time
 _PART = 8 << 20  # put_stream: one PutObject up to this size, multipart beyond (min part is 5 MiB)
 _BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
+_PAGE = 1000  # ListObjectsV2 page size (the S3 maximum)
 _MAX_KEY_BYTES = 1024
 _MD5_ETAG = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -358,7 +359,8 @@ class S3Storage:
         args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": s3prefix}
         if delimiter:
             args["Delimiter"] = "/"
-        yield from self.client.get_paginator("list_objects_v2").paginate(**args)
+        pages = self.client.get_paginator("list_objects_v2").paginate(**args, PaginationConfig={"PageSize": _PAGE})
+        yield from pages
 
     def list(self, prefix: str = "") -> list[str]:
         head, partial = validate_prefix(prefix)
