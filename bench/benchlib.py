@@ -1,0 +1,256 @@
+"""Plumbing shared by the benchmark cases: the registry process, isolated environments, timing,
+peak memory, clean-up and the machine's description. Nothing here measures anything by itself."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+PY = sys.executable
+SELENITE = [PY, "-m", "selenite"]
+ADMIN = "bench-admin"
+
+
+def rm_tree(path: Path) -> None:
+    """Remove a folder, cache objects included (they and their folders are read-only by design)."""
+    if not os.path.lexists(path):
+        return
+    subprocess.run(["chmod", "-R", "u+w", str(path)], check=False, capture_output=True)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Env:
+    """An isolated HOME, git identity and selenite settings for every subprocess the bench runs."""
+
+    def __init__(self, base: Path, url: str, token: str) -> None:
+        home = base / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        (base / "git-template").mkdir(exist_ok=True)
+        self.base = base
+        self.vars: dict[str, str] = {
+            k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "SELENITE_", "GYPSUM_"))
+        }
+        self.vars.update({
+            "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_TEMPLATE_DIR": str(base / "git-template"),
+            "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
+            "SELENITE_URL": url, "SELENITE_TOKEN": token, "SELENITE_CONFIG_DIR": str(home / "selenite-config"),
+            "SELENITE_CACHE": str(base / "default-cache"),
+        })
+
+    def with_(self, **extra: str) -> dict[str, str]:
+        return {**self.vars, **extra}
+
+
+@dataclass
+class Server:
+    """One `selenite serve` process over a tmp folder, on a free 127.0.0.1 port, for the whole bench."""
+
+    root: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    token: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.token = subprocess.run(
+            [*SELENITE, "token", "create", ADMIN, "--root", str(self.root)], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        log = open(self.root.parent / "server.log", "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [*SELENITE, "serve", "--root", str(self.root), "--port", str(self.port), "--admin", ADMIN],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"selenite serve exited {self.proc.returncode}; see {log.name}")
+            try:
+                requests.get(f"{self.url}/list", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise SystemExit("selenite serve did not answer within 30 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def stats(self) -> dict[str, int]:
+        r = requests.get(f"{self.url}/_selenite/stats", timeout=10)
+        r.raise_for_status()
+        return dict(r.json())
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+
+def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Counters moved between two snapshots, minus the stats call that took ``after`` itself."""
+    out = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    out["requests"] -= 1
+    return out
+
+
+def vm_hwm_kib(pid: int) -> int | None:
+    """The process's peak resident set (VmHWM) in KiB, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_hwm(pid: int) -> bool:
+    """Reset a process's VmHWM to its current RSS (``clear_refs`` 5), so a later reading is the peak
+    of what follows. False when the kernel does not allow it."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Timed:
+    seconds: float
+    peak_kib: int = 0
+    stdout: str = ""
+    stderr: str = ""
+
+
+def run(cmd: Sequence[str], *, env: dict[str, str], cwd: Path | None = None, watch_memory: bool = False,
+        input: str | None = None) -> Timed:
+    """Run a command as a user would, wall-clock timed; fail loudly on a non-zero exit.
+
+    With ``watch_memory`` its VmHWM is sampled while it runs and its ``ru_maxrss`` taken at exit
+    (``os.wait4``); the larger is kept (both are the peak resident set of that one process)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            v = vm_hwm_kib(proc.pid)
+            if v is not None:
+                peak[0] = max(peak[0], v)
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True) if watch_memory else None
+    if sampler is not None:
+        sampler.start()
+    # Read the pipes in threads so that os.wait4 (which reaps the child and gives its rusage) can
+    # run on this thread without a full pipe blocking the child.
+    outs: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda n=n, s=s: outs.__setitem__(n, s.read()), daemon=True)
+               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    for r in readers:
+        r.start()
+    if input is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(input)
+        proc.stdin.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    done.set()
+    for r in readers:
+        r.join()
+    if sampler is not None:
+        sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"`{' '.join(map(str, cmd))}` exited {proc.returncode}:\n{outs.get('err', '')[-2000:]}")
+    return Timed(elapsed, max(peak[0], int(usage.ru_maxrss)), outs.get("out", ""), outs.get("err", ""))
+
+
+def median(xs: Sequence[float]) -> float:
+    return float(statistics.median(xs))
+
+
+@contextlib.contextmanager
+def scratch(base: Path, name: str) -> Iterator[Path]:
+    """A fresh folder under ``base`` that is removed afterwards (removal is never timed)."""
+    d = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=base))
+    try:
+        yield d
+    finally:
+        rm_tree(d)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ram() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine() -> dict[str, Any]:
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    curl = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split("\n")[0].split(" (")[0] \
+        if shutil.which("curl") else "absent"
+    from importlib.metadata import version
+
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "ram": _ram(),
+        "python": platform.python_version(),
+        "git": git.replace("git version ", ""),
+        "curl": curl,
+        "kernel": platform.release(),
+        "gypsum_client": version("gypsum-client"),
+        "selenite": version("selenite"),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }

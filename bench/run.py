@@ -1,0 +1,79 @@
+"""Benchmarks of selenite against gypsum_client (and curl, md5sum, git status), on one registry.
+
+    .venv/bin/python bench/run.py            # the full run (about 15 minutes); writes docs/benchmarks.md
+    .venv/bin/python bench/run.py --quick    # smaller datasets, 3 runs each (about 3 minutes)
+    .venv/bin/python bench/run.py --only clone-small,push --out /tmp/b.md
+
+One `selenite serve` process on a free 127.0.0.1 port over a tmp folder serves every case. Each case
+alternates selenite and its peer run by run, prints medians and ratios, and the report gives each
+figure with its target, met or missed, the exact command, and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib as B  # noqa: E402
+import cases  # noqa: E402
+import report  # noqa: E402
+import seed  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller datasets (under ~3 minutes)")
+    ap.add_argument("--only", help=f"comma-separated cases among: {', '.join(cases.ALL)}")
+    ap.add_argument("--out", type=Path, help="report file (default: docs/benchmarks.md for a full run of every "
+                    "case; a quick or partial run writes no report unless given one)")
+    ap.add_argument("--keep", action="store_true", help="keep the tmp folder (registry, datasets) afterwards")
+    args = ap.parse_args()
+    names = list(cases.ALL) if not args.only else [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in cases.ALL]
+    if unknown:
+        ap.error(f"unknown case(s): {', '.join(unknown)}")
+    out = args.out
+    if out is None and not args.quick and not args.only:
+        out = ROOT / "docs" / "benchmarks.md"
+
+    sizes = cases.Sizes.quick() if args.quick else cases.Sizes()
+    base = Path(tempfile.mkdtemp(prefix="selenite-bench-"))
+    server = B.Server(base / "registry")
+    started = time.monotonic()
+    print(f"bench folder {base}", flush=True)
+    server.start()
+    print(f"registry {server.url} (pid {server.pid})", flush=True)
+    try:
+        env = B.Env(base, server.url, server.token)
+        seed.create_project(server.url, server.token, B.ADMIN)
+        ctx = cases.Ctx(server=server, env=env, base=base, sizes=sizes)
+        for name in names:
+            t = time.monotonic()
+            cases.ALL[name](ctx)
+            print(f"  ({name}: {time.monotonic() - t:.0f} s)", flush=True)
+    finally:
+        server.stop()
+        if not args.keep:
+            B.rm_tree(base)
+    elapsed = time.monotonic() - started
+    text = report.render(ctx.rows, B.machine(), quick=args.quick, elapsed=elapsed,
+                         command="  ".join(["python bench/run.py", *sys.argv[1:]]))
+    print()
+    print(report.table(ctx.rows))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        print(f"\nwrote {out}")
+    print(f"total {elapsed / 60:.1f} min")
+    return 0 if all(r.met is not False for r in ctx.rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
