@@ -137,6 +137,15 @@ def head(root: Path) -> str | None:
         return None
 
 
+def has_more_than_one_commit(root: Path) -> bool:
+    """True when HEAD has a parent (the repo holds work beyond a first commit)."""
+    try:
+        _git(root).execute(["git", "rev-parse", "-q", "--verify", "HEAD^1^{commit}"])
+        return True
+    except GitCommandError:
+        return False
+
+
 def tag(root: Path, name: str, commit_sha: str) -> bool:
     """Tag ``commit_sha`` as ``name`` when that is a valid and free tag name; True if tagged."""
     try:

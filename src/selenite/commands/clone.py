@@ -80,16 +80,49 @@ def resolve_version(
     return version, listing, specs
 
 
-def _check_dest(dest: Path) -> bool:
-    """True when DIR must be created; refuses anything that holds user files."""
+# ``.git/selenite/clone-incomplete``: written before anything else in DIR, removed once the clone
+# is done, so a DIR left by a killed clone can be told apart from a user's folder and redone.
+MARKER = "clone-incomplete"
+
+
+def _marker(root: Path) -> Path:
+    return root / ".git" / "selenite" / MARKER
+
+
+def _interrupted_clone(dest: Path) -> bool:
+    """DIR holds nothing but what a killed clone left: its marker (or, if it died before writing
+    it, a ``.git`` of empty folders), links and folders, and at most the clone's own commit."""
+    for dirpath, dirnames, filenames in os.walk(dest):
+        if Path(dirpath) == dest:
+            dirnames[:] = [d for d in dirnames if d != ".git"]
+            filenames = [f for f in filenames if f != ".git"]
+        for name in filenames:
+            if not os.path.islink(os.path.join(dirpath, name)):
+                return False  # a regular file: maybe the user's; never removed
+    git = dest / ".git"
+    if not git.is_dir() or git.is_symlink():
+        return False
+    if _marker(dest).is_file():
+        return not gitrepo.has_more_than_one_commit(dest)
+    return not any(files for _, _, files in os.walk(git))
+
+
+def _check_dest(dest: Path, resume: bool = False) -> bool:
+    """True when DIR must be created; refuses anything that holds user files. A DIR left by an
+    interrupted clone is accepted (and, with ``resume``, emptied so the clone starts over; the
+    content it had fetched is in the cache already)."""
     if os.path.lexists(dest):
         if not dest.is_dir() or dest.is_symlink():
             raise FatalError(f"{dest} exists and is not a folder")
         if any(dest.iterdir()):
-            raise FatalError(
-                f"{dest} exists and is not empty (nothing was changed; if an earlier clone there was "
-                "interrupted, run `selenite get` inside it)"
-            )
+            if not _interrupted_clone(dest):
+                raise FatalError(
+                    f"{dest} exists and is not empty (nothing was changed; if an earlier clone there was "
+                    "interrupted, run `selenite get` inside it)"
+                )
+            if resume:
+                output.info(f"{dest} holds an interrupted clone: starting it again")
+                _remove_partial(dest.absolute(), created=False)
         return False
     return True
 
@@ -125,11 +158,13 @@ def clone(
     with registry.session_for(settings.url, settings.token, jobs) as client:
         version, listing, specs = resolve_version(client, cache, project, asset, version)
         o = worktree.Origin(client.url, project, asset, version)
-        created = _check_dest(dest)  # again: it may have changed while we talked to the registry
+        created = _check_dest(dest, resume=True)  # again: it may have changed while we talked to the registry
         if created:
             dest.mkdir(parents=True)
         root = dest.absolute()
         try:
+            _marker(root).parent.mkdir(parents=True, exist_ok=True)
+            _marker(root).write_bytes(b"")
             _make_tree(root, cache, o, listing)
             if download:
                 _download(client, cache, o, listing, specs, jobs)
@@ -138,6 +173,7 @@ def clone(
             _remove_partial(root, created)
             raise
     _install_hooks(root)
+    _marker(root).unlink()
     what = f"{len(listing)} file(s), {human_bytes(sum(k.size for k in listing.values()))}"
     output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{'' if download else ', content not fetched'})")
     return 0
