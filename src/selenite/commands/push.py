@@ -38,16 +38,20 @@ def _session_path(root: Path) -> Path:
     return gitrepo.git_dir(root) / "selenite" / SESSION_FILE
 
 
-def _abort_leftover(client: registry.RegistryClient, root: Path) -> None:
-    """Abort the upload a killed earlier push left open (a no-op when there is none)."""
+def _abort_leftover(client: registry.RegistryClient, root: Path, o: worktree.Origin) -> str | None:
+    """Abort the upload a killed earlier push left open (a no-op when there is none).
+
+    The session file outlives ``upload/complete`` until the tree is committed, so a push killed in
+    between is recognised: its version then exists, finished, and its name is returned (the file
+    is kept; the caller removes it once it has finished that push locally)."""
     path = _session_path(root)
     try:
         s = json.loads(path.read_text())
     except FileNotFoundError:
-        return
+        return None
     except (OSError, ValueError):
         path.unlink(missing_ok=True)
-        return
+        return None
     what = f"{s.get('project')}/{s.get('asset')}/{s.get('version')}"
     try:
         client.upload_abort(str(s["abort_url"]), str(s["session_token"]), what)
@@ -55,8 +59,22 @@ def _abort_leftover(client: registry.RegistryClient, root: Path) -> None:
     except RegistryError as e:
         if e.status is None:
             raise  # the registry is unreachable: keep the file, try again next time
-        # 403 "not previously locked" / "different session": the lock expired or was taken over.
+        # 403 "not previously locked" / "different session": completed, or the lock expired.
+        if (s.get("project"), s.get("asset")) == (o.project, o.asset) and isinstance(s.get("version"), str):
+            try:
+                if client.summary(o.project, o.asset, s["version"]).get("upload_finish"):
+                    return str(s["version"])
+            except RegistryError:
+                pass
     path.unlink(missing_ok=True)
+    return None
+
+
+def _holds_plan(client: registry.RegistryClient, o: worktree.Origin, version: str, plan: pushplan.Plan) -> bool:
+    """The registry's ``version`` lists exactly the plan's paths with the plan's contents."""
+    manifest = client.manifest(o.project, o.asset, version)
+    specs = worktree.parse_manifest(manifest, o.project, o.asset, version)
+    return {p: s.key.content() for p, s in specs.items()} == {i.path: i.key.content() for i in plan.items}
 
 
 def _print_plan(plan: pushplan.Plan, spec: str) -> None:
@@ -222,11 +240,29 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
     with registry.session_for(url, token, jobs) as client:
         latest = client.latest(o.project, o.asset)
         plan = pushplan.build(root, cache, client, o, hashes, can_dedup=latest is not None, jobs=jobs)
+        # Before naming: an unfinished upload's partial version must not count. A push killed
+        # after the registry accepted its version is finished here instead of made twice.
+        done = None if dry_run else _abort_leftover(client, root, o)
+        if done is not None:
+            last = gitrepo.last_version_commit(root)
+            if last is not None and last[1].get(gitrepo.TRAILER_VERSION) == f"{o.project}/{o.asset}/{done}":
+                # Killed after its commit: only the recorded origin may lag behind.
+                worktree.record_origin(root, worktree.Origin(o.url, o.project, o.asset, done),
+                                       gitrepo.config_get(root, "selenite.linkmode") or "symlink")
+                _session_path(root).unlink(missing_ok=True)
+                done = None
+        if done is not None:
+            if version in (None, done) and _holds_plan(client, o, done, plan):
+                summary = f"{len(plan.items)} files, published by an earlier push that was interrupted"
+                _finish_locally(root, cache, client, o, done, plan, hashes, message, summary)
+                _session_path(root).unlink(missing_ok=True)
+                hashes.close()
+                output.write(f"pushed {o.project}/{o.asset}/{done}: {summary}")
+                return 0
+            _session_path(root).unlink(missing_ok=True)  # the tree moved on since: a new version
         if plan.unchanged and version is None:
             output.info(f"nothing to push: the tree is {o.spec} unchanged (pass --version to publish it under a new name anyway)")
             return 0
-        if not dry_run:
-            _abort_leftover(client, root)  # before naming: its partial version must not count
         name = version or pushplan.next_version(client, o.project, o.asset)
         pushplan.check_names(o.project, o.asset, name)
         spec = f"{o.project}/{o.asset}/{name}"
@@ -256,13 +292,13 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             where = ("the registry holds no trace of it" if aborted else
                      "the registry could not be told to abort; the next `selenite push` does it first")
             raise FatalError(f"push of {spec} failed: {exc} ({where})") from None
-        session.unlink(missing_ok=True)
 
         uploaded = len(init.get("file_urls") or [])
         linked = len(plan.items) - uploaded
         summary = (f"{len(plan.items)} files: {linked} linked, {uploaded} uploaded, {len(plan.deleted)} deleted; "
                    f"{human_bytes(sent)} uploaded of {human_bytes(plan.total_bytes)}")
         _finish_locally(root, cache, client, o, name, plan, hashes, message, summary)
+        session.unlink(missing_ok=True)  # only now: a kill before this is finished by the next push
     hashes.close()
     state = " (on probation)" if probation else ""
     output.write(f"pushed {spec}{state}: {summary}")
