@@ -516,3 +516,14 @@ def test_index_link_listing_parses_sha1_and_sha256() -> None:
     assert hooks._index_links(listing) == [(sha1, "x/l.csv"), (sha1, "sp ace\t.csv")]
     assert hooks._index_links(f"120000 {sha256} 0\tl\x00") == [(sha256, "l")]
     assert hooks._index_links("") == []
+
+
+def test_an_untracked_link_does_not_rewrite_the_stamp_each_time(tree: tuple[Path, Cache]) -> None:
+    top, _ = tree
+    shutil.copy(top / "a.csv", top / "extra.csv", follow_symlinks=False)  # untracked: always re-checked
+    time.sleep(2.1)  # objects older than the stamp's safety margin (else they are re-checked: correct, slower)
+    assert hooks.check_tree(top, settings().cache_dir) == []
+    stamp = top / ".git" / "selenite" / "check-stamp"
+    first = stamp.stat().st_mtime_ns, stamp.stat().st_ino
+    assert hooks.check_tree(top, settings().cache_dir) == []
+    assert (stamp.stat().st_mtime_ns, stamp.stat().st_ino) == first

@@ -397,11 +397,12 @@ def _held_content(cache: Cache, origin: dict[str, str]) -> set[tuple[str, int]]:
 
 
 def _cache_root(top: Path, default: Path) -> Path:
-    """The cache this tree's links resolve into: the anchor's target, else the configured cache."""
+    """The cache this tree's links resolve into: the anchor's target, else the configured cache
+    (the same rule as ``worktree.tree_cache``)."""
     anchor = top / ANCHOR
     if anchor.is_symlink():
         real = Path(os.path.realpath(anchor))
-        if real.is_dir():
+        if real.name == "objects" and real.is_dir():
             return real.parent
     return default.expanduser().absolute()
 
@@ -565,7 +566,7 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     index_meta: dict[str, str] | None = None  # read only if a regular file needs it
 
     problems: list[Problem] = []
-    fresh = 0  # links verified by the slow pass (then the stamp is rewritten)
+    fresh = 0  # links verified by the slow pass that the stamp lacks (then it is rewritten)
     slow: dict[str, tuple[list[str], os.stat_result | None]] = {}  # key name -> (paths, stat)
     texts: dict[str, str] = {}  # path -> link text, for the stamp
     root = os.fspath(top) + "/"
@@ -612,12 +613,18 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
 
     states = _settle(cache_root, slow) if slow else {}
     held: set[tuple[str, int]] | None = None
+    stamped: set[str] | None = None
     for name, (rels, st) in slow.items():
         state = states[name]
         if state == _OK and st is not None:
+            if stamped is None:
+                stamped = set(new.blobs)
             for rel in rels:
-                fresh += 1
-                new.add(_blob_sha(os.fsencode(texts[rel]), algo), _object_tail(name), st)
+                blob = _blob_sha(os.fsencode(texts[rel]), algo)
+                if blob not in stamped:  # e.g. an untracked link is checked here every time
+                    stamped.add(blob)
+                    new.add(blob, _object_tail(name), st)
+                    fresh += 1
             continue
         if state == _CORRUPTED:
             detail = f"the cached object behind this link no longer matches its key {name} (edited through the link?)"
@@ -645,16 +652,19 @@ def _destroyed(full: str, rel: str, entry: _IndexEntry | None, change: _Staged |
     if change is not None and change.old_mode == "120000" and change.new_mode.startswith("100") \
             and change.new_sha == change.old_sha:
         return Problem(rel, "destroyed", _destroyed_msg(None))
-    try:
-        st = os.lstat(full)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_LINK_TEXT:
-            return None
-        with open(full, "rb") as f:
-            data = f.read(_MAX_LINK_TEXT + 1)
-    except OSError:
-        return None
     shas = [s for s in ((entry.sha if entry and entry.mode == "120000" else None),
                         (change.old_sha if change and change.old_mode == "120000" else None)) if s]
+    # Any link text fits in PATH_MAX; a text into the anchor is much shorter (a new file, e.g. one
+    # of thousands of small untracked CSVs, is only read when it could be one).
+    limit = _MAX_LINK_TEXT if shas else 3 * rel.count("/") + 256
+    try:
+        st = os.lstat(full)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        with open(full, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError:
+        return None
     m = _LINK_TEXT_RE.match(data)
     if any(_holds_only(data, s) for s in shas) or (m and m.group(1) == m.group(2) and try_parse_key(os.fsdecode(m.group(1)))):
         return Problem(rel, "destroyed", _destroyed_msg(os.fsdecode(data.strip())))
