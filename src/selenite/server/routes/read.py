@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from email.utils import format_datetime
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
 from selenite.server.http import CORS, ctx_of, json_response
 from selenite.server.names import decode_component
-from selenite.server.storage import ObjectInfo, is_internal
+from selenite.server.storage import ObjectInfo, ObjectStream, is_internal
 
 router = APIRouter(tags=["read"])
 
@@ -61,18 +62,26 @@ def head_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_o
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "object not found"}},
 )
-def get_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_of)) -> Response:
+async def get_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_of)) -> Response:
     """Streams any key, internal `..` files included (they are how clients read permissions,
     quota, usage, latest, summaries, manifests, links and logs). No Range support."""
     ctx.stats.add("file_get")
-    stream = ctx.storage.open(_key(key))
-    if stream is None:
+    # One worker-thread hop opens the object and reads its first chunk (storage calls block). An
+    # object that fits in it (most files of a dataset, every manifest) goes out as one plain
+    # response; only bigger ones stream, a hop per chunk.
+    opened = await run_in_threadpool(_open_first, ctx, _key(key))
+    if opened is None:
         raise HttpError(404, _NOT_FOUND)
+    stream, first = opened
     headers = _headers(stream.info)
     media_type = headers.pop("Content-Type")
+    ctx.stats.add("file_get_bytes", len(first))
+    if len(first) >= stream.info.size:
+        return Response(first, headers=headers, media_type=media_type)
 
     def counted() -> Iterator[bytes]:
         try:
+            yield first
             for chunk in stream.chunks:
                 ctx.stats.add("file_get_bytes", len(chunk))
                 yield chunk
@@ -80,6 +89,20 @@ def get_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_of
             stream.close()
 
     return StreamingResponse(counted(), headers=headers, media_type=media_type)
+
+
+def _open_first(ctx: Context, key: str) -> tuple[ObjectStream, bytes] | None:
+    stream = ctx.storage.open(key)
+    if stream is None:
+        return None
+    try:
+        first = next(stream.chunks, b"")
+    except BaseException:
+        stream.close()
+        raise
+    if len(first) >= stream.info.size:
+        stream.close()
+    return stream, first
 
 
 @router.get("/list", summary="List keys under a prefix")
