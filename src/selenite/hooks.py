@@ -20,12 +20,11 @@ import re
 import shlex
 import stat
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from selenite.errors import FatalError
 from selenite.keys import try_parse_key
@@ -133,8 +132,6 @@ def install(repo: Path, python: str | None = None) -> Path:
     and the new hook runs it first. Refuses (``HookInstallRefused``) rather than lose a hook: when a
     foreign hook and a ``.legacy`` both exist, or the hook is the pre-commit framework's.
     """
-    import sys
-
     directory = hooks_dir(repo)
     hook = directory / HOOK_NAME
     legacy = directory / (HOOK_NAME + LEGACY_SUFFIX)
@@ -179,9 +176,10 @@ def uninstall(repo: Path) -> tuple[Path, bool]:
     legacy = directory / (HOOK_NAME + LEGACY_SUFFIX)
     if not is_ours(hook):
         return hook, False
-    hook.unlink()
     if legacy.is_symlink() or legacy.exists():
-        os.replace(legacy, hook)
+        os.replace(legacy, hook)  # one rename: never a moment with neither hook in place
+    else:
+        hook.unlink()
     return hook, True
 
 
