@@ -66,7 +66,10 @@ def fetch_objects(
                     )
                     break
                 except ChecksumMismatch:
-                    raise
+                    # Bytes damaged on the way (a flaky proxy or link) come right when asked again;
+                    # a registry that stores wrong bytes fails every attempt and the error stands.
+                    if attempt == DOWNLOAD_ATTEMPTS - 1:
+                        raise
                 except RegistryError as e:
                     # 4xx will not get better by asking again; a broken stream or 5xx may.
                     if e.status is not None and e.status < 500 or attempt == DOWNLOAD_ATTEMPTS - 1:
