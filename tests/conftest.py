@@ -186,9 +186,19 @@ class Registry:
         if self.backend != "s3":
             return received
         assert received == 0, f"the server itself received {received} bytes of uploads on S3"
+        return sum(size for _, size in self._stored_files())
+
+    def uploaded_files(self) -> int:
+        """Files uploaded so far: PUTs the server received (folder), files in the bucket (S3)."""
+        if self.backend != "s3":
+            return self.stats()["upload_put"]
+        return len(self._stored_files())
+
+    def _stored_files(self) -> list[tuple[str, int]]:
+        """(name, size) of the version files in an S3 registry (internal '..' objects left out)."""
         prefix = f"{self.s3_prefix}/bucket/"
-        return sum(size for name, size in self.list_raw()
-                   if name.startswith(prefix) and not any(p.startswith("..") for p in name[len(prefix):].split("/")))
+        return [(name, size) for name, size in self.list_raw()
+                if name.startswith(prefix) and not any(p.startswith("..") for p in name[len(prefix):].split("/"))]
 
 
 @pytest.fixture(params=BACKENDS)
