@@ -24,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from selenite.errors import FatalError
@@ -485,6 +486,12 @@ def _object_tail(name: str) -> str:
     return f"{md5[0:2]}/{md5[2:4]}/{name}/{name}"
 
 
+# The blob ids of the link entries of `git ls-files -s -z` output, in order (one regexp scan in C).
+# Unanchored, so a path that itself looks like "120000 <id> " would add a bogus id: the full parse
+# below (`_index_links`) then disagrees, and the check trusts no stamp entry.
+_LINK_BLOB_RE = re.compile(r"120000 ([0-9a-f]{40}|[0-9a-f]{64}) [0-3]\t")
+
+
 def _index_links(listing: str) -> list[tuple[str, str]]:
     """(blob id of the link's text, path) of every link entry of `git ls-files -s -z` output.
 
@@ -514,14 +521,15 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     cache_root = _cache_root(top, cache_dir)
     stamp_path = views.git_dir / _STAMP_FILE
     started = time.time_ns() - _STAMP_SLACK_NS
-    entries = _index_links(views.raw("index"))
-    algo = "sha256" if entries and len(entries[0][0]) == 64 else "sha1"
+    listing = views.raw("index")
+    # Blob ids of the index's link entries, in index order; paths are parsed only if needed.
+    blobs = _LINK_BLOB_RE.findall(listing)
+    algo = "sha256" if blobs and len(blobs[0]) == 64 else "sha1"  # the repository's object format
 
     # Fast pass: links whose text Git vouches for (the index blob, the working tree unchanged) and
     # the stamp knows: one stat of the object by its path in the cache. No readlink, no database.
     old = _Stamp.load(stamp_path, os.fspath(cache_root))
-    new = _Stamp(started)
-    slow_paths: list[str] = []
+    source: list[int] = []  # for each index link, its record in the old stamp, or -1
     objects_fd = -1
     if old.blobs:
         try:
@@ -529,30 +537,35 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
         except OSError:
             pass
     if objects_fd >= 0:
-        position = dict(zip(old.blobs, range(len(old.blobs)))).get
+        if blobs == old.blobs:  # the usual case: the same links as last time, in the same order
+            positions: Iterable[int] = range(len(blobs))
+        else:
+            position = dict(zip(old.blobs, range(len(old.blobs)))).get
+            positions = [-1 if (i := position(b)) is None else i for b in blobs]
         tails, inodes, sizes, when, stat_ = old.tails, old.inodes, old.sizes, old.when, os.stat
-        kept: list[int] = []
         try:
-            for blob, rel in entries:
-                i = position(blob)
-                if i is not None:
+            for i in positions:
+                if i >= 0:
                     try:
                         st = stat_(tails[i], dir_fd=objects_fd)
                         if st.st_ctime_ns < when and st.st_ino == inodes[i] and st.st_size == sizes[i]:
-                            kept.append(i)
+                            source.append(i)
                             continue
                     except OSError:
                         pass
-                slow_paths.append(rel)
+                source.append(-1)
         finally:
             os.close(objects_fd)
-        for i in sorted(set(kept)):
-            new.blobs.append(old.blobs[i])
-            new.tails.append(tails[i])
-            new.inodes.append(inodes[i])
-            new.sizes.append(sizes[i])
     else:
-        slow_paths = [rel for _blob, rel in entries]
+        source = [-1] * len(blobs)
+    misses = [j for j, i in enumerate(source) if i < 0]
+    entries: list[tuple[str, str]] = []
+    if misses:
+        entries = _index_links(listing)
+        if [b for b, _ in entries] != blobs:  # a path that looks like an index record: trust nothing
+            blobs, source = [b for b, _ in entries], [-1] * len(entries)
+            misses = list(range(len(entries)))
+    slow_paths = [entries[j][1] for j in misses]
 
     # Slow pass: paths Git sees changed, untracked paths, staged changes that may hide a destroyed
     # link, and links the stamp could not vouch for.
@@ -564,7 +577,7 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     index_meta: dict[str, str] | None = None  # read only if a regular file needs it
 
     problems: list[Problem] = []
-    fresh = 0  # links verified by the slow pass that the stamp lacks (then it is rewritten)
+    fresh: dict[str, tuple[str, os.stat_result]] = {}  # blob id of a link's text -> (object path, stat)
     slow: dict[str, tuple[list[str], os.stat_result | None]] = {}  # key name -> (paths, stat)
     texts: dict[str, str] = {}  # path -> link text, for the stamp
     root = os.fspath(top) + "/"
@@ -611,18 +624,11 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
 
     states = _settle(cache_root, slow) if slow else {}
     held: set[tuple[str, int]] | None = None
-    stamped: set[str] | None = None
     for name, (rels, st) in slow.items():
         state = states[name]
         if state == _OK and st is not None:
-            if stamped is None:
-                stamped = set(new.blobs)
             for rel in rels:
-                blob = _blob_sha(os.fsencode(texts[rel]), algo)
-                if blob not in stamped:  # e.g. an untracked link is checked here every time
-                    stamped.add(blob)
-                    new.add(blob, _object_tail(name), st)
-                    fresh += 1
+                fresh[_blob_sha(os.fsencode(texts[rel]), algo)] = (_object_tail(name), st)
             continue
         if state == _CORRUPTED:
             detail = f"the cached object behind this link no longer matches its key {name} (edited through the link?)"
@@ -639,10 +645,28 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
                 detail = f"link to {name}, which is neither in the cache nor in any known version of this dataset"
                 problems += [Problem(rel, "unknown", detail) for rel in rels]
 
-    if not any(p.kind == "corrupted" for p in problems) and (fresh or len(new.blobs) != len(old.blobs)):
-        new.save(stamp_path, os.fspath(cache_root))
+    if (misses or len(blobs) != len(old.blobs)) and not any(p.kind == "corrupted" for p in problems):
+        _restamp(stamp_path, os.fspath(cache_root), started, blobs, source, old, fresh)
     problems.sort(key=lambda p: p.path)
     return problems
+
+
+def _restamp(path: Path, cache_root: str, started: int, blobs: list[str], source: list[int], old: _Stamp,
+             fresh: dict[str, tuple[str, os.stat_result]]) -> None:
+    """Write the stamp for the index's links in index order (so the next check of the same links
+    needs no lookup table): each from the old stamp when the fast pass confirmed it, else from what
+    the slow pass verified. Links that are not intact (or not in the index) are left out."""
+    new = _Stamp(started)
+    for blob, i in zip(blobs, source):
+        if i >= 0:
+            new.blobs.append(blob)
+            new.tails.append(old.tails[i])
+            new.inodes.append(old.inodes[i])
+            new.sizes.append(old.sizes[i])
+        elif blob in fresh:
+            tail, st = fresh[blob]
+            new.add(blob, tail, st)
+    new.save(path, cache_root)
 
 
 def _destroyed(full: str, rel: str, entry: _IndexEntry | None, change: _Staged | None) -> Problem | None:
