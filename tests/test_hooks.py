@@ -527,3 +527,14 @@ def test_an_untracked_link_does_not_rewrite_the_stamp_each_time(tree: tuple[Path
     first = stamp.stat().st_mtime_ns, stamp.stat().st_ino
     assert hooks.check_tree(top, settings().cache_dir) == []
     assert (stamp.stat().st_mtime_ns, stamp.stat().st_ino) == first
+
+
+def test_a_file_name_that_looks_like_an_index_record_fools_nothing(tree: tuple[Path, Cache]) -> None:
+    top, _ = tree
+    odd = f"120000 {'a' * 40} 0\tb.txt"  # a legal file name, as `git ls-files -s` would print a link
+    (top / odd).write_text("plain\n")
+    git(top, "add", "-A")
+    assert commit(top).returncode == 0
+    assert hooks.check_tree(top, settings().cache_dir) == []
+    write_through(top / "data/b.txt", b"HELLO\n")
+    assert [p.path for p in hooks.check_tree(top, settings().cache_dir)] == ["data/b.txt"]
