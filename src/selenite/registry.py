@@ -36,6 +36,30 @@ class NotFound(RegistryError):
     """The registry has no such key (404)."""
 
 
+class _Session(requests.Session):
+    """A ``requests.Session`` that reads the environment's proxy and CA-bundle settings once per
+    host instead of on every request. requests walks the whole environment twice per request for
+    them, about a third of the client's time per file when cloning thousands of small files; the
+    environment does not change while a command runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._env_settings: dict[tuple[str, str, object], dict[str, Any]] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+        if proxies or verify is not None or cert is not None:  # per-call settings: nothing to reuse
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, stream)
+        hit = self._env_settings.get(key)
+        if hit is None:
+            hit = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._env_settings[key] = hit
+        return dict(hit)
+
+
 def make_session(pool: int = 16, retries: int = 5) -> requests.Session:
     """A session with a pool for ``pool`` parallel transfers and retries on transient failures."""
     retry = Retry(
@@ -50,7 +74,7 @@ def make_session(pool: int = 16, retries: int = 5) -> requests.Session:
         respect_retry_after_header=True,
     )
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool, 4), max_retries=retry)
-    s = requests.Session()
+    s = _Session()
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     s.headers["User-Agent"] = f"selenite/{__version__}"
