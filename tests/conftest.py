@@ -201,11 +201,38 @@ class Registry:
                 if name.startswith(prefix) and not any(p.startswith("..") for p in name[len(prefix):].split("/"))]
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): run this test's `registry` only on these storage backends "
+        "(default: all of BACKENDS); for tests whose subject is not the storage, to keep the suite lean")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses `registry` (directly or through another fixture) runs once per backend."""
+    if "registry" in metafunc.fixturenames and not _parametrizes_registry(metafunc):
+        marker = metafunc.definition.get_closest_marker("backends")
+        backends = list(marker.args) if marker else BACKENDS
+        unknown = set(backends) - set(BACKENDS)
+        if unknown:
+            raise ValueError(f"unknown backends {sorted(unknown)} in @pytest.mark.backends")
+        metafunc.parametrize("registry", backends, indirect=True)
+
+
+def _parametrizes_registry(metafunc: pytest.Metafunc) -> bool:
+    """A test may also pick its backends itself: ``parametrize("registry", ["folder"], indirect=True)``."""
+    for m in metafunc.definition.iter_markers("parametrize"):
+        names = m.args[0] if m.args else m.kwargs.get("argnames", "")
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        if "registry" in names:
+            return True
+    return False
+
+
+@pytest.fixture
 def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
     root = tmp_path / "registry"
     root.mkdir()
-    reg = Registry.for_backend(request.param, root)
+    reg = Registry.for_backend(getattr(request, "param", "folder"), root)
     reg.admin_token = reg.token("admin")
     reg.start()
     try:
