@@ -86,6 +86,16 @@ class StatCache:
                 self._db.executemany("INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?, ?)", rows)
         return out
 
+    def remember(self, entries: Iterable[tuple[str, os.stat_result, str]]) -> None:
+        """Record md5s known without hashing (a file selenite has just written from a checked object)."""
+        rows = [(rel, *_signature(st), md5) for rel, st, md5 in entries]
+        if not rows:
+            return
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?, ?)", rows)
+        for row in rows:
+            self._known[row[0]] = (tuple(row[1:5]), row[5])  # type: ignore[assignment]
+
     def forget(self, rels: Iterable[str]) -> None:
         rels = list(rels)
         with self._db:

@@ -12,6 +12,7 @@ status and the pre-commit hook all use it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +24,7 @@ from selenite import gitrepo
 from selenite.cache import CORRUPTED, MISSING, OK, Cache, Signature, object_relpath
 from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
 from selenite.keys import Key, key_for, try_parse_key
-from selenite.util import safe_relpath
+from selenite.util import atomic_write, safe_relpath
 
 ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
 _ANCHOR_PARTS = ANCHOR.split("/")
@@ -107,11 +108,21 @@ def anchor_path(root: Path) -> Path:
 
 
 def anchor_target(root: Path) -> Path | None:
-    """Where the anchor points (the cache's ``objects/``), or None when there is no anchor."""
+    """Where the anchor points (the cache's ``objects/``), or None when there is no anchor.
+
+    Where symlinks are refused (a hardlink/copy tree on such a filesystem) the anchor is a small
+    regular file holding that absolute path instead."""
+    anchor = anchor_path(root)
     try:
-        return Path(os.readlink(anchor_path(root)))
-    except OSError:
+        return Path(os.readlink(anchor))
+    except OSError as e:
+        if e.errno != errno.EINVAL:
+            return None
+    try:
+        text = anchor.read_bytes()[:4096].decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
         return None
+    return Path(text) if text and os.path.isabs(text) else None
 
 
 def make_anchor(root: Path, cache: Cache) -> None:
@@ -123,7 +134,13 @@ def make_anchor(root: Path, cache: Cache) -> None:
     tmp = anchor.parent / f".objects-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp)
-    os.symlink(cache.objects, tmp)
+    try:
+        os.symlink(cache.objects, tmp)
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        # No symlinks on this filesystem: a hardlink/copy tree keeps the path as text.
+        atomic_write(tmp, (str(cache.objects) + "\n").encode())
     os.replace(tmp, anchor)
 
 
@@ -167,7 +184,13 @@ def origin_from_trailers(trailers: Mapping[str, str]) -> Origin | None:
     return Origin(url, parts[0], parts[1], parts[2])
 
 
-def record_origin(root: Path, o: Origin, link_mode: str = "symlink") -> None:
+def record_origin(root: Path, o: Origin, link_mode: str | None = None) -> None:
+    """Write the origin to local git config. ``link_mode`` None keeps the configured mode, else
+    takes the tree's (a plain `git clone` of a hardlink/copy tree: the mode its record names)."""
+    if link_mode is None:
+        from selenite import linkmodes
+
+        link_mode = gitrepo.config_get(root, "selenite.linkmode") or linkmodes.mode_of(root)
     for k, v in (("url", o.url), ("project", o.project), ("asset", o.asset), ("version", o.version), ("linkmode", link_mode)):
         gitrepo.config_set(root, f"selenite.{k}", v)
 
@@ -189,6 +212,11 @@ def last_listing(
     """{path: key} of the newest version commit: from the cache's tree when its ref is known (no
     git object reads), else from that commit's link texts (``known``: texts read from the working
     tree, so unchanged links need no git object read)."""
+    from selenite import linkmodes
+
+    if linkmodes.has_record(root):
+        record = linkmodes.read_record(root)  # a hardlink/copy tree: its record is the last version
+        return dict(record.files) if record is not None else {}
     found = gitrepo.last_version_commit(root)
     if found is None:
         return {}
@@ -245,7 +273,13 @@ def scan(
     One ``readlink`` per path (plus an ``lstat`` for non-links and a ``stat`` of the object for
     links); signatures come from sqlite in one query; the last version's listing from the cache
     (or two git calls). ``check_objects=False`` skips the object checks (no missing/corrupted).
+    A hardlink/copy tree is scanned by ``linkmodes.scan`` (same classes, real files).
     """
+    from selenite import linkmodes
+
+    if linkmodes.has_record(root):
+        return linkmodes.scan(root, cache, last=last, pathspecs=pathspecs, check_objects=check_objects,
+                              include_deleted=include_deleted)
     top = str(root) + os.sep
     # Pass 1: one readlink per path (EINVAL: not a link; ENOENT: gone).
     texts: dict[str, str] = {}
@@ -328,7 +362,12 @@ def scan(
 
 
 def linked_keys(root: Path) -> set[Key]:
-    """Every key the links of a tree name (what gc must keep); no object checks, no git objects."""
+    """Every key the links of a tree name (what gc must keep); no object checks, no git objects.
+    A hardlink tree keeps its record's keys (its files are those objects)."""
+    from selenite import linkmodes
+
+    if linkmodes.has_record(root):
+        return linkmodes.listing_keys(root)
     top = str(root) + os.sep
     keys: set[Key] = set()
     for path in gitrepo.ls_files(root):

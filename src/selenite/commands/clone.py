@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from selenite import gitrepo, output, registry, worktree
+from selenite import gitrepo, linkmodes, output, registry, worktree
 from selenite.cache import OK, Cache, registry_id
 from selenite.commands.get import fetch_objects
 from selenite.config import Settings
@@ -147,8 +147,8 @@ def clone(
     settings: Settings, source: str, directory: Path | None, *, download: bool = True, jobs: int = 8,
     link_mode: str = "symlink",
 ) -> int:
-    if link_mode != "symlink":
-        raise FatalError(f"--link-mode {link_mode} is not supported yet; use the default (symlink)")
+    if link_mode not in (*linkmodes.MODES, linkmodes.AUTO):
+        raise FatalError(f"--link-mode {link_mode!r}: expected symlink, hardlink, copy or auto")
     project, asset, version = parse_source(source)
     if not settings.url:
         raise FatalError("no registry URL: pass --url or set SELENITE_URL")
@@ -158,6 +158,9 @@ def clone(
     with registry.session_for(settings.url, settings.token, jobs) as client:
         version, listing, specs = resolve_version(client, cache, project, asset, version)
         o = worktree.Origin(client.url, project, asset, version)
+        if link_mode in (linkmodes.HARDLINK, linkmodes.COPY):  # refused before DIR is touched
+            for path in listing:
+                linkmodes.check_data_path(path, f"{project}/{asset}/{version}")
         created = _check_dest(dest, resume=True)  # again: it may have changed while we talked to the registry
         if created:
             dest.mkdir(parents=True)
@@ -165,9 +168,13 @@ def clone(
         try:
             _marker(root).parent.mkdir(parents=True, exist_ok=True)
             _marker(root).write_bytes(b"")
-            _make_tree(root, cache, o, listing)
+            mode = linkmodes.choose(root, cache, link_mode)
+            _make_tree(root, cache, o, listing, mode)
             if download:
                 _download(client, cache, o, listing, specs, jobs)
+                if mode != linkmodes.SYMLINK:
+                    linkmodes.place_all(root, cache, mode, listing)
+                    linkmodes.write_placed(root, listing, cache)
         except BaseException:
             cache.forget_worktree(root)
             _remove_partial(root, created)
@@ -175,16 +182,20 @@ def clone(
     _install_hooks(root)
     _marker(root).unlink()
     what = f"{len(listing)} file(s), {human_bytes(sum(k.size for k in listing.values()))}"
-    output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{'' if download else ', content not fetched'})")
+    as_what = "" if mode == linkmodes.SYMLINK else f", as {'hard links' if mode == linkmodes.HARDLINK else 'copies'}"
+    output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{as_what}{'' if download else ', content not fetched'})")
     return 0
 
 
-def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, Key]) -> None:
+def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, Key], mode: str) -> None:
     gitrepo.init(root)
     worktree.make_anchor(root, cache)
     cache.register_worktree(root)  # before the links exist, so a concurrent gc keeps what we fetch
-    worktree.record_origin(root, o)
-    worktree.make_links(root, listing)
+    worktree.record_origin(root, o, mode)
+    if mode == linkmodes.SYMLINK:
+        worktree.make_links(root, listing)
+    else:  # real files: Git holds the record, never their bytes (docs/link-modes.md)
+        linkmodes.start_tree(root, mode, listing)
     gitrepo.add_all(root)
     title = f"{o.project}/{o.asset}@{o.version}"
     sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, o.version), allow_empty=True)

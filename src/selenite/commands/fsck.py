@@ -13,7 +13,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from selenite import output, registry, worktree
+from selenite import linkmodes, output, registry, worktree
 from selenite.cache import Cache
 from selenite.commands.get import fetch_objects, open_tree, resolve_sources
 from selenite.config import Settings
@@ -24,8 +24,13 @@ def fsck(settings: Settings, *, repair: bool = False) -> int:
     root, o, cache = open_tree(settings)
     entries = worktree.scan(root, cache, include_deleted=False, check_objects=False)
     by_key: dict[Key, list[str]] = defaultdict(list)
+    hard = linkmodes.mode_of(root) != linkmodes.SYMLINK
     for e in entries:
         if e.key is not None and e.status != worktree.DESTROYED:
+            # In a hardlink/copy tree only a file that is the object's hard link writes through to
+            # it (and so keeps its bytes on repair); a copy is the user's own file.
+            if hard and e.target is None and not linkmodes.shares_object(root, e.path, cache, e.key):
+                continue
             by_key[e.key].append(e.path)
     bad: list[Key] = []
     missing = 0

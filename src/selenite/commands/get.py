@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from selenite import gitrepo, output, registry, worktree
+from selenite import gitrepo, linkmodes, output, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import ChecksumMismatch, FatalError, RegistryError
@@ -174,6 +174,7 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
     entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, Path.cwd())
     missing = {e.key: e.path for e in entries if e.status == worktree.CONTENT_MISSING and e.key is not None}
     corrupted = [e.path for e in entries if e.status == worktree.OBJECT_CORRUPTED]
+    mode = linkmodes.mode_of(root)
     if not missing:
         output.info("nothing to get: every link's content is here")
     else:
@@ -182,6 +183,10 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
             n = fetch_objects(client, cache, sources, jobs)
         size = sum(k.size for k in missing)
         output.info(f"got {len(missing)} file(s) ({n} download(s), {human_bytes(size)})")
+    if mode != linkmodes.SYMLINK:  # hardlink/copy: the content becomes the tree's files
+        placed, absent = linkmodes.materialize(root, cache, mode, entries, whole_tree=not paths)
+        if absent:
+            raise FatalError(f"could not place {len(absent)} file(s) (e.g. {absent[0]}): their objects are not in the cache")
     if corrupted:
         output.error(f"{len(corrupted)} object(s) do not match their keys (e.g. {corrupted[0]}): run `selenite fsck --repair`")
         return 1

@@ -23,7 +23,7 @@ import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from selenite import config, gitrepo, output, pushplan, registry, worktree
+from selenite import config, gitrepo, linkmodes, output, pushplan, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.commands.get import open_tree
 from selenite.config import Settings
@@ -151,6 +151,7 @@ def _still_holds(root: Path, item: pushplan.Item, hashes: StatCache) -> bool:
 def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: worktree.Origin,
                     version: str, plan: pushplan.Plan, hashes: StatCache, message: str | None, summary: str) -> None:
     """After the registry accepted the version: cache, links, tree, ref, commit, tag."""
+    mode = linkmodes.mode_of(root)
     relinked: list[str] = []
     for item in plan.items:
         if not item.relink:
@@ -167,9 +168,15 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
                     output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")
                     continue
                 # A gypsum cache file with other bytes: the link stays dangling until `selenite get`.
-        worktree.relink(root, item.path, item.key)
+        if mode == linkmodes.SYMLINK:
+            worktree.relink(root, item.path, item.key)
+        else:  # a hard link to the object, or (copy) the file as it is, remembered by the stat cache
+            linkmodes.after_push(root, cache, mode, item.path, item.key, hashes)
         relinked.append(item.path)
-    hashes.forget(relinked)
+    if mode == linkmodes.SYMLINK:
+        hashes.forget(relinked)
+    else:  # the record names the new version; Git commits it instead of the files
+        linkmodes.record_pushed(root, cache, mode, plan.listing())
     reg = registry_id(o.url)
     try:
         manifest = client.manifest(o.project, o.asset, version)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from selenite import output, worktree
+from selenite import linkmodes, output, worktree
 from selenite.commands.get import open_tree
 from selenite.config import Settings
 
@@ -46,6 +46,9 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False)
         output.write(f"{_LABELS[e.status]:>22}  {shown}")
     summary = ", ".join(f"{n} {_LABELS[s]}" for s, n in sorted(counts.items())) or "no files"
     output.info(f"{o.project}/{o.asset}@{o.version}: {summary}")
+    if linkmodes.has_record(root) and linkmodes.out_of_sync(root):
+        output.info(f"note: the files here were placed from another version than {linkmodes.RECORD} names: "
+                    "run `selenite get` to update them")
     return 0
 
 

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from selenite import output, worktree
+from selenite import linkmodes, output, worktree
 from selenite.cache import read_object
 from selenite.commands.get import open_tree
 from selenite.config import Settings
@@ -20,6 +20,10 @@ def unlock(settings: Settings, paths: list[Path]) -> int:
     root, _o, cache = open_tree(settings)
     entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, Path.cwd())
     todo = [e for e in entries if e.key is not None and e.status in _LINKS]
+    mode = linkmodes.mode_of(root)
+    if mode != linkmodes.SYMLINK:
+        # Only a hard link is the object itself; a copy (or a link already broken) is the user's own file.
+        todo = [e for e in todo if e.target is not None or linkmodes.shares_object(root, e.path, cache, e.key)]
     missing = [e.path for e in entries if e.status == worktree.CONTENT_MISSING]
     corrupted = [e.path for e in entries if e.status == worktree.OBJECT_CORRUPTED]
     if missing:
@@ -27,7 +31,7 @@ def unlock(settings: Settings, paths: list[Path]) -> int:
     if corrupted:
         raise FatalError(f"the object behind {corrupted[0]} was modified: run `selenite fsck --repair` first")
     if not todo:
-        output.info("nothing to unlock")
+        output.info("nothing to unlock" + (": the files of a copy-mode tree are editable as they are" if mode == linkmodes.COPY else ""))
         return 0
     umask = os.umask(0)
     os.umask(umask)
