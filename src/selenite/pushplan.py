@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import linkmodes, registry, worktree
+from selenite import registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, RegistryError
 from selenite.keys import Key, extension_of
@@ -151,13 +151,25 @@ def gypsum_location(target: str) -> Location | None:
 def next_version(client: registry.RegistryClient, project: str, asset: str) -> str:
     """``v<N+1>`` after the highest ``v<N>`` of the asset; a clear error when versions are not so named."""
     versions = client.list_versions(project, asset)
-    numbers = [int(m.group(1)) for v in versions if (m := _VERSION_RE.match(v))]
+    named = sorted(((int(m.group(1)), v) for v in versions if (m := _VERSION_RE.match(v))), reverse=True)
     latest = client.latest(project, asset)
     if latest is not None and not _VERSION_RE.match(latest):
         raise FatalError(f"the latest version of {project}/{asset} is {latest!r}, not v<N>: name the new one with --version")
-    if not numbers and versions:
+    if not named and versions:
         raise FatalError(f"the versions of {project}/{asset} are not named v<N>: name the new one with --version")
-    return f"v{max(numbers, default=0) + 1}"
+    for number, name in named:
+        # Newest first. A v<N> that was never finished (left by a push killed before it could
+        # remember its session; removed when its lock expires) does not use up the name.
+        if _finished(client, project, asset, name):
+            return f"v{number + 1}"
+    return f"v{named[-1][0] if named else 1}"
+
+
+def _finished(client: registry.RegistryClient, project: str, asset: str, version: str) -> bool:
+    try:
+        return bool(client.summary(project, asset, version).get("upload_finish"))
+    except registry.NotFound:
+        return False
 
 
 def build(
@@ -171,7 +183,6 @@ def build(
     jobs: int = 4,
 ) -> Plan:
     """Classify the working tree into a ``Plan`` (reads only: files, the cache, manifests)."""
-    linkmodes.require_in_sync(root)  # a hardlink/copy tree whose files lag behind its record
     last = worktree.last_listing(root, cache)
     entries = worktree.scan(root, cache, last=last, check_objects=False)
     locations = Locations(client, cache, origin)
@@ -192,9 +203,6 @@ def build(
                 plan.items.append(Item(e.path, e.key, LINK, link=loc))
             elif cache.has(e.key):
                 plan.items.append(Item(e.path, e.key, SIMPLE, source=cache.object_path(e.key)))
-            elif e.target is None and e.status == worktree.UNCHANGED and (root / e.path).is_file():
-                # A copy-mode file that matched its key through the stat cache: its bytes are here.
-                plan.items.append(Item(e.path, e.key, SIMPLE, source=root / e.path, relink=True))
             else:
                 raise FatalError(
                     f"{e.path} links to content that is neither cached here nor held by the registry ({e.key.name})"
