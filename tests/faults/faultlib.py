@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +127,24 @@ def run_then_kill(args: list[str | os.PathLike[str]], cwd: Path, env: Mapping[st
     assert p.stderr is not None
     p.stderr.close()
     return killed
+
+
+def run_then_kill_when(args: list[str | os.PathLike[str]], cwd: Path, env: Mapping[str, str],
+                       when: Callable[[], bool], timeout: float = 120) -> bool:
+    """Start the CLI, SIGKILL it as soon as ``when()`` holds (polled every half millisecond)."""
+    p = spawn(*args, cwd=cwd, env=env)
+    deadline = time.monotonic() + timeout
+    killed = False
+    while p.poll() is None and time.monotonic() < deadline:
+        if when():
+            p.send_signal(signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.0005)
+    p.wait()
+    assert p.stderr is not None
+    p.stderr.close()
+    return killed and p.returncode == -signal.SIGKILL
 
 
 def timed(args: list[str | os.PathLike[str]], cwd: Path, env: Mapping[str, str]) -> float:
@@ -240,15 +258,23 @@ def push_until_done(registry: Registry, tree: Path, env: Mapping[str, str], lock
 
 
 def kill_push_trial(registry: Registry, work: Path, seed: int, max_delay: float, base_env: Mapping[str, str],
-                    lock_ttl: float, prepared: tuple[Path, str, dict[str, bytes]] | None = None) -> Trial:
-    """``selenite push`` killed after a random delay, then: no partial version that is not being
-    uploaded; re-running push succeeds (after the lock TTL at worst); exactly one new version,
-    holding the tree's files; fsck and status clean; no lock; cache objects good."""
+                    lock_ttl: float, when: Callable[[Path, str], bool] | None = None,
+                    after_kill: Callable[[Path], None] | None = None) -> Trial:
+    """``selenite push`` killed after a random delay (or as soon as ``when(tree, asset)`` holds),
+    then: no partial version that is not being uploaded; re-running push succeeds (after the lock
+    TTL at worst); exactly one new version, holding the tree's files; fsck and status clean; no
+    lock; cache objects good."""
     rnd = random.Random(seed * 7919 + 1)
     delay = rnd.uniform(0, max_delay)
     env = dict(base_env)
-    tree, asset, expected = prepared or prepare_push(registry, work, seed, env)
-    killed = run_then_kill(["push", "--token", registry.admin_token, "-j", "2"], tree, env, delay)
+    tree, asset, expected = prepare_push(registry, work, seed, env)
+    args: list[str | os.PathLike[str]] = ["push", "--token", registry.admin_token, "-j", "2"]
+    if when is None:
+        killed = run_then_kill(args, tree, env, delay)
+    else:
+        killed, delay = run_then_kill_when(args, tree, env, lambda: when(tree, asset)), -1.0
+    if after_kill is not None:
+        after_kill(tree)
     t = Trial("push", seed, delay, killed)
     t.problems += [p for p in registry_problems(registry, allow_locks=True)]
     res = push_until_done(registry, tree, env, lock_ttl)
@@ -275,6 +301,23 @@ def kill_push_trial(registry: Registry, work: Path, seed: int, max_delay: float,
     return t
 
 
+def version_finished(registry: Registry, asset: str, version: str = "v2") -> bool:
+    """The registry accepted the push's version (its summary carries ``upload_finish``)."""
+    try:
+        return b"upload_finish" in (registry.root / "bucket" / PUSH_PROJECT / asset / version / "..summary").read_bytes()
+    except FileNotFoundError:
+        return False
+
+
+def project_locked(registry: Registry) -> bool:
+    return (registry.root / "bucket" / PUSH_PROJECT / "..LOCK").exists()
+
+
+def forget_session(tree: Path) -> None:
+    """Stand for a kill in the moment between upload/start's answer and the session file's write."""
+    (tree / ".git" / "selenite" / "push-session.json").unlink(missing_ok=True)
+
+
 # --- concurrent clones ---------------------------------------------------------------------------
 
 
@@ -289,14 +332,14 @@ def concurrent_clones(registry: Registry, work: Path, source: str, expected: dic
         _, err = p.communicate(timeout=300)
         if p.returncode != 0:
             problems.append(f"clone {i} exited {p.returncode}: {err.decode(errors='replace').strip()[-300:]}")
-    for i in range(n):
-        dest = work / f"cc{tag}-{i}"
-        if not dest.exists():
-            continue
-        fsck = selenite("fsck", cwd=dest, env=dict(env), check=False)
-        if fsck.returncode != 0:
-            problems.append(f"fsck of clone {i}: {fsck.stdout.strip()[-300:]} {fsck.stderr.strip()[-200:]}")
+    dests = [work / f"cc{tag}-{i}" for i in range(n) if (work / f"cc{tag}-{i}").exists()]
+    fscks = [subprocess.Popen([sys.executable, "-m", "selenite", "fsck"], cwd=d, env=dict(env),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for d in dests]
+    for dest, f in zip(dests, fscks, strict=True):
+        out, _ = f.communicate(timeout=300)
+        if f.returncode != 0:
+            problems.append(f"fsck of {dest.name}: {out.decode(errors='replace').strip()[-300:]}")
         if tree_files(dest) != expected:
-            problems.append(f"clone {i} does not hold the version's files")
+            problems.append(f"{dest.name} does not hold the version's files")
     problems += bad_objects(Path(env["SELENITE_CACHE"]))
     return problems
