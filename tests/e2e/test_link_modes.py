@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import gypsum_client as gc
@@ -114,7 +115,9 @@ FILES = {f"part{i // 4}/file{i:02d}.txt": f"line {i}\n".encode() * (50 + i) for 
 FILES["top.bin"] = os.urandom(20_000)
 
 
-@pytest.mark.parametrize("mode", MODES)
+# Every mode on the folder backend; hardlink and copy on S3 too (symlink on S3: tests/e2e/test_push.py).
+@pytest.mark.parametrize(("registry", "mode"), [*(("folder", m) for m in MODES), ("s3", "hardlink"), ("s3", "copy")],
+                         indirect=["registry"])
 def test_each_mode_pushes_only_changed_bytes(registry: Registry, tmp_path: Path, mode: str) -> None:
     seed(registry, tmp_path, FILES)
     work = tmp_path / "work"
@@ -171,3 +174,97 @@ def test_each_mode_pushes_only_changed_bytes(registry: Registry, tmp_path: Path,
     fresh = tmp_path / "fresh"
     selenite("clone", "proj/data@v2", fresh, "--url", registry.url, "--link-mode", mode)
     assert tree_bytes(fresh) == tree_bytes(work) == expected
+
+
+@pytest.mark.backends("folder")
+def test_hardlink_write_in_place_is_caught_by_the_hook_and_repaired(registry: Registry, tmp_path: Path) -> None:
+    files = {"a.txt": b"alpha\n" * 10, "b/c.txt": b"charlie\n" * 10}
+    seed(registry, tmp_path, files)
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url, "--link-mode", "hardlink")
+    victim = work / "b/c.txt"
+    obj = object_of(victim)
+    os.chmod(victim, 0o644)  # a tool that forces its way; the mode is the object's too (one inode)
+    with open(victim, "r+b") as f:  # written in place: through the hard link, into the shared cache
+        f.write(b"EDITED!")
+    edited = victim.read_bytes()
+    assert obj.read_bytes() == edited != files["b/c.txt"]
+    assert git("status", "--porcelain", cwd=work) == ""  # Git sees nothing, as with a symlink
+
+    status = selenite("status", cwd=work).stdout
+    assert "object corrupted  b/c.txt" in status and "a.txt" not in status
+    commit = subprocess.run(["git", "commit", "--allow-empty", "-m", "notes"], cwd=work, capture_output=True, text=True)
+    assert commit.returncode != 0, commit.stdout + commit.stderr
+    assert "b/c.txt" in commit.stderr and "selenite fsck --repair" in commit.stderr
+    assert selenite("fsck", cwd=work, check=False).returncode == 1
+
+    selenite("fsck", "--repair", cwd=work)
+    # Nothing lost: the user's bytes are a real file at that path; the object is right again.
+    assert victim.read_bytes() == edited and os.stat(victim).st_nlink == 1
+    assert obj.read_bytes() == files["b/c.txt"]
+    assert "modified  b/c.txt" in selenite("status", cwd=work).stdout
+    subprocess.run(["git", "commit", "--allow-empty", "-m", "notes"], cwd=work, check=True, capture_output=True)
+    before = registry.uploaded_bytes()
+    selenite("push", "--token", registry.admin_token, cwd=work)
+    assert registry.uploaded_bytes() - before == len(edited)
+    assert object_of(victim).read_bytes() == edited  # a hard link again, to the pushed content
+
+
+@pytest.mark.backends("folder")
+def test_auto_falls_back_where_symlinks_are_refused(registry: Registry, tmp_path: Path) -> None:
+    files = {"a.txt": b"alpha\n" * 10, "d/e.txt": b"echo\n" * 10}
+    seed(registry, tmp_path, files)
+    work = tmp_path / "work"
+    env = site_env(tmp_path, LINKMODE_TEST_NO_SYMLINK_UNDER=str(work))
+
+    refused = selenite("clone", "proj/data", work, "--url", registry.url, "--link-mode", "symlink", env=env, check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "symlinks refused here: Operation not permitted" in refused.stderr and "--link-mode" in refused.stderr
+    assert not work.exists()  # the clone's own folder is removed
+
+    res = selenite("clone", "proj/data", work, "--url", registry.url, "--link-mode", "auto", env=env)
+    assert "link mode auto: using hardlink (symlinks refused here: Operation not permitted)" in res.stderr
+    assert tree_bytes(work) == files
+    assert_form(work, "hardlink", list(files))
+    assert not (work / ".git/selenite/objects").is_symlink()  # the anchor is a file holding the cache path
+    assert git("config", "selenite.linkmode", cwd=work).strip() == "hardlink"
+    assert selenite("status", cwd=work, env=env).stdout == ""
+
+    write_as_editor(work / "a.txt", b"new alpha\n")
+    before = registry.uploaded_bytes()
+    selenite("push", "--token", registry.admin_token, cwd=work, env=env)
+    assert registry.uploaded_bytes() - before == len(b"new alpha\n")
+    assert selenite("status", cwd=work, env=env).stdout == ""
+    assert_form(work, "hardlink", list(files))
+
+
+@pytest.mark.backends("folder")
+def test_plain_git_clone_then_get_restores_the_files(registry: Registry, tmp_path: Path) -> None:
+    files = {"a.txt": b"alpha\n" * 10, "d/e.txt": b"echo\n" * 10, "d/f.bin": os.urandom(3000)}
+    seed(registry, tmp_path, files)
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url, "--link-mode", "copy")
+    plain = tmp_path / "plain"
+    subprocess.run(["git", "clone", "-q", str(work), str(plain)], check=True)
+    assert tree_bytes(plain) == {}  # Git carried the record only
+
+    # Never fetched is not deleted: a push now would keep every file.
+    st = selenite("status", cwd=plain).stdout
+    assert st.count("content missing") == 3 and "deleted" not in st
+    selenite("get", cwd=plain)
+    assert tree_bytes(plain) == files
+    assert_form(plain, "copy", list(files))  # the mode the record names
+    assert selenite("status", cwd=plain).stdout == "" and git("status", "--porcelain", cwd=plain) == ""
+
+    # Someone pushes v2 from the first tree; a pull brings its record, `get` brings its files.
+    (work / "a.txt").write_bytes(b"alpha v2\n")
+    (work / "d/f.bin").unlink()
+    selenite("push", "--token", registry.admin_token, cwd=work)
+    git("pull", "-q", "--ff-only", cwd=plain)
+    assert tree_bytes(plain) == files  # the files lag behind the record until `get`
+    assert "run `selenite get`" in selenite("status", cwd=plain).stderr
+    stale = selenite("push", "--token", registry.admin_token, cwd=plain, check=False)
+    assert stale.returncode == 1 and "selenite get" in stale.stderr
+    selenite("get", cwd=plain)
+    assert tree_bytes(plain) == tree_bytes(work) == {"a.txt": b"alpha v2\n", "d/e.txt": files["d/e.txt"]}
+    assert selenite("status", cwd=plain).stdout == ""
