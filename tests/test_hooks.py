@@ -473,9 +473,23 @@ def test_cache_stat_of_objects_is_read_only_after_a_clean_check(tree: tuple[Path
 # --- the check stamp (the fast path for unchanged trees) -----------------------------------------
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["one-process", "forked"])
 def test_stamp_lets_an_unchanged_tree_skip_the_database_but_not_a_write(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
 ) -> None:
+    if forked:  # big trees split the stats with a forked process; make this small tree do so too
+        monkeypatch.setattr(hooks, "_PARALLEL_MIN", 2)
+        monkeypatch.setattr(hooks, "_spare_core", lambda: True)
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting_fork)
     top, cache = make_tree(tmp_path, {f"d/f{i}.txt": b"row %d\n" % i for i in range(20)})
     time.sleep(2.1)  # objects older than the stamp's safety margin, as in real use
     assert hooks.check_tree(top, settings().cache_dir) == []
@@ -499,6 +513,7 @@ def test_stamp_lets_an_unchanged_tree_skip_the_database_but_not_a_write(
     os.replace(obj.parent / "swap", obj)
     problems = hooks.check_tree(top, settings().cache_dir)
     assert {p.path for p in problems} == {"d/f3.txt", "d/f5.txt"}
+    assert bool(forks) == forked
 
 
 def test_damaged_or_foreign_stamp_is_ignored(tree: tuple[Path, Cache]) -> None:

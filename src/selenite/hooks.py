@@ -542,18 +542,8 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
         else:
             position = dict(zip(old.blobs, range(len(old.blobs)))).get
             positions = [-1 if (i := position(b)) is None else i for b in blobs]
-        tails, inodes, sizes, when, stat_ = old.tails, old.inodes, old.sizes, old.when, os.stat
         try:
-            for i in positions:
-                if i >= 0:
-                    try:
-                        st = stat_(tails[i], dir_fd=objects_fd)
-                        if st.st_ctime_ns < when and st.st_ino == inodes[i] and st.st_size == sizes[i]:
-                            source.append(i)
-                            continue
-                    except OSError:
-                        pass
-                source.append(-1)
+            source = _confirm_all(old, list(positions), objects_fd)
         finally:
             os.close(objects_fd)
     else:
@@ -649,6 +639,72 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
         _restamp(stamp_path, os.fspath(cache_root), started, blobs, source, old, fresh)
     problems.sort(key=lambda p: p.path)
     return problems
+
+
+_PARALLEL_MIN = 20_000  # below this, forking a second process costs more than it saves
+
+
+def _spare_core() -> bool:
+    """Whether a second process would get a core of its own (on a saturated machine it only adds
+    the cost of the fork)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return cores >= 2
+    return cores >= 2 and load <= cores - 1
+
+
+def _confirm(old: _Stamp, positions: list[int], objects_fd: int) -> array.array[int]:
+    """For each stamp record (-1: none), that record again if its object is unchanged, else -1."""
+    tails, inodes, sizes, when, stat_ = old.tails, old.inodes, old.sizes, old.when, os.stat
+    out = array.array("q")
+    append = out.append
+    for i in positions:
+        if i >= 0:
+            try:
+                st = stat_(tails[i], dir_fd=objects_fd)
+                if st.st_ctime_ns < when and st.st_ino == inodes[i] and st.st_size == sizes[i]:
+                    append(i)
+                    continue
+            except OSError:
+                pass
+        append(-1)
+    return out
+
+
+def _confirm_all(old: _Stamp, positions: list[int], objects_fd: int) -> list[int]:
+    """``_confirm`` over every link, the second half in a forked process when there are many and
+    a second core is free: the stats are the check's main cost, and Python's lock would serialize
+    threads.
+    Any failure of the child falls back to doing its half here."""
+    n = len(positions)
+    if n < _PARALLEL_MIN or not hasattr(os, "fork") or not _spare_core():
+        return _confirm(old, positions, objects_fd).tolist()
+    half = n // 2
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: confirm the second half, hand the answer over the pipe, leave at once
+        code = 1
+        try:
+            os.close(r)
+            data = _confirm(old, positions[half:], objects_fd).tobytes()
+            with os.fdopen(w, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    first = _confirm(old, positions[:half], objects_fd)
+    with os.fdopen(r, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    second = array.array("q")
+    if status == 0 and len(data) == (n - half) * second.itemsize:
+        second.frombytes(data)
+    else:
+        second = _confirm(old, positions[half:], objects_fd)
+    return first.tolist() + second.tolist()
 
 
 def _restamp(path: Path, cache_root: str, started: int, blobs: list[str], source: list[int], old: _Stamp,
