@@ -55,3 +55,25 @@ def test_kill_push_before_it_remembered_its_session(ttl_registry: Registry, tmp_
                                  when=lambda tree, asset: faultlib.project_locked(reg),
                                  after_kill=faultlib.forget_session)
     assert t.killed and t.problems == [], t
+
+
+def test_rerun_clone_never_clears_a_users_folder(folder_registry: Registry, tmp_path: Path) -> None:
+    """Only a DIR that holds nothing but a killed clone's leftovers is redone: a regular file, or
+    a git repository without the clone's marker, is refused and left exactly as it was."""
+    from tests.conftest import selenite
+    from tests.helpers import git
+
+    faultlib.seed_clone_source(folder_registry, tmp_path, n_small=3, big_mib=0)
+    src = f"{faultlib.CLONE_PROJECT}/data@v1"
+    with_file = tmp_path / "with-file"
+    (with_file / ".git" / "selenite").mkdir(parents=True)
+    (with_file / ".git" / "selenite" / "clone-incomplete").write_bytes(b"")
+    (with_file / "mine.txt").write_text("user data")
+    users_repo = tmp_path / "users-repo"
+    users_repo.mkdir()
+    git("init", "-q", cwd=users_repo)
+    for dest in (with_file, users_repo):
+        before = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*"))
+        r = selenite("clone", src, dest, "--url", folder_registry.url, check=False)
+        assert r.returncode == 1 and "not empty" in r.stderr, r.stderr
+        assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == before

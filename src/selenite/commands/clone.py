@@ -122,9 +122,24 @@ def _check_dest(dest: Path, resume: bool = False) -> bool:
                 )
             if resume:
                 output.info(f"{dest} holds an interrupted clone: starting it again")
-                _remove_partial(dest.absolute(), created=False)
+                _empty_but_marker(dest.absolute())
         return False
     return True
+
+
+def _empty_but_marker(dest: Path) -> None:
+    """Remove what an interrupted clone left, the marker last (so a kill meanwhile leaves a DIR
+    that is still recognised as an interrupted clone)."""
+    keep = {dest / ".git", dest / ".git" / "selenite", _marker(dest)}
+    for level in (dest, dest / ".git", dest / ".git" / "selenite"):
+        if level.is_dir() and not level.is_symlink():
+            for child in list(level.iterdir()):
+                if child in keep:
+                    continue
+                if child.is_dir() and not child.is_symlink():
+                    _remove_partial(child, created=True)
+                else:
+                    child.unlink()
 
 
 def _remove_partial(dest: Path, created: bool) -> None:
