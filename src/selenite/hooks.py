@@ -635,6 +635,13 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
                 detail = f"link to {name}, which is neither in the cache nor in any known version of this dataset"
                 problems += [Problem(rel, "unknown", detail) for rel in rels]
 
+    if os.path.isfile(root + ".selenite/tree.json") and not os.path.islink(root + ".selenite/tree.json"):
+        # A hardlink/copy tree: its data are real files that Git does not list. A hard link written
+        # in place corrupts its object just as an edit through a symlink does (docs/link-modes.md).
+        from selenite import linkmodes
+
+        problems += [Problem(rel, kind, detail) for rel, kind, detail in linkmodes.hook_problems(top, cache_dir)]
+
     if (misses or len(blobs) != len(old.blobs)) and not any(p.kind == "corrupted" for p in problems):
         _restamp(stamp_path, os.fspath(cache_root), started, blobs, source, old, fresh)
     problems.sort(key=lambda p: p.path)
