@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import RedirectResponse, Response
+import json
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from selenite.server.context import Context
-from selenite.server.http import CORS, ctx_of, json_response
+from selenite.server.errors import HttpError
+from selenite.server.http import CORS, body_doc, ctx_of, json_body, json_response
+from selenite.server.storage import validate_key
+
+BATCH_MAX_KEYS = 1000
+_FLUSH = 1 << 20  # records are gathered into pieces of about this size (one worker-thread hop each)
 
 router = APIRouter(tags=["selenite"])
 
@@ -21,3 +29,53 @@ def front_page() -> Response:
 def stats(ctx: Context = Depends(ctx_of)) -> Response:
     """`{"requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes"}`."""
     return json_response(ctx.stats.snapshot())
+
+
+@router.post(
+    "/_selenite/objects",
+    summary="Several objects in one response (selenite's batched download of small files)",
+    openapi_extra=body_doc(f"The keys to send, at most {BATCH_MAX_KEYS}.", {"keys": ["p/a/v1/x.csv", "p/a/v1/y.csv"]}),
+)
+async def objects(request: Request, ctx: Context = Depends(ctx_of)) -> Response:
+    """Public, like `GET /file`. For each key, in order: one JSON line `{"key": K, "size": N}` and then
+    exactly N bytes of the object; an absent key has `"size": -1` and no bytes. If an object changes
+    size while it is read, the stream breaks off (the client then fetches the rest one by one).
+    Each object counts as one `file_get` in the stats. A gypsum worker has no such route: clients
+    fall back to `GET /file/{key}` when it answers 404."""
+    body = await json_body(request)
+    keys = body.get("keys") if isinstance(body, dict) else None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or len(keys) > BATCH_MAX_KEYS:
+        raise HttpError(400, f'expected {{"keys": [at most {BATCH_MAX_KEYS} keys]}}')
+    for k in keys:
+        validate_key(k)
+    return StreamingResponse(_records(ctx, keys), media_type="application/octet-stream")
+
+
+def _records(ctx: Context, keys: list[str]) -> Iterator[bytes]:
+    buf = bytearray()
+    for key in keys:
+        stream = ctx.storage.open(key)
+        if stream is None:
+            buf += json.dumps({"key": key, "size": -1}).encode() + b"\n"
+            continue
+        ctx.stats.add("file_get")
+        try:
+            size = stream.info.size
+            buf += json.dumps({"key": key, "size": size}).encode() + b"\n"
+            sent = 0
+            for chunk in stream.chunks:
+                buf += chunk
+                sent += len(chunk)
+                ctx.stats.add("file_get_bytes", len(chunk))
+                if len(buf) >= _FLUSH:
+                    yield bytes(buf)
+                    buf.clear()
+            if sent != size:  # the framing would be wrong: break the stream instead
+                raise OSError(f"{key} changed size while it was being sent")
+        finally:
+            stream.close()
+        if len(buf) >= _FLUSH:
+            yield bytes(buf)
+            buf.clear()
+    if buf:
+        yield bytes(buf)
