@@ -77,3 +77,20 @@ def test_rerun_clone_never_clears_a_users_folder(folder_registry: Registry, tmp_
         r = selenite("clone", src, dest, "--url", folder_registry.url, check=False)
         assert r.returncode == 1 and "not empty" in r.stderr, r.stderr
         assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == before
+
+
+def test_clone_run_twice_is_a_no_op(folder_registry: Registry, tmp_path: Path) -> None:
+    """A clone killed after it finished its work (or simply run again) is not an error: the same
+    clone into the same finished DIR changes nothing and exits 0; another version is refused."""
+    from tests.conftest import selenite
+    from tests.helpers import git, tree_files
+
+    expected = faultlib.seed_clone_source(folder_registry, tmp_path, n_small=3, big_mib=0)
+    dest = tmp_path / "twice"
+    selenite("clone", f"{faultlib.CLONE_PROJECT}/data@v1", dest, "--url", folder_registry.url)
+    head = git("rev-parse", "HEAD", cwd=dest)
+    r = selenite("clone", f"{faultlib.CLONE_PROJECT}/data", dest, "--url", folder_registry.url + "/")
+    assert "already a clone" in r.stderr
+    assert git("rev-parse", "HEAD", cwd=dest) == head and tree_files(dest) == expected
+    r = selenite("clone", f"{faultlib.CLONE_PROJECT}/other@v1", dest, "--url", folder_registry.url, check=False)
+    assert r.returncode == 1 and "not empty" in r.stderr

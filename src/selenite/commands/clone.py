@@ -107,6 +107,17 @@ def _interrupted_clone(dest: Path) -> bool:
     return not any(files for _, _, files in os.walk(git))
 
 
+def _already_cloned(dest: Path, url: str, project: str, asset: str, version: str | None) -> bool:
+    """DIR is a finished clone of this very source (same registry, names and, when given, version)
+    with no commit beyond the clone's: running the same clone again is then a no-op, so a clone
+    killed on its way out (or simply run twice) is fine."""
+    if not (dest / ".git").is_dir() or _marker(dest).exists() or gitrepo.head(dest) is None:
+        return False
+    recorded = [gitrepo.config_get(dest, f"selenite.{k}") for k in ("url", "project", "asset", "version")]
+    wanted = [url.rstrip("/"), project, asset, version if version is not None else recorded[3]]
+    return recorded == wanted and not gitrepo.has_more_than_one_commit(dest)
+
+
 def _check_dest(dest: Path, resume: bool = False) -> bool:
     """True when DIR must be created; refuses anything that holds user files. A DIR left by an
     interrupted clone is accepted (and, with ``resume``, emptied so the clone starts over; the
@@ -168,11 +179,16 @@ def clone(
     if not settings.url:
         raise FatalError("no registry URL: pass --url or set SELENITE_URL")
     dest = Path(directory) if directory is not None else Path(asset)
-    created = _check_dest(dest)
+    if not _already_cloned(dest, settings.url, project, asset, version):
+        _check_dest(dest)
     cache = Cache(settings.cache_dir)
     with registry.session_for(settings.url, settings.token, jobs) as client:
         version, listing, specs = resolve_version(client, cache, project, asset, version)
         o = worktree.Origin(client.url, project, asset, version)
+        if _already_cloned(dest, client.url, project, asset, version):
+            output.info(f"{dest} is already a clone of {project}/{asset}@{version} (`selenite get` there fetches "
+                        "any content it lacks)")
+            return 0
         if link_mode in (linkmodes.HARDLINK, linkmodes.COPY):  # refused before DIR is touched
             for path in listing:
                 linkmodes.check_data_path(path, f"{project}/{asset}/{version}")
