@@ -510,11 +510,12 @@ def materialize(root: Path, cache: Cache, mode: str, entries: Iterable, whole_tr
     files = record.files if record is not None else {}
     todo = {e.path: e.key for e in entries if e.status == wt.CONTENT_MISSING and e.key is not None}
     hashes = StatCache(root / _HASHES)
+    sigs = cache.signatures()  # one query, not one per file
     placed_n = 0
     absent: list[str] = []
     try:
         for path, key in sorted(todo.items()):
-            if cache.state(key) == OK and place(root, cache, mode, path, key, hashes):
+            if cache.state(key, sigs) == OK and place(root, cache, mode, path, key, hashes):
                 placed_n += 1
             else:
                 absent.append(path)
