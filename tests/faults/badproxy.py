@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import random
 import socket
 import threading
 import time
@@ -130,7 +131,7 @@ FILES_PROJECT = "flaky"
 
 
 def seed_files(reg: Registry, tmp: Path) -> dict[str, bytes]:
-    rnd = __import__("random").Random(9)
+    rnd = random.Random(9)
     files = {"a.txt": b"alpha\n" * 50, "b/c.bin": rnd.randbytes(300_000), "d.csv": b"x,y\n" * 2000}
     create_project(reg, FILES_PROJECT)
     upload_version(reg, tmp, "v1", files, project=FILES_PROJECT, asset="data")

@@ -6,8 +6,8 @@ pass if the product really is consistent after the fault:
 
 - ``bad_objects``: re-hash every object of a cache against its key name;
 - ``registry_problems``: partial versions not being uploaded, and locks (folder backend layout);
-- ``kill_clone_trial`` / ``kill_push_trial``: ``kill -9`` at a seeded random moment, then check,
-  re-run the command, check again;
+- ``kill_clone_trial`` / ``kill_push_trial``: ``kill -9`` at a seeded random moment (or the moment
+  a condition holds), then check, re-run the command, check again;
 - ``concurrent_clones``: N clones of one version into one cache at once.
 """
 
@@ -29,9 +29,6 @@ import gypsum_client as gc
 
 from tests.conftest import Registry, selenite
 from tests.helpers import create_project, tree_files, upload_version
-
-KEY_NAME = "MD5E-s{size}--{md5}"
-
 
 # --- checks -------------------------------------------------------------------------------------
 
@@ -277,7 +274,7 @@ def kill_push_trial(registry: Registry, work: Path, seed: int, max_delay: float,
     if after_kill is not None:
         after_kill(tree)
     t = Trial("push", seed, delay, killed)
-    t.problems += [p for p in registry_problems(registry, allow_locks=True)]
+    t.problems += registry_problems(registry, allow_locks=True)
     res = push_until_done(registry, tree, env, lock_ttl)
     if res.returncode != 0:
         t.problems.append(f"re-running push failed: {res.stderr.strip()[-400:]}")
