@@ -254,8 +254,8 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             last = gitrepo.last_version_commit(root)
             if last is not None and last[1].get(gitrepo.TRAILER_VERSION) == f"{o.project}/{o.asset}/{done}":
                 # Killed after its commit: only the recorded origin may lag behind.
-                worktree.record_origin(root, worktree.Origin(o.url, o.project, o.asset, done),
-                                       gitrepo.config_get(root, "selenite.linkmode") or "symlink")
+                o = worktree.Origin(o.url, o.project, o.asset, done)
+                worktree.record_origin(root, o, gitrepo.config_get(root, "selenite.linkmode") or "symlink")
                 _session_path(root).unlink(missing_ok=True)
                 done = None
         if done is not None:
