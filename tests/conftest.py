@@ -172,7 +172,9 @@ class Registry:
     def list_raw(self) -> list[tuple[str, int]]:
         """Every stored object, bucket and private state alike, as sorted ``(name, size)``."""
         if self.backend == "s3":
-            pages = self.s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.s3_bucket)
+            # Only this registry's prefix: the session's other tests share the bucket.
+            pages = self.s3_client().get_paginator("list_objects_v2").paginate(
+                Bucket=self.s3_bucket, Prefix=f"{self.s3_prefix}/")
             return sorted((o["Key"], o["Size"]) for page in pages for o in page.get("Contents", [])
                           if not o["Key"].endswith("/"))
         return sorted((p.relative_to(self.root).as_posix(), p.stat().st_size)
@@ -197,8 +199,10 @@ class Registry:
     def _stored_files(self) -> list[tuple[str, int]]:
         """(name, size) of the version files in an S3 registry (internal '..' objects left out)."""
         prefix = f"{self.s3_prefix}/bucket/"
-        return [(name, size) for name, size in self.list_raw()
-                if name.startswith(prefix) and not any(p.startswith("..") for p in name[len(prefix):].split("/"))]
+        pages = self.s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.s3_bucket, Prefix=prefix)
+        names = [(o["Key"], o["Size"]) for page in pages for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+        return [(name, size) for name, size in names
+                if not any(p.startswith("..") for p in name[len(prefix):].split("/"))]
 
 
 def pytest_configure(config: pytest.Config) -> None:
