@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from filelock import FileLock
@@ -252,14 +252,18 @@ class Cache:
                     fsync_dir(d)
 
     @contextlib.contextmanager
-    def _temp(self) -> Iterator[tuple[Path, int]]:
+    def _temp(self) -> Iterator[tuple[Path, BinaryIO]]:
+        """A temp file in ``tmp/``, open for writing, removed if the block raises. It is handed out
+        as a file object, never a raw descriptor: closing it twice is then harmless, whereas a
+        second ``os.close`` of a number another thread has meanwhile been given closes *their*
+        file or socket (seen as EBADF in a parallel download after a md5 mismatch)."""
         fd, name = tempfile.mkstemp(dir=self.tmp, prefix="in-", suffix=".part")
         tmp = Path(name)
+        out = os.fdopen(fd, "wb")
         try:
-            yield tmp, fd
+            yield tmp, out
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            out.close()
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
@@ -277,8 +281,8 @@ class Cache:
 
         ``replace=True`` overwrites a present object (repair); otherwise a present, good object wins.
         """
-        with self._temp() as (tmp, fd):
-            with os.fdopen(fd, "wb") as out:
+        with self._temp() as (tmp, out):
+            with out:
                 w = HashingWriter(out)  # type: ignore[arg-type]
                 for block in chunks:
                     w.write(block)
@@ -295,8 +299,8 @@ class Cache:
         The extension comes from ``filename`` (default ``src``'s name). With ``expected``, a file
         whose bytes differ raises ``ChecksumMismatch`` and nothing is stored.
         """
-        with self._temp() as (tmp, fd):
-            with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
+        with self._temp() as (tmp, out):
+            with out, open(src, "rb") as f:
                 w = HashingWriter(out)  # type: ignore[arg-type]
                 for block in iter_chunks(f):
                     w.write(block)
