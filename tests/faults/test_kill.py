@@ -18,7 +18,7 @@ PUSH_SEEDS = [21]
 
 def test_kill_clone_at_random_moments(folder_registry: Registry, tmp_path: Path) -> None:
     registry = folder_registry
-    expected = faultlib.seed_clone_source(registry, tmp_path)
+    expected = faultlib.seed_clone_source(registry, tmp_path, n_small=60, big_mib=2)
     env = dict(os.environ)
     full = faultlib.timed(["clone", f"{faultlib.CLONE_PROJECT}/data@v1", tmp_path / "calibrate", "--url", registry.url],
                           tmp_path, {**env, "SELENITE_CACHE": str(tmp_path / "cal-cache")})
@@ -57,13 +57,15 @@ def test_kill_push_before_it_remembered_its_session(ttl_registry: Registry, tmp_
     assert t.killed and t.problems == [], t
 
 
-def test_rerun_clone_never_clears_a_users_folder(folder_registry: Registry, tmp_path: Path) -> None:
-    """Only a DIR that holds nothing but a killed clone's leftovers is redone: a regular file, or
-    a git repository without the clone's marker, is refused and left exactly as it was."""
-    from tests.conftest import selenite
-    from tests.helpers import git
 
-    faultlib.seed_clone_source(folder_registry, tmp_path, n_small=3, big_mib=0)
+def test_rerun_clone_over_an_existing_folder(folder_registry: Registry, tmp_path: Path) -> None:
+    """Only a DIR holding nothing but a killed clone's leftovers is redone: a regular file, or a git
+    repository without the clone's marker, is refused and left exactly as it was. The same clone
+    into its own finished DIR (a clone killed on its way out, or run twice) changes nothing, exit 0."""
+    from tests.conftest import selenite
+    from tests.helpers import git, tree_files
+
+    expected = faultlib.seed_clone_source(folder_registry, tmp_path, n_small=3, big_mib=0)
     src = f"{faultlib.CLONE_PROJECT}/data@v1"
     with_file = tmp_path / "with-file"
     (with_file / ".git" / "selenite").mkdir(parents=True)
@@ -78,16 +80,8 @@ def test_rerun_clone_never_clears_a_users_folder(folder_registry: Registry, tmp_
         assert r.returncode == 1 and "not empty" in r.stderr, r.stderr
         assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == before
 
-
-def test_clone_run_twice_is_a_no_op(folder_registry: Registry, tmp_path: Path) -> None:
-    """A clone killed after it finished its work (or simply run again) is not an error: the same
-    clone into the same finished DIR changes nothing and exits 0; another version is refused."""
-    from tests.conftest import selenite
-    from tests.helpers import git, tree_files
-
-    expected = faultlib.seed_clone_source(folder_registry, tmp_path, n_small=3, big_mib=0)
     dest = tmp_path / "twice"
-    selenite("clone", f"{faultlib.CLONE_PROJECT}/data@v1", dest, "--url", folder_registry.url)
+    selenite("clone", src, dest, "--url", folder_registry.url)
     head = git("rev-parse", "HEAD", cwd=dest)
     r = selenite("clone", f"{faultlib.CLONE_PROJECT}/data", dest, "--url", folder_registry.url + "/")
     assert "already a clone" in r.stderr
