@@ -270,11 +270,14 @@ def push(
 
 
 @app.command()
-def check(cache: CacheOpt = None) -> None:
+def check(
+    fix: Annotated[bool, typer.Option("--fix", help="Rewrite links moved to another folder depth (and stage them).")] = False,
+    cache: CacheOpt = None,
+) -> None:
     """Fail if an object behind a link was edited, or a link leaves the cache (what the hook runs)."""
     from selenite.commands import check as cmd
 
-    raise typer.Exit(cmd.check(_settings(None, None, cache)))
+    raise typer.Exit(cmd.check(_settings(None, None, cache), fix=fix))
 
 
 @hook_app.command("pre-commit")

@@ -11,6 +11,7 @@ nothing (``git status`` stays clean). So it looks at every link of the tree, not
 from __future__ import annotations
 
 import array
+import contextlib
 import hashlib
 import itertools
 import marshal
@@ -212,7 +213,7 @@ _STAMP_SLACK_NS = 2_000_000_000
 @dataclass(frozen=True)
 class Problem:
     path: str
-    kind: str  # corrupted | outside | unknown | destroyed | large
+    kind: str  # corrupted | outside | unknown | destroyed | large | moved
     detail: str
 
     def __str__(self) -> str:
@@ -592,6 +593,11 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
         m = _FAST_LINK_RE.match(text)
         if m is not None and len(m.group(1)) == 3 * rel.count("/"):
             name = m.group(4)
+        elif m is not None:
+            # A link moved to another folder depth (`git mv a/x.csv x.csv`): its relative text names
+            # an object but no longer reaches the anchor. Not an error: `fix_moved_links` rewrites it.
+            problems.append(Problem(rel, "moved", f"link moved to another folder depth; its text no longer reaches {ANCHOR}"))
+            continue
         else:
             name, why = _classify_link(rel, text)
             if name is None:
@@ -815,9 +821,36 @@ _FIXES = {
                "the link by a copy: cp --remove-destination \"$(readlink -f PATH)\" PATH",
     "unknown": "git checkout HEAD -- PATH puts the committed link back (no cached version of this dataset "
                "holds that content, so nothing could fetch it later)",
+    "moved": "selenite check --fix      rewrites the link text for its new folder depth (the pre-commit hook "
+             "does this by itself)",
     "large": "git rm --cached PATH      unstages the file and keeps it; `selenite push` then publishes it to "
              "the registry and makes it a link into the cache, so the data never lands in Git history",
 }
+
+
+def fix_moved_links(top: Path, problems: list[Problem]) -> list[Problem]:
+    """Rewrite the text of links moved to another folder depth and stage them again (as git-annex's
+    pre-commit hook does); return the problems that remain. The object behind each fixed link is
+    checked on the next pass like any other."""
+    moved = [p.path for p in problems if p.kind == "moved"]
+    if not moved:
+        return problems
+    from selenite import output
+
+    for rel in moved:
+        m = _FAST_LINK_RE.match(os.readlink(top / rel))
+        assert m is not None  # check_tree reported it because it matched
+        fixed = "../" * rel.count("/") + ANCHOR + f"/{m.group(2)}/{m.group(3)}/{m.group(4)}/{m.group(4)}"
+        tmp = top / posixpath.dirname(rel) / f".{posixpath.basename(rel)}.selenite-fix-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        os.symlink(fixed, tmp)
+        os.replace(tmp, top / rel)
+    # Stage only what was already staged (or tracked): `git add` keeps GIT_INDEX_FILE, so the fix lands
+    # in the index this commit is made from, `commit -a` included.
+    _git(top, "add", "--", *moved)
+    output.error(f"selenite: fixed {len(moved)} link(s) moved to another folder depth")
+    return [p for p in problems if p.kind != "moved"]
 
 
 def report(problems: list[Problem], what: str) -> None:

@@ -28,13 +28,14 @@ def seed(registry: Registry, tmp_path: Path, files: dict[str, bytes], project: s
                         cache_dir=str(tmp_path / "gypsum-cache"))
 
 
-def tree_bytes(root: Path) -> dict[str, bytes]:
-    out = {}
+def tree_bytes(root: Path) -> dict[str, bytes | None]:
+    """Every file of a tree with its bytes (None for a dangling link: content not fetched)."""
+    out: dict[str, bytes | None] = {}
     for dirpath, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d != ".git"]
         for name in files:
             full = Path(dirpath, name)
-            out[full.relative_to(root).as_posix()] = full.read_bytes()
+            out[full.relative_to(root).as_posix()] = full.read_bytes() if full.exists() else None
     return out
 
 

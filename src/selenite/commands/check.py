@@ -9,10 +9,18 @@ from selenite import hooks
 from selenite.config import Settings
 
 
-def check(settings: Settings, cwd: Path | None = None) -> int:
+def _checked(top: Path, settings: Settings, fix: bool) -> list[hooks.Problem]:
+    problems = hooks.check_tree(top, settings.cache_dir)
+    if fix and any(p.kind == "moved" for p in problems):
+        hooks.fix_moved_links(top, problems)
+        problems = hooks.check_tree(top, settings.cache_dir)  # the fixed links' objects, checked like any other
+    return problems
+
+
+def check(settings: Settings, cwd: Path | None = None, fix: bool = False) -> int:
     """Check every link of the working tree against the cache; 1 (and the reasons) when one is bad."""
     top = hooks.toplevel(cwd or Path.cwd())
-    problems = hooks.check_tree(top, settings.cache_dir)
+    problems = _checked(top, settings, fix)
     if problems:
         hooks.report(problems, "check failed")
         return 1
@@ -22,7 +30,7 @@ def check(settings: Settings, cwd: Path | None = None) -> int:
 def pre_commit(settings: Settings, cwd: Path | None = None) -> int:
     """What the installed hook runs: the check, then the large-file guard when it is configured."""
     top = hooks.toplevel(cwd or Path.cwd())
-    problems = hooks.check_tree(top, settings.cache_dir)
+    problems = _checked(top, settings, fix=True)
     limit = hooks.large_file_limit(top)
     if limit is not None:
         problems += hooks.large_files(top, limit)
