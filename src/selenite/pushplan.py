@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import registry, worktree
+from selenite import linkmodes, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, RegistryError
 from selenite.keys import Key, extension_of
@@ -183,6 +183,7 @@ def build(
     jobs: int = 4,
 ) -> Plan:
     """Classify the working tree into a ``Plan`` (reads only: files, the cache, manifests)."""
+    linkmodes.require_in_sync(root)  # a hardlink/copy tree whose files lag behind its record
     last = worktree.last_listing(root, cache)
     entries = worktree.scan(root, cache, last=last, check_objects=False)
     locations = Locations(client, cache, origin)
@@ -203,6 +204,9 @@ def build(
                 plan.items.append(Item(e.path, e.key, LINK, link=loc))
             elif cache.has(e.key):
                 plan.items.append(Item(e.path, e.key, SIMPLE, source=cache.object_path(e.key)))
+            elif e.target is None and e.status == worktree.UNCHANGED and (root / e.path).is_file():
+                # A copy-mode file that matched its key through the stat cache: its bytes are here.
+                plan.items.append(Item(e.path, e.key, SIMPLE, source=root / e.path, relink=True))
             else:
                 raise FatalError(
                     f"{e.path} links to content that is neither cached here nor held by the registry ({e.key.name})"
