@@ -12,6 +12,7 @@ figure with its target, met or missed, the exact command, and the machine.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -47,6 +48,7 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="selenite-bench-"))
     server = B.Server(base / "registry")
     started = time.monotonic()
+    load_start = os.getloadavg()
     print(f"bench folder {base}", flush=True)
     server.start()
     print(f"registry {server.url} (pid {server.pid})", flush=True)
@@ -63,7 +65,10 @@ def main() -> int:
         if not args.keep:
             B.rm_tree(base)
     elapsed = time.monotonic() - started
-    text = report.render(ctx.rows, B.machine(), quick=args.quick, elapsed=elapsed,
+    machine = B.machine()
+    # Other processes share the 2 cores: their load is part of the context of every figure.
+    machine["load average at start / end"] = " / ".join(f"{a:.1f}, {b:.1f}, {c:.1f}" for a, b, c in (load_start, os.getloadavg()))
+    text = report.render(ctx.rows, machine, quick=args.quick, elapsed=elapsed,
                          command="  ".join(["python bench/run.py", *sys.argv[1:]]))
     print()
     print(report.table(ctx.rows))

@@ -293,6 +293,43 @@ class Cache:
             check_content(key, w.hexdigest(), w.size, what or key.name)
             return self._install(tmp, key, replace=replace)
 
+    def put_many(self, items: Iterable[tuple[Key, bytes]], replace: bool = False) -> None:
+        """Store several small objects (bytes in memory) with one flush to disk for the lot.
+
+        Each object is still written to ``tmp/``, checked against its key, fsync'd and only then
+        renamed into place, as ``put_stream`` does; but all of them are written before the first
+        fsync, so the filesystem commits them together instead of once per object (on a busy disk
+        one commit costs milliseconds). Wrong bytes raise ``ChecksumMismatch`` before any object of
+        the lot is installed."""
+        files: list[tuple[Key, Path]] = []
+        fds: list[int] = []
+        installed = 0
+        try:
+            try:
+                for key, data in items:
+                    fd, name = tempfile.mkstemp(dir=self.tmp, prefix="in-", suffix=".part")
+                    fds.append(fd)
+                    files.append((key, Path(name)))
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    check_content(key, hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data), key.name)
+                for fd in fds:
+                    os.fsync(fd)
+            finally:
+                while fds:  # popped before closing: no descriptor is ever closed twice
+                    fd = fds.pop()
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            for key, tmp in files:
+                self._install(tmp, key, replace=replace)
+                installed += 1
+        except BaseException:
+            for _, tmp in files[installed:]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+            raise
+
     def put_file(self, src: Path, filename: str | None = None, expected: Key | None = None) -> Key:
         """Ingest a local file (copied, hashed in the same pass); return its key.
 

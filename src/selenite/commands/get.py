@@ -87,21 +87,25 @@ def fetch_objects(
             stored = 0
             if client.batching:
                 records = client.get_objects([wanted[k] for k in keys])
+                got: list[tuple[Key, bytes]] = []
                 try:
                     for key, (_, data) in zip(keys, records):
                         if stop.is_set():
                             raise _Stopped
                         if data is None:
                             break  # absent: its own GET below reports it as usual
-                        cache.put_stream(key, [data], progress.advance_bytes, replace=replace,
-                                         what=f"registry sent wrong bytes for {wanted[key]}")
-                        progress.file_done()
-                        stored += 1
+                        got.append((key, data))
+                    cache.put_many(got, replace=replace)  # one disk flush for the lot
+                    stored = len(got)
                 except (RegistryError, ChecksumMismatch) as e:
-                    if stored == 0 and isinstance(e, RegistryError) and e.status in (404, 405, 501):
+                    # Wrong bytes or a broken stream: every object of the lot is fetched again alone.
+                    if not got and isinstance(e, RegistryError) and e.status in (404, 405, 501):
                         client.batching = False  # a gypsum worker: no batched route
                 finally:
                     records.close()
+                for key, data in got[:stored]:
+                    progress.advance_bytes(len(data))
+                    progress.file_done()
             for key in keys[stored:]:
                 one(key)
 
