@@ -118,7 +118,9 @@ class Registry:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"selenite serve exited {self.proc.returncode}; see {log.name}")
+                log.close()
+                tail = Path(log.name).read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"selenite serve exited {self.proc.returncode}; its log ends:\n{tail}")
             try:
                 requests.get(f"{self.url}/list", timeout=1)
                 return
