@@ -231,3 +231,34 @@ def test_pre_commit_framework_chains_a_selenite_hook_without_running_it_twice_ov
     ok(git(work, "add", "y.txt"))
     proc = git(work, "commit", "-m", "y", env=env)
     assert proc.returncode == 1 and "a.txt:" in proc.stderr
+
+
+REMOTE_CONFIG = """\
+repos:
+  - repo: {repo}
+    rev: {rev}
+    hooks:
+      - id: selenite-check
+"""
+
+
+def test_pre_commit_framework_installs_this_project_s_hook(work: Path, tmp_path: Path) -> None:
+    """The form users copy from the README: `repo:` this project at a commit. The framework reads
+    .pre-commit-hooks.yaml, builds its own environment (`language: python`, dependencies from PyPI)
+    and runs the hook from there."""
+    project = Path(__file__).resolve().parents[2]
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
+    env = pre_commit_env(tmp_path)
+    selenite("hooks", "uninstall", cwd=work)
+    (work / ".pre-commit-config.yaml").write_text(REMOTE_CONFIG.format(repo=project, rev=rev))
+    ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True, env={**os.environ, **env}))
+    ok(git(work, "add", ".pre-commit-config.yaml"))
+    proc = git(work, "commit", "-m", "use pre-commit", env=env)  # the first run builds the hook's environment
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "selenite check" in proc.stdout + proc.stderr
+
+    write_through(work / "a.txt", b"THROUGH THE LINK\n")
+    (work / "z.txt").write_text("z\n")
+    ok(git(work, "add", "z.txt"))
+    proc = git(work, "commit", "-m", "through", env=env)
+    assert proc.returncode == 1 and "a.txt:" in proc.stdout + proc.stderr
