@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from selenite.errors import UnsafePath
@@ -28,11 +28,19 @@ def fsync_dir(path: Path) -> None:
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never a part."""
+    atomic_write_chunks(path, (data,), mode)
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o644) -> None:
+    """``atomic_write`` for streamed content (flat memory): temp file beside ``path``, fsync, rename.
+    Whatever replaces ``path`` (a link included) is only replaced once every chunk is on disk; an
+    error or Ctrl-C part way leaves ``path`` as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for block in chunks:
+                f.write(block)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
@@ -42,6 +50,13 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def user_file_mode() -> int:
+    """The mode a new file of the user's gets (0666 less the umask): for writable copies."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextlib.contextmanager

@@ -7,9 +7,6 @@ from the registry. A "destroyed" link (a file holding only a link's text) become
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from selenite.cache import Cache
 from selenite.commands.get import fetch_objects, open_tree, resolve_sources
 from selenite.config import Settings
 from selenite.keys import CHUNK, Key
+from selenite.util import atomic_write_chunks, user_file_mode
 
 
 def fsck(settings: Settings, *, repair: bool = False) -> int:
@@ -90,18 +88,5 @@ def _repair(
 
 def _keep_as_file(cache: Cache, key: Key, full: Path) -> None:
     """Copy the (edited) object's bytes to a real, writable file replacing the link at ``full``."""
-    fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=f".{full.name}.", suffix=".kept")
-    try:
-        with os.fdopen(fd, "wb") as out, open(cache.object_path(key), "rb") as src:
-            while block := src.read(CHUNK):
-                out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, full)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with open(cache.object_path(key), "rb") as src:
+        atomic_write_chunks(full, iter(lambda: src.read(CHUNK), b""), user_file_mode())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from selenite import linkmodes, output, worktree
@@ -12,6 +9,7 @@ from selenite.cache import read_object
 from selenite.commands.get import open_tree
 from selenite.config import Settings
 from selenite.errors import FatalError
+from selenite.util import atomic_write_chunks, user_file_mode
 
 _LINKS = (worktree.UNCHANGED, worktree.MOVED, worktree.MODIFIED, worktree.NEW)
 
@@ -33,23 +31,10 @@ def unlock(settings: Settings, paths: list[Path]) -> int:
     if not todo:
         output.info("nothing to unlock" + (": the files of a copy-mode tree are editable as they are" if mode == linkmodes.COPY else ""))
         return 0
-    umask = os.umask(0)
-    os.umask(umask)
+    mode_bits = user_file_mode()
     for e in todo:
         assert e.key is not None
-        full = root / e.path
-        fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=f".{full.name}.", suffix=".unlock")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for block in read_object(cache, e.key):  # checked against the key as it is copied
-                    out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, full)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        # Checked against the key as it is copied; the link is replaced only once the copy is on disk.
+        atomic_write_chunks(root / e.path, read_object(cache, e.key), mode_bits)
     output.info(f"unlocked {len(todo)} file(s): edit them freely, then `git commit` and `selenite push`")
     return 0
