@@ -29,7 +29,7 @@ from typing import NamedTuple
 from selenite import gitrepo, output
 from selenite.cache import OK, Cache, Signature, tree_hash
 from selenite.errors import FatalError
-from selenite.keys import Key, try_parse_key
+from selenite.keys import Key, md5_of_file, try_parse_key
 from selenite.statcache import StatCache
 from selenite.util import atomic_write, safe_relpath
 
@@ -538,10 +538,8 @@ def materialize(root: Path, cache: Cache, mode: str, entries: Iterable, whole_tr
 
 
 def _holds(full: Path, key: Key) -> bool:
-    from selenite.statcache import md5_of
-
     try:
-        return os.path.isfile(full) and not os.path.islink(full) and md5_of(full) == key.content()
+        return os.path.isfile(full) and not os.path.islink(full) and md5_of_file(full) == key.content()
     except OSError:
         return False
 

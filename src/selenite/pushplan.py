@@ -24,7 +24,7 @@ from pathlib import Path
 from selenite import linkmodes, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, RegistryError
-from selenite.keys import Key, extension_of
+from selenite.keys import Key, extension_of, md5_of_file
 from selenite.statcache import StatCache
 
 LINK = "link"
@@ -243,10 +243,8 @@ def build(
 
     # Hash regular files (stat cache first, then in parallel) and targets of outside links.
     digests = hashes.hash_many(root, regular, jobs=jobs) if regular else {}
-    from selenite.statcache import md5_of
-
     for path, target in outside.items():
-        digests[path] = md5_of(target)
+        digests[path] = md5_of_file(target)
     for path, (md5, size) in digests.items():
         key = Key(md5, size, extension_of(path))
         source = outside.get(path, root / path)

@@ -7,28 +7,13 @@ repository's `.git/selenite/`, one SQLite file per working tree.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-CHUNK = 1 << 20
-
-
-def md5_of(path: Path) -> tuple[str, int]:
-    """Stream a file through md5 (flat memory); return (hex digest, size)."""
-    h = hashlib.md5()
-    size = 0
-    with open(path, "rb", buffering=0) as f:
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            h.update(view[:n])
-            size += n
-    return h.hexdigest(), size
-
+from selenite.keys import md5_of_file
 
 def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
@@ -69,7 +54,7 @@ class StatCache:
 
         def work(item: tuple[str, os.stat_result]) -> tuple[str, str, int, os.stat_result]:
             rel, _ = item
-            md5, size = md5_of(root / rel)
+            md5, size = md5_of_file(root / rel)
             return rel, md5, size, os.stat(root / rel)
 
         # hashlib releases the GIL on large buffers, so threads hash on every core.

@@ -28,7 +28,8 @@ from selenite.cache import Cache, registry_id
 from selenite.commands.get import open_tree
 from selenite.config import Settings
 from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, RegistryError
-from selenite.statcache import StatCache, md5_of
+from selenite.keys import md5_of_file
+from selenite.statcache import StatCache
 from selenite.util import atomic_write, human_bytes
 
 SESSION_FILE = "push-session.json"
@@ -145,7 +146,7 @@ def _still_holds(root: Path, item: pushplan.Item, hashes: StatCache) -> bool:
         return False
     if hashes.lookup(item.path, st) == item.key.md5 and st.st_size == item.key.size:
         return True
-    return md5_of(full) == (item.key.md5, item.key.size)
+    return md5_of_file(full) == (item.key.md5, item.key.size)
 
 
 def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: worktree.Origin,
