@@ -245,3 +245,12 @@ def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registr
         yield reg
     finally:
         reg.stop()
+
+
+@pytest.fixture
+def evilreg() -> Iterator[Any]:
+    """A hostile registry (tests/evilreg.py) on 127.0.0.1: serves whatever the test puts in it."""
+    from tests.evilreg import EvilRegistry
+
+    with EvilRegistry() as reg:
+        yield reg
