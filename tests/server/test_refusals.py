@@ -204,3 +204,58 @@ def test_abandoned_lock_expires_and_its_partial_version_is_removed(short_lock_sr
     # the same version can now be uploaded again from scratch
     upload(srv, "alice", "ttl", "a", "v1", files)
     assert get_json(srv, "ttl/a/..latest") == {"version": "v1"}
+
+
+# --- what a Git working tree or tag cannot hold is refused at upload/start (docs/compat.md) ------
+
+_DOT_GIT = [".git", ".GIT", ".Git", ".git.", ".git ", ".git. .", ".git:stream", "git~1", "GIT~2", ".g\u200cit", "\ufeff.git"]
+_CONTROL = ["\x1b[31mred", "cr\rlf", "tab\tx", "del\x7f", "c1\x85", "csi\x9b2K"]
+
+
+def _refused(srv: Server, project: str, a: str, v: str, files: dict[str, bytes]) -> str:
+    r = start(srv, "alice", project, a, v, files)
+    assert r.status_code == 400, (a, v, list(files), r.text)
+    assert srv.req("GET", f"/file/{q(project + '/..LOCK')}").status_code == 404  # nothing held
+    return str(r.json()["reason"])
+
+
+def test_paths_git_cannot_check_out_are_refused(srv: Server, project: str) -> None:
+    for comp in _DOT_GIT:
+        for path in (comp, f"{comp}/config", f"sub/{comp}/hooks/post-checkout"):
+            assert "'.git' component" in _refused(srv, project, "a", "v1", {path: b"x"})
+    for path in _CONTROL:
+        assert "control characters" in _refused(srv, project, "a", "v1", {f"d/{path}.csv": b"x"})
+    # a file that is also a folder could never be stored nor checked out (and links count too)
+    assert "both 'x' and 'x/y'" in _refused(srv, project, "a", "v1", {"x": b"1", "x/y": b"2"})
+    assert "both 'd/x' and 'd/x/y/z'" in _refused(srv, project, "a", "v1", {"d/x/y/z": b"1", "d/x": b"2"})
+    upload(srv, "alice", project, "a", "v0", {"t.txt": b"t"})
+    link = {"path": "t", "link": {"project": project, "asset": "a", "version": "v0", "path": "t.txt"}}
+    r = start(srv, "alice", project, "a", "v1", {"t/u": b"1"}, links=[link])
+    assert r.status_code == 400 and "both 't' and 't/u'" in r.json()["reason"]
+    # near misses are ordinary names
+    fine = {".github/ci.yml": b"1", ".gitignore": b"2", "git~5": b"3", "my.git/x": b"4", "xy": b"5", "x/yz": b"6"}
+    upload(srv, "alice", project, "a", "v1", fine)
+    assert srv.req("GET", f"/file/{q(project + '/a/v1/.github/ci.yml')}").content == b"1"
+
+
+def test_names_git_cannot_tag_are_refused(srv: Server, project: str, tmp_path: Path) -> None:
+    import subprocess
+
+    bad = ["-x", "--file=data.csv", "a b", "x.lock", ".hidden", "end.", "a..b", "a@{1}", "a~1", "a^", "a:b",
+           "a?", "a*", "a[b", "esc\x1b", "c1\x85", "del\x7f"]
+    good = ["v1", "v1.0-rc", "a#b", "v%1+", "@", "a@b", "ünï", "x-"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+
+    def git_ok(name: str) -> bool:
+        return subprocess.run(["git", "-C", str(tmp_path), "check-ref-format", f"refs/tags/{name}"]).returncode == 0
+
+    for name in bad:
+        # our rule is git's, plus a leading '-' (an option to `git tag`) and C1 controls
+        assert not git_ok(name) or name.startswith("-") or "\x85" in name, name
+        for a, v in (("a", name), (name, "v1")):
+            r = srv.req("POST", f"/upload/start/{q(project)}/{q(a)}/{q(v)}", user="alice", json={"files": []})
+            assert r.status_code == 400 and "name cannot" in r.json()["reason"], (a, v, r.text)
+    for name in good:
+        assert git_ok(name), name
+        upload(srv, "alice", project, name, name, {"x.txt": b"x"})
+        assert srv.req("GET", f"/file/{q(f'{project}/{name}/{name}/x.txt')}").content == b"x"

@@ -35,6 +35,51 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
+# Upload start refuses, beyond §4, what a Git working tree or a tag cannot hold: the client turns
+# every version into a checkout and a tag (docs/compat.md). Reads of existing names stay allowed.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1
+_TAG_BAD_CHARS = re.compile(r"[ ~^:?*\[\\]")
+# Code points HFS+ ignores when comparing names, so ".g\u200cit" is ".git" there (git's is_hfs_dotgit).
+_HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
+_NTFS_SHORT_GIT = re.compile(r"^git~[1-4]$")
+
+
+def new_name_problem(kind: str, name: str) -> str | None:
+    """Why ``name`` cannot name a NEW asset or version (None when fine): control characters, or
+    what ``git check-ref-format refs/tags/NAME`` refuses, or a leading '-' (an option to git)."""
+    if _CONTROL.search(name):
+        return f"{kind} name cannot contain control characters"
+    if name.startswith("-"):
+        return f"{kind} name cannot start with '-'"
+    if name.startswith(".") or name.endswith(".") or name.endswith(".lock"):
+        return f"{kind} name cannot start or end with '.' or end with '.lock' (not a valid Git tag)"
+    if ".." in name or "@{" in name:
+        return f"{kind} name cannot contain '..' or '@{{' (not a valid Git tag)"
+    if _TAG_BAD_CHARS.search(name):
+        return f"{kind} name cannot contain spaces or any of ~^:?*[\\ (not a valid Git tag)"
+    return None
+
+
+def is_dot_git(component: str) -> bool:
+    """True for a path component Git treats as its own '.git' on some filesystem: any case, with
+    trailing dots or spaces or an NTFS stream suffix (':...'), the 8.3 short name 'git~1', or with
+    the code points HFS+ ignores (git's is_ntfs_dotgit / is_hfs_dotgit)."""
+    name = _HFS_IGNORED.sub("", component).lower().split(":", 1)[0].rstrip(" .")
+    return name == ".git" or bool(_NTFS_SHORT_GIT.match(name))
+
+
+def collision_problem(paths: list[str]) -> str | None:
+    """A manifest holding both ``x`` and ``x/y`` can never be stored (nor checked out)."""
+    files = set(paths)
+    for path in paths:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in files:
+                return f"'files.path' holds both '{folder}' and '{path}' (a file cannot also be a folder)"
+    return None
+
+
 def names(project: str, asset: str | None = None, version: str | None = None) -> tuple[str, ...]:
     """Decode and check the raw path parameters of a route."""
     out = [check_name("project", decode_component(project))]
@@ -65,4 +110,9 @@ def file_path_problem(path: object) -> str | None:
         return "'files.path' cannot contain '.' components or NUL"
     if any(len(p.encode("utf-8", "surrogatepass")) > 255 for p in parts):
         return "components of 'files.path' cannot be longer than 255 bytes"
+    # Beyond the worker: what a Git working tree cannot hold, or would print raw to a terminal.
+    if _CONTROL.search(path):
+        return "'files.path' cannot contain control characters"
+    if any(is_dot_git(p) for p in parts):
+        return "'files.path' cannot have a '.git' component (in any case or spelling)"
     return None

@@ -26,7 +26,7 @@ from selenite.server.bucket import (
 )
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
-from selenite.server.names import check_name, file_path_problem
+from selenite.server.names import check_name, collision_problem, file_path_problem, new_name_problem
 from selenite.server.storage import InvalidKey, is_internal, validate_key
 
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
@@ -73,6 +73,9 @@ def _validate_files(files: object) -> list[dict[str, Any]]:
                     raise HttpError(400, f"'files.link.{k}' should be a string")
         else:
             raise HttpError(400, "invalid 'files.type'")
+    problem = collision_problem(list(seen))
+    if problem:
+        raise HttpError(400, problem)
     return files  # type: ignore[return-value]
 
 
@@ -161,6 +164,10 @@ def parse_slug(slug: str) -> list[str]:
 
 
 def start(ctx: Context, project: str, asset: str, version: str, body: object, authorization: str | None) -> dict[str, Any]:
+    for kind, name in (("asset", asset), ("version", version)):
+        problem = new_name_problem(kind, name)
+        if problem:
+            raise HttpError(400, problem)
     if not isinstance(body, dict):
         raise HttpError(400, "expected request body to be a JSON object")
     probation = body.get("on_probation", False)
