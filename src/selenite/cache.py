@@ -9,6 +9,7 @@ Layout (docs/internals.md is the contract)::
     <cache>/refs/<registry-id>/<p>/<a>/<v>              tree hash of that version
     <cache>/state.sqlite                                stat signatures of objects; registered trees
     <cache>/locks/                                      filelock files
+    <cache>/kept/<when>-<pid>-<tid>-<KEY>               bytes of a damaged object, kept before it was restored
 
 Safety with several processes: objects only ever appear by ``os.replace`` of a fully written,
 checked, fsync'd temp file, so a reader sees a whole object or none; two writers of the same key
@@ -24,6 +25,7 @@ import json
 import os
 import re
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -41,6 +43,8 @@ from selenite.util import atomic_write, fsync_dir, safe_relpath
 OK = "ok"
 MISSING = "missing"
 CORRUPTED = "corrupted"
+
+KEPT = "kept"  # damaged objects' bytes, moved aside before the object is restored
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
@@ -97,6 +101,8 @@ class Cache:
         self._db: sqlite3.Connection | None = None
         self._sync_lock = threading.Lock()
         self._pending_dirs: set[Path] | None = None  # inside ``deferred_dir_sync``: dirs to fsync at its end
+        # Where warnings that must reach the user go (damaged bytes kept aside); stderr by default.
+        self.notice: Callable[[str], None] = _to_stderr
         for d in (self.objects, self.tmp, self.root / "locks"):
             try:
                 d.mkdir(parents=True, exist_ok=True)
@@ -204,11 +210,15 @@ class Cache:
         with contextlib.suppress(FileExistsError):
             os.mkdir(d, 0o755)
         for attempt in range(20):
-            if not replace and os.path.exists(final) and self.state(key) == OK:
-                # Another process (or an earlier run) stored the same bytes: keep theirs.
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                return final
+            if not replace and os.path.exists(final):
+                if self.state(key) == OK:
+                    # Another process (or an earlier run) stored the same bytes: keep theirs.
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
+                    return final
+                # Bytes that no longer match their key were written through a link somewhere:
+                # they are someone's edit, so they are kept aside before the object is restored.
+                self._keep_damaged(key)
             try:
                 os.chmod(tmp, 0o444)
                 os.chmod(d, 0o755)
@@ -224,6 +234,25 @@ class Cache:
         self._sync_dir(d)
         self.record_signature(key)
         return final
+
+    def _keep_damaged(self, key: Key) -> Path | None:
+        """Move ``key``'s damaged object to ``kept/`` (a rename: the same inode, so a hard link in a
+        tree keeps its bytes too), writable, and say where on stderr. None when it was gone."""
+        final = self.object_path(key)
+        kept = self.root / KEPT / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{threading.get_ident()}-{key.name}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            os.chmod(final.parent, 0o755)
+        try:
+            os.rename(final, kept)
+        except FileNotFoundError:
+            return None  # another process moved it first (and said so)
+        with contextlib.suppress(OSError):
+            os.chmod(kept, 0o644)
+        self._exec("DELETE FROM signatures WHERE key = ?", (key.name,))
+        self.notice(f"selenite: warning: the cached object {key.name} no longer matched its key (edited "
+                    f"through a link?); its bytes are kept at {kept}, and the object is restored")
+        return kept
 
     def _sync_dir(self, d: Path) -> None:
         with self._sync_lock:
@@ -498,6 +527,11 @@ class Cache:
 
     def worktrees(self) -> list[Path]:
         return [Path(str(p)) for (p,) in self._exec("SELECT path FROM worktrees ORDER BY path")]
+
+
+def _to_stderr(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def _listdir(path: Path) -> list[str]:

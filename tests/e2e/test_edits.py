@@ -1,0 +1,54 @@
+"""Never lose an edit, never publish the wrong bytes (issue 12, items 8-11 and 17).
+
+Real git, a real `selenite serve`; edits through links are made as a user would (chmod, write).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Registry, selenite
+from tests.helpers import seed_three_versions
+
+pytestmark = pytest.mark.backends("folder")  # the subject is the client, not the storage
+
+
+@pytest.fixture
+def seeded(registry: Registry, tmp_path: Path) -> dict[str, dict[str, bytes]]:
+    return seed_three_versions(registry, tmp_path)
+
+
+def _edit_through_link(path: Path, data: bytes) -> Path:
+    obj = path.resolve()
+    os.chmod(obj, 0o644)
+    path.write_bytes(data)
+    return obj
+
+
+def test_a_second_clone_keeps_an_edit_made_through_a_link(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                          tmp_path: Path) -> None:
+    selenite("clone", "test/blob@v1", tmp_path / "q1", "--url", registry.url, cwd=tmp_path)
+    obj = _edit_through_link(tmp_path / "q1" / "b/c.csv", b"my edit\n")
+    r = selenite("clone", "test/blob@v1", tmp_path / "q2", "--url", registry.url, cwd=tmp_path)
+    # The object is restored for both trees, and the edited bytes are kept where stderr says.
+    assert obj.read_bytes() == seeded["v1"]["b/c.csv"]
+    assert (tmp_path / "q2" / "b/c.csv").read_bytes() == seeded["v1"]["b/c.csv"]
+    line = next(x for x in r.stderr.splitlines() if "kept at" in x)
+    kept = Path(line.split("kept at ", 1)[1].split(", and", 1)[0])
+    assert kept.read_bytes() == b"my edit\n"
+    assert kept.is_relative_to(Path(os.environ["SELENITE_CACHE"]))
+
+
+def test_a_second_hardlink_clone_keeps_an_edit_written_in_place(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                                 tmp_path: Path) -> None:
+    h1 = tmp_path / "h1"
+    selenite("clone", "test/blob@v1", h1, "--url", registry.url, "--link-mode", "hardlink", cwd=tmp_path)
+    os.chmod(h1 / "a.txt", 0o644)
+    (h1 / "a.txt").write_bytes(b"edited in place\n")
+    r = selenite("clone", "test/blob@v1", tmp_path / "h2", "--url", registry.url, "--link-mode", "hardlink", cwd=tmp_path)
+    assert "kept at" in r.stderr
+    assert (h1 / "a.txt").read_bytes() == b"edited in place\n"  # the tree's file kept its bytes
+    assert (tmp_path / "h2" / "a.txt").read_bytes() == seeded["v1"]["a.txt"]
