@@ -52,3 +52,24 @@ def test_a_second_hardlink_clone_keeps_an_edit_written_in_place(registry: Regist
     assert "kept at" in r.stderr
     assert (h1 / "a.txt").read_bytes() == b"edited in place\n"  # the tree's file kept its bytes
     assert (tmp_path / "h2" / "a.txt").read_bytes() == seeded["v1"]["a.txt"]
+
+
+@pytest.mark.parametrize("mode", ["symlink", "hardlink"])
+def test_push_refuses_a_tree_whose_object_was_edited_in_place(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                              tmp_path: Path, mode: str) -> None:
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, "--link-mode", mode, cwd=tmp_path)
+    target = work / "a.txt"
+    os.chmod(target.resolve(), 0o644)
+    target.write_bytes(b"edit!\n")  # same path, the shared object's bytes
+    env = {"SELENITE_TOKEN": registry.admin_token}
+    for args in (["--dry-run"], ["--version", "bad"]):
+        r = selenite("push", *args, cwd=work, env=env, check=False)
+        assert r.returncode == 1, r.stderr
+        assert "a.txt" in r.stderr and "selenite fsck --repair" in r.stderr
+    assert "bad" not in selenite("ls", "test/blob", "--url", registry.url).stdout
+    # After the repair the edit is a real file and publishes as such.
+    selenite("fsck", "--repair", cwd=work)
+    selenite("push", "--version", "good", cwd=work, env=env)
+    selenite("clone", "test/blob@good", tmp_path / "check", "--url", registry.url, cwd=tmp_path)
+    assert (tmp_path / "check" / "a.txt").read_bytes() == b"edit!\n"

@@ -23,7 +23,7 @@ import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from selenite import config, gitrepo, linkmodes, output, pushplan, registry, worktree
+from selenite import config, gitrepo, hooks, linkmodes, output, pushplan, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.commands.get import open_tree
 from selenite.config import Settings
@@ -242,6 +242,11 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             raise
         _adopt(settings, Path.cwd())
         root, o, cache = open_tree(settings)
+    damaged = [p for p in hooks.check_tree(root, cache.root) if p.kind == "corrupted"]
+    if damaged:
+        # The registry would publish the key's old bytes while this tree shows the edited ones.
+        hooks.report(damaged, "push refused")
+        return 1
     url = settings.url or o.url
     token = settings.token or config.token_for(url)
     hashes = StatCache(gitrepo.git_dir(root) / "selenite" / "hashes.sqlite")
