@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -25,11 +24,23 @@ DEFAULT_PORT = 8787
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
-@dataclass(frozen=True)
 class Settings:
-    url: str | None
-    token: str | None
-    cache_dir: Path
+    """What a command runs with. The registry URL (and the token that goes with it) is checked
+    only when a command asks for it: status, gc, check and the pre-commit hook talk to no registry
+    and must work whatever ``SELENITE_URL`` holds."""
+
+    def __init__(self, url: str | None, token: str | None, cache_dir: Path) -> None:
+        self._url = url
+        self._token = token
+        self.cache_dir = cache_dir
+
+    @property
+    def url(self) -> str | None:
+        return normalize_url(self._url) if self._url else None
+
+    @property
+    def token(self) -> str | None:
+        return self._token or token_for(self.url)
 
 
 def config_dir() -> Path:
@@ -83,9 +94,7 @@ def token_for(url: str | None) -> str | None:
 def load(url: str | None = None, token: str | None = None, cache: Path | None = None) -> Settings:
     """Resolve the settings a command runs with (options win over the environment)."""
     url = url or os.environ.get(ENV_URL) or None
-    if url is not None:
-        url = normalize_url(url)
-    token = token or os.environ.get(ENV_TOKEN) or token_for(url)
+    token = token or os.environ.get(ENV_TOKEN) or None
     return Settings(url=url, token=token, cache_dir=(cache or default_cache_dir()).expanduser())
 
 

@@ -39,7 +39,8 @@ def _run(root: Path, *args: str, input_bytes: bytes | None = None, env: dict[str
         )
     except GitCommandError as e:
         err = (e.stderr or "").strip().replace("\n", " ")
-        raise FatalError(f"git {args[0]} failed: {err or e}") from None
+        verb = next((a for a in args if not a.startswith("-")), args[0])
+        raise FatalError(f"git {verb} failed: {err or e}") from None
     except FileNotFoundError as e:  # git missing, or root vanished
         raise FatalError(f"cannot run git in {root}: {e.strerror}") from None
     return out if isinstance(out, bytes) else str(out).encode()
@@ -105,6 +106,20 @@ def ls_files(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
 
 def tracked_files(root: Path) -> list[str]:
     return list(dict.fromkeys(split_nul(_run(root, "ls-files", "-z", "--cached"))))
+
+
+def in_index(root: Path, paths: Sequence[str]) -> list[str]:
+    """Which of ``paths`` the index holds (``GIT_INDEX_FILE`` kept: inside a hook, the index the
+    commit is made from). Paths are taken literally, never as patterns."""
+    if not paths:
+        return []
+    return list(dict.fromkeys(split_nul(_run(root, "--literal-pathspecs", "ls-files", "-z", "--cached", "--", *paths))))
+
+
+def stage(root: Path, paths: Sequence[str]) -> None:
+    """``git add`` exactly these paths (taken literally)."""
+    if paths:
+        _run(root, "--literal-pathspecs", "add", "--", *paths)
 
 
 def add_all(root: Path, paths: Sequence[str] = ()) -> None:

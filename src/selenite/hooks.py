@@ -360,12 +360,30 @@ def _classify_link(rel: str, text: str) -> tuple[str | None, str | None]:
 
 
 def _origin(top: Path) -> dict[str, str]:
+    """The tree's registry, project and asset: git config, else (a plain `git clone` of a working
+    tree, before `selenite get` recorded them) the trailers of the newest version commit."""
     out = _git_ok(top, "config", "-z", "--get-regexp", r"^selenite\.") or ""
     origin: dict[str, str] = {}
     for rec in _split_z(out):
         name, _, value = rec.partition("\n")
         origin[name.removeprefix("selenite.")] = value
-    return origin
+    if all(origin.get(k) for k in ("url", "project", "asset")):
+        return origin
+    from selenite import worktree
+
+    found = worktree.origin(top)
+    return origin if found is None else {"url": found.url, "project": found.project, "asset": found.asset}
+
+
+def _head_keys(top: Path) -> set[str]:
+    """Key names of the links HEAD already holds. A commit that leaves such a link as it is adds
+    nothing unknown, even when no cached manifest lists its key (a plain `git clone` on a machine
+    that never saw the dataset): only links the commit brings in can be "unknown"."""
+    from selenite import gitrepo
+
+    if gitrepo.head(top) is None:
+        return set()
+    return {text.rsplit("/", 1)[-1] for text in gitrepo.link_texts(top, "HEAD").values()}
 
 
 def _held_content(cache: Cache, origin: dict[str, str]) -> set[tuple[str, int]]:
@@ -620,6 +638,7 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
 
     states = _settle(cache_root, slow) if slow else {}
     held: set[tuple[str, int]] | None = None
+    head_keys: set[str] | None = None
     for name, (rels, st) in slow.items():
         state = states[name]
         if state == _OK and st is not None:
@@ -638,6 +657,10 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
                 held = _held_content(Cache(cache_root), _origin(top))
             key = try_parse_key(name)
             if key is not None and key.content() not in held:
+                if head_keys is None:
+                    head_keys = _head_keys(top)
+                if name in head_keys:
+                    continue
                 detail = f"link to {name}, which is neither in the cache nor in any known version of this dataset"
                 problems += [Problem(rel, "unknown", detail) for rel in rels]
 
@@ -828,16 +851,24 @@ _FIXES = {
 }
 
 
-def fix_moved_links(top: Path, problems: list[Problem]) -> list[Problem]:
-    """Rewrite the text of links moved to another folder depth and stage them again (as git-annex's
-    pre-commit hook does); return the problems that remain. The object behind each fixed link is
-    checked on the next pass like any other."""
+def fix_moved_links(top: Path, problems: list[Problem], *, untracked_too: bool) -> list[Problem]:
+    """Rewrite the text of links moved to another folder depth; return the problems that remain.
+
+    Only links already in the index (the one this commit is made from: `git add` keeps
+    ``GIT_INDEX_FILE``, so `commit -a` works) are rewritten and staged again, as git-annex's
+    pre-commit hook fixes only staged links: the hook never adds a file the user did not stage.
+    Untracked moved links are not part of the commit: with ``untracked_too`` (`selenite check
+    --fix`) their text is rewritten, never staged; otherwise (the hook) they are left as they are
+    and only named. The object behind each fixed link is checked on the next pass like any other."""
     moved = [p.path for p in problems if p.kind == "moved"]
     if not moved:
         return problems
-    from selenite import output
+    from selenite import gitrepo, output
 
-    for rel in moved:
+    indexed = set(gitrepo.in_index(top, moved))
+    staged = [rel for rel in moved if rel in indexed]
+    untracked = [rel for rel in moved if rel not in indexed]
+    for rel in staged + (untracked if untracked_too else []):
         m = _FAST_LINK_RE.match(os.readlink(top / rel))
         assert m is not None  # check_tree reported it because it matched
         fixed = "../" * rel.count("/") + ANCHOR + f"/{m.group(2)}/{m.group(3)}/{m.group(4)}/{m.group(4)}"
@@ -846,10 +877,14 @@ def fix_moved_links(top: Path, problems: list[Problem]) -> list[Problem]:
             os.unlink(tmp)
         os.symlink(fixed, tmp)
         os.replace(tmp, top / rel)
-    # Stage only what was already staged (or tracked): `git add` keeps GIT_INDEX_FILE, so the fix lands
-    # in the index this commit is made from, `commit -a` included.
-    _git(top, "add", "--", *moved)
-    output.error(f"selenite: fixed {len(moved)} link(s) moved to another folder depth")
+    if staged:
+        gitrepo.stage(top, staged)
+        output.error(f"selenite: fixed {len(staged)} link(s) moved to another folder depth")
+    if untracked and untracked_too:
+        output.error(f"selenite: fixed {len(untracked)} untracked link(s) moved to another folder depth (not staged)")
+    elif untracked:
+        output.error(f"selenite: note: {len(untracked)} untracked link(s) moved to another folder depth left as they "
+                     f"are (e.g. {untracked[0]}; not in this commit): `selenite check --fix` rewrites them")
     return [p for p in problems if p.kind != "moved"]
 
 

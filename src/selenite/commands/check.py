@@ -9,11 +9,13 @@ from selenite import hooks
 from selenite.config import Settings
 
 
-def _checked(top: Path, settings: Settings, fix: bool) -> list[hooks.Problem]:
+def _checked(top: Path, settings: Settings, fix: bool, in_hook: bool = False) -> list[hooks.Problem]:
     problems = hooks.check_tree(top, settings.cache_dir)
     if fix and any(p.kind == "moved" for p in problems):
-        hooks.fix_moved_links(top, problems)
+        hooks.fix_moved_links(top, problems, untracked_too=not in_hook)
         problems = hooks.check_tree(top, settings.cache_dir)  # the fixed links' objects, checked like any other
+        if in_hook:  # untracked moved links are not in the commit: named above, never a reason to refuse it
+            problems = [p for p in problems if p.kind != "moved"]
     return problems
 
 
@@ -30,7 +32,7 @@ def check(settings: Settings, cwd: Path | None = None, fix: bool = False) -> int
 def pre_commit(settings: Settings, cwd: Path | None = None) -> int:
     """What the installed hook runs: the check, then the large-file guard when it is configured."""
     top = hooks.toplevel(cwd or Path.cwd())
-    problems = _checked(top, settings, fix=True)
+    problems = _checked(top, settings, fix=True, in_hook=True)
     limit = hooks.large_file_limit(top)
     if limit is not None:
         problems += hooks.large_files(top, limit)
