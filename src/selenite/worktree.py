@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from selenite import gitrepo
+from selenite import gitfiles, gitrepo
 from selenite.cache import CORRUPTED, MISSING, OK, Cache, Signature, object_relpath
 from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
-from selenite.keys import Key, key_for, try_parse_key
+from selenite.keys import Key, key_for, md5_of_file, try_parse_key
 from selenite.util import atomic_write, safe_relpath
 
 ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
@@ -351,6 +351,12 @@ def scan(
                     dkey = key_from_destroyed(path, f.read(_DESTROYED_MAX + 1))
                 if dkey is not None:
                     out.append(Entry(path, DESTROYED, dkey, old))
+                    continue
+        if old is not None and gitfiles.read_by_git(path) and st_.st_size == old.size:
+            # A file Git reads stays a regular file (a copy, not a link): unchanged when its bytes are.
+            with contextlib.suppress(OSError):
+                if md5_of_file(Path(top + path)) == old.content():
+                    out.append(Entry(path, UNCHANGED, old, old))
                     continue
         out.append(Entry(path, MODIFIED if old is not None else NEW, None, old))
     seen = set(texts).union(others, gone)

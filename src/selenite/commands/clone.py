@@ -13,13 +13,13 @@ import os
 import shutil
 from pathlib import Path
 
-from selenite import gitrepo, linkmodes, output, registry, worktree
-from selenite.cache import OK, Cache, registry_id
+from selenite import gitfiles, gitrepo, linkmodes, output, registry, worktree
+from selenite.cache import OK, Cache, read_object, registry_id
 from selenite.commands.get import fetch_objects
 from selenite.config import Settings
 from selenite.errors import FatalError
 from selenite.keys import Key
-from selenite.util import human_bytes
+from selenite.util import atomic_write_chunks, human_bytes, user_file_mode
 
 
 def parse_source(source: str) -> tuple[str, str, str | None]:
@@ -200,6 +200,8 @@ def clone(
             _marker(root).parent.mkdir(parents=True, exist_ok=True)
             _marker(root).write_bytes(b"")
             mode = linkmodes.choose(root, cache, link_mode)
+            if mode == linkmodes.SYMLINK:  # Git reads these from regular files: fetched even with --no-download
+                _download(client, cache, o, {p: k for p, k in listing.items() if gitfiles.read_by_git(p)}, specs, jobs)
             _make_tree(root, cache, o, listing, mode)
             if download:
                 _download(client, cache, o, listing, specs, jobs)
@@ -224,7 +226,10 @@ def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, 
     cache.register_worktree(root)  # before the links exist, so a concurrent gc keeps what we fetch
     worktree.record_origin(root, o, mode)
     if mode == linkmodes.SYMLINK:
-        worktree.make_links(root, listing)
+        worktree.make_links(root, {p: k for p, k in listing.items() if not gitfiles.read_by_git(p)})
+        for path, key in listing.items():
+            if gitfiles.read_by_git(path):  # a copy, never a link: Git does not follow links to these
+                atomic_write_chunks(root / path, read_object(cache, key), user_file_mode())
     else:  # real files: Git holds the record, never their bytes (docs/link-modes.md)
         linkmodes.start_tree(root, mode, listing)
     gitrepo.add_all(root)

@@ -23,7 +23,7 @@ import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from selenite import config, gitrepo, hooks, linkmodes, output, pushplan, registry, worktree
+from selenite import config, gitfiles, gitrepo, hooks, linkmodes, output, pushplan, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.commands.get import open_tree
 from selenite.config import Settings
@@ -169,6 +169,8 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
                     output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")
                     continue
                 # A gypsum cache file with other bytes: the link stays dangling until `selenite get`.
+        if mode == linkmodes.SYMLINK and gitfiles.read_by_git(item.path):
+            continue  # Git reads it: it stays a regular file (its bytes are in the cache and the registry)
         if mode == linkmodes.SYMLINK:
             worktree.relink(root, item.path, item.key)
         else:  # a hard link to the object, or (copy) the file as it is, remembered by the stat cache
