@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -99,8 +101,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, str(exc) or type(exc).__name__)
+        # The detail (paths, backend messages) goes to the server's log only; the client gets an id
+        # to quote, which the log line carries too.
+        request_id = uuid.uuid4().hex[:16]
+        log.error("request %s: unhandled error on %s %s", request_id, request.method, request.url.path, exc_info=exc)
+        return error_response(500, f"internal server error (request id {request_id}; details are in the server's log)")
 
 
 def create_app(storage: Storage, settings: ServerSettings | None = None) -> FastAPI:
