@@ -74,6 +74,30 @@ def serve(
     lock_ttl: Annotated[
         float, typer.Option("--lock-ttl", help="Seconds after which an abandoned upload's project lock expires.")
     ] = 3600.0,
+    max_json_bytes: Annotated[
+        int, typer.Option("--max-json-bytes", min=1024, help="Largest JSON request body (an upload manifest); 413 beyond.")
+    ] = 16 << 20,
+    max_list_entries: Annotated[
+        int, typer.Option("--max-list-entries", min=1, help="Most keys one recursive /list answers; 400 beyond.")
+    ] = 100_000,
+    public_url: Annotated[
+        Optional[str],
+        typer.Option("--public-url", help="The URL clients reach this server at (e.g. a TLS proxy's https://...)."),
+    ] = None,
+    header_timeout: Annotated[
+        float, typer.Option("--header-timeout", help="Seconds a client has to send a whole request head.")
+    ] = 10.0,
+    idle_timeout: Annotated[
+        float, typer.Option("--idle-timeout", help="Seconds without a byte of a request body before closing.")
+    ] = 60.0,
+    keep_alive: Annotated[
+        float, typer.Option("--keep-alive", help="Seconds an idle connection is kept between requests.")
+    ] = 5.0,
+    max_connections: Annotated[
+        Optional[int],
+        typer.Option("--max-connections", min=1, help="Open connections beyond which new ones get 503 "
+                     "(default: 1000, or less under a low open-file limit)."),
+    ] = None,
 ) -> None:
     """Run a gypsum-compatible registry on a folder (--root) or on S3 (--storage)."""
     from selenite.commands import serve as cmd
@@ -88,6 +112,13 @@ def serve(
             port=port,
             admins=admin + config.admins_from_env(),
             lock_ttl=lock_ttl,
+            max_json_bytes=max_json_bytes,
+            max_list_entries=max_list_entries,
+            public_url=public_url,
+            header_timeout=header_timeout,
+            idle_timeout=idle_timeout,
+            keep_alive=keep_alive,
+            max_connections=max_connections,
         )
     )
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from selenite import output
 from selenite.errors import FatalError
@@ -23,6 +25,22 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _check_public_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise FatalError(f"--public-url {url!r} must be an http(s) URL such as https://registry.example.org")
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return host == "localhost"
+
+
 def serve(
     root: Path | None,
     storage: str | None,
@@ -32,22 +50,44 @@ def serve(
     port: int,
     admins: list[str],
     lock_ttl: float,
+    max_json_bytes: int = 16 << 20,
+    max_list_entries: int = 100_000,
+    public_url: str | None = None,
+    header_timeout: float = 10.0,
+    idle_timeout: float = 60.0,
+    keep_alive: float = 5.0,
+    max_connections: int | None = None,
 ) -> int:
     """Run the registry until Ctrl-C (or SIGTERM); prints its URL on stderr once it listens."""
     import uvicorn
 
     from selenite.server.app import create_app
+    from selenite.server.connections import fd_budget, protocol_class
     from selenite.server.context import ServerSettings
     from selenite.server.storage import open_storage
 
-    if lock_ttl <= 0:
-        raise FatalError("--lock-ttl must be a positive number of seconds")
+    for name, value in (("--lock-ttl", lock_ttl), ("--header-timeout", header_timeout),
+                        ("--idle-timeout", idle_timeout), ("--keep-alive", keep_alive)):
+        if value <= 0:
+            raise FatalError(f"{name} must be a positive number of seconds")
+    public_url = _check_public_url(public_url)
     store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
-    settings = ServerSettings(admins=tuple(dict.fromkeys(a.strip() for a in admins if a.strip())), lock_ttl=lock_ttl)
+    settings = ServerSettings(
+        admins=tuple(dict.fromkeys(a.strip() for a in admins if a.strip())),
+        lock_ttl=lock_ttl,
+        public_url=public_url,
+        max_json_bytes=max_json_bytes,
+        max_list_entries=max_list_entries,
+    )
     app = create_app(store, settings)
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
+    if not _is_loopback(host) and not (public_url or "").startswith("https://"):
+        output.info(
+            f"warning: listening on {host}, beyond this machine, over plain HTTP: tokens and data cross the "
+            "network unencrypted. Put a TLS proxy in front and pass --public-url https://... (see docs/deploy.md)."
+        )
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -56,7 +96,17 @@ def serve(
                 output.info(f"selenite registry on http://{shown_host}:{actual_port} ({store.describe()})")
 
     logging.getLogger("selenite.server").addHandler(logging.StreamHandler())
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+    default_cap, backlog = fd_budget()
+    config = uvicorn.Config(
+        app,
+        http=protocol_class(header_timeout, idle_timeout, max_connections or default_cap),
+        backlog=backlog,
+        timeout_keep_alive=keep_alive,  # type: ignore[arg-type]  # a float works; uvicorn annotates int
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+    )
     server = _Server(config)
     try:
         server.run(sockets=[sock])

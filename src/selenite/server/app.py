@@ -23,6 +23,7 @@ from selenite import __version__
 from selenite.server.context import Context, ServerSettings
 from selenite.server.errors import HttpError
 from selenite.server.http import error_response
+from selenite.server.limits import BodyGuard
 from selenite.server.routes import admin, extras, read, upload
 from selenite.server.storage import InvalidKey, Storage
 
@@ -126,5 +127,6 @@ def create_app(storage: Storage, settings: ServerSettings | None = None) -> Fast
     for module in (read, upload, admin, extras):
         app.include_router(module.router)
     _install_error_handlers(app)
-    app.add_middleware(RawPathRouting, ctx=ctx)
+    app.add_middleware(BodyGuard, ctx=ctx)
+    app.add_middleware(RawPathRouting, ctx=ctx)  # added last: it runs first
     return app

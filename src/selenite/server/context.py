@@ -16,6 +16,8 @@ class ServerSettings:
     lock_ttl: float = 3600.0  # seconds before an abandoned upload's project lock may be taken over
     presign_expiry: int = 3600  # seconds an upload URL stays valid (the worker's value)
     public_url: str | None = None  # base of the upload URLs; default: the URL the request came to
+    max_json_bytes: int = 16 << 20  # largest JSON request body (413 beyond); bodies are read only up to it
+    max_list_entries: int = 100_000  # largest recursive /list answer (400 beyond: list a narrower prefix)
 
 
 STAT_NAMES = ("requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes")

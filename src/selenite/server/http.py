@@ -56,13 +56,30 @@ def json_response(obj: Any, cors: bool = False) -> Response:
     return Response(content=dumps(obj), media_type="application/json", headers=CORS if cors else None)
 
 
-async def json_body(request: Request) -> Any:
-    """The request body as JSON, or 400 ``failed to parse JSON body; ...`` (an empty body fails)."""
+async def json_body(request: Request, limit: int | None = None) -> Any:
+    """The request body as JSON, or 400 ``failed to parse JSON body; ...`` (an empty body fails).
+
+    The body is read only up to ``limit`` bytes (default ``--max-json-bytes``): 413 as soon as it
+    is exceeded, or at once when Content-Length announces more, so memory stays bounded whatever
+    a client sends. Routes that need a user call this only after checking the token.
+    """
     from selenite.server.errors import HttpError
 
-    raw = await request.body()
+    if limit is None:
+        limit = int(request.app.state.ctx.settings.max_json_bytes)
+    too_big = HttpError(413, f"request body is larger than the limit of {limit} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise too_big
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise HttpError(400, "failed to parse JSON body; it is nested too deeply") from None
     except ValueError as e:
         raise HttpError(400, f"failed to parse JSON body; {e}") from None
 

@@ -14,6 +14,7 @@ from selenite.server.http import CORS, body_doc, ctx_of, json_body, json_respons
 from selenite.server.storage import validate_key
 
 BATCH_MAX_KEYS = 1000
+BATCH_MAX_BODY = 1 << 20  # 1000 keys of ~1 KiB; this route is public, so its body cap is small
 _FLUSH = 1 << 20  # records are gathered into pieces of about this size (one worker-thread hop each)
 
 router = APIRouter(tags=["selenite"])
@@ -34,7 +35,7 @@ def stats(ctx: Context = Depends(ctx_of)) -> Response:
 @router.post(
     "/_selenite/objects",
     summary="Several objects in one response (selenite's batched download of small files)",
-    openapi_extra=body_doc(f"The keys to send, at most {BATCH_MAX_KEYS}.", {"keys": ["p/a/v1/x.csv", "p/a/v1/y.csv"]}),
+    openapi_extra=body_doc(f"The keys to send, at most {BATCH_MAX_KEYS} (a body of at most {BATCH_MAX_BODY} bytes).", {"keys": ["p/a/v1/x.csv", "p/a/v1/y.csv"]}),
 )
 async def objects(request: Request, ctx: Context = Depends(ctx_of)) -> Response:
     """Public, like `GET /file`. For each key, in order: one JSON line `{"key": K, "size": N}` and then
@@ -42,7 +43,7 @@ async def objects(request: Request, ctx: Context = Depends(ctx_of)) -> Response:
     size while it is read, the stream breaks off (the client then fetches the rest one by one).
     Each object counts as one `file_get` in the stats. A gypsum worker has no such route: clients
     fall back to `GET /file/{key}` when it answers 404."""
-    body = await json_body(request)
+    body = await json_body(request, limit=min(BATCH_MAX_BODY, ctx.settings.max_json_bytes))
     keys = body.get("keys") if isinstance(body, dict) else None
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys) or len(keys) > BATCH_MAX_KEYS:
         raise HttpError(400, f'expected {{"keys": [at most {BATCH_MAX_KEYS} keys]}}')

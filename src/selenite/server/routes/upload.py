@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from selenite.server import uploads
+from selenite.server import auth, uploads
 from selenite.server.context import Context
 from selenite.server.http import (
     P_ASSET,
@@ -55,6 +55,7 @@ async def upload_start(
     `abort_url` and `session_token`. 400 for an existing version (which is left untouched), 403
     when the project is locked by another upload."""
     p, a, v = names(project, asset, version)
+    await run_in_threadpool(auth.identify, ctx, authorization)  # before reading a byte of the body
     body = await json_body(request)
     out = await run_in_threadpool(uploads.start, ctx, p, a, v, body, authorization)
     return json_response(out)
