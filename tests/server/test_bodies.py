@@ -71,6 +71,7 @@ class Exchange:
                         try:
                             n = self.sock.send(pending)
                         except (BrokenPipeError, ConnectionResetError):
+                            self._read_rest()  # the answer may be waiting before the reset
                             self.closed = True
                             break
                         self.sent += n
@@ -93,6 +94,15 @@ class Exchange:
         if not data:
             self.closed = True
         self.answer += data
+
+    def _read_rest(self) -> None:
+        self.sock.setblocking(True)
+        self.sock.settimeout(2)
+        try:
+            while data := self.sock.recv(65536):
+                self.answer += data
+        except OSError:
+            pass
 
     def complete(self) -> bool:
         head, sep, rest = self.answer.partition(b"\r\n\r\n")
