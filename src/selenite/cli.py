@@ -137,6 +137,34 @@ def token_create(
     raise typer.Exit(cmd.token_create(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
 
 
+@token_app.command("list")
+def token_list(
+    user: Annotated[Optional[str], typer.Argument(help="Only this user's tokens.")] = None,
+    root: RootOpt = None,
+    storage: StorageOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
+    s3_region: S3RegionOpt = None,
+) -> None:
+    """List tokens: id, creation time, user (the tokens themselves are never stored)."""
+    from selenite.commands import serve as cmd
+
+    raise typer.Exit(cmd.token_list(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+
+
+@token_app.command("revoke")
+def token_revoke(
+    target: Annotated[str, typer.Argument(metavar="ID|USER", help="A token id from `token list`, or a user (all their tokens).")],
+    root: RootOpt = None,
+    storage: StorageOpt = None,
+    s3_endpoint: S3EndpointOpt = None,
+    s3_region: S3RegionOpt = None,
+) -> None:
+    """Revoke a token, or every token of a user; running servers refuse it at once."""
+    from selenite.commands import serve as cmd
+
+    raise typer.Exit(cmd.token_revoke(target, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+
+
 @app.command()
 def demo(
     directory: Annotated[Optional[Path], typer.Argument(help="Where to put the demo (default: ./selenite-demo).")] = None,

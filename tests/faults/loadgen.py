@@ -238,7 +238,7 @@ def verify(reg: Registry, results: list[ClientResult], reads: dict[str, bytes]) 
 
 
 def run_load(reg: Registry, tmp: Path, clients: int = 16, requests_each: int = 200, seed: int = 0) -> dict[str, Any]:
-    from selenite.server.auth import create_token
+    from selenite.server.tokens import create_token
     from selenite.server.storage import open_storage
 
     reads = setup(reg, tmp, clients)

@@ -1,42 +1,22 @@
 """Who is asking, and may they (gypsum-api.md §6, with our own tokens instead of GitHub).
 
 Tokens are random strings printed once by ``selenite token create USER``; the storage keeps only
-``sha256(token)`` in its private state area (``tokens/<hex>``), read on every request so that a
-token made while the server runs works at once. There are no organisations: a user matches an
-owner or uploader entry by exact, case-sensitive name.
+``sha256(token)`` in its private state area (``tokens/<hex>``, see tokens.py), read on every
+request so that a token made (or revoked) while the server runs counts at once. There are no
+organisations: a user matches an owner or uploader entry by exact, case-sensitive name.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import secrets
 import time
 from typing import Any
 
-from selenite.errors import FatalError
-from selenite.server.bucket import now_iso, permissions_key, read_json
+from selenite.server.bucket import permissions_key, read_json
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
-from selenite.server.storage import Storage
-
-_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
-
-
-def _token_name(token: str) -> str:
-    return "tokens/" + hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def create_token(storage: Storage, user: str) -> str:
-    """A new bearer token for ``user``; only its hash is stored."""
-    if not _USER.match(user):
-        raise FatalError(f"user name {user!r} must be 1-100 letters, digits or ._@+- (starting with a letter or digit)")
-    token = "sel_" + secrets.token_urlsafe(32)
-    record = json.dumps({"user": user, "created": now_iso()}).encode()
-    if not storage.state_create_exclusive(_token_name(token), record):
-        raise FatalError("token collision (try again)")
-    return token
+from selenite.server.tokens import token_name
 
 
 def bearer(authorization: str | None) -> str:
@@ -49,7 +29,7 @@ def bearer(authorization: str | None) -> str:
 def identify(ctx: Context, authorization: str | None) -> str:
     """The user a request's token belongs to (401 when there is none or it is unknown)."""
     token = bearer(authorization)
-    data = ctx.storage.state_get(_token_name(token)) if token else None
+    data = ctx.storage.state_get(token_name(token)) if token else None
     if data is None:
         raise HttpError(401, "failed to query user identity: unknown or revoked token")
     try:

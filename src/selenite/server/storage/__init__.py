@@ -155,6 +155,9 @@ class Storage(Protocol):
     def state_delete(self, name: str) -> None:
         """Delete a private state entry (no error when absent)."""
 
+    def state_list(self, folder: str) -> list[str]:
+        """The names of the private state entries directly in ``folder`` (e.g. ``tokens``), sorted."""
+
     def describe(self) -> str:
         """One line for humans: where the registry lives."""
 

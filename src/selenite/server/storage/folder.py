@@ -50,7 +50,7 @@ class FolderStorage:
         self.tmp = self.root / "tmp"
         for d in (self.bucket, self.state, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.state, 0o700)
+        _make_private(self.state)
         self._bucket_str = str(self.bucket) + os.sep
 
     def describe(self) -> str:
@@ -106,7 +106,7 @@ class FolderStorage:
                     raise
         raise OSError(errno.EAGAIN, f"could not create the directory for {dest}")
 
-    def _write(self, dest: Path, data: bytes, exclusive: bool = False) -> bool:
+    def _write(self, dest: Path, data: bytes, exclusive: bool = False, mode: int = 0o644) -> bool:
         fd, tmp = self._temp()
         try:
             with os.fdopen(fd, "wb") as f:
@@ -114,7 +114,7 @@ class FolderStorage:
                 f.flush()
                 os.fsync(f.fileno())
                 self._tag_md5(f.fileno(), hashlib.md5(data).hexdigest())
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, mode)
             return self._install(tmp, dest, exclusive)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -308,14 +308,34 @@ class FolderStorage:
             return None
 
     def state_put(self, name: str, data: bytes) -> None:
-        self._write(self._state_path(name), data)
+        self._write(self._state_path(name), data, mode=0o600)
 
     def state_create_exclusive(self, name: str, data: bytes) -> bool:
-        return self._write(self._state_path(name), data, exclusive=True)
+        return self._write(self._state_path(name), data, exclusive=True, mode=0o600)
 
     def state_delete(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._state_path(name).unlink()
+
+    def state_list(self, folder: str) -> list[str]:
+        try:
+            with os.scandir(self._state_path(folder)) as it:
+                return sorted(f"{folder}/{e.name}" for e in it if e.is_file(follow_symlinks=False))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+
+def _make_private(state: Path) -> None:
+    """Secrets (token hashes, the signing secret) readable by the server's user only: 0700 folders,
+    0600 files, also for those an older version wrote 0644."""
+    os.chmod(state, 0o700)
+    for dirpath, dirnames, filenames in os.walk(state):
+        for name in dirnames:
+            os.chmod(os.path.join(dirpath, name), 0o700)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if stat.S_IMODE(os.lstat(path).st_mode) & 0o077 and not os.path.islink(path):
+                os.chmod(path, 0o600)
 
 
 def _utf8(s: str) -> bytes:

@@ -410,6 +410,11 @@ class S3Storage:
     def state_delete(self, name: str) -> None:
         self._delete_batch([self._state_key(name)])
 
+    def state_list(self, folder: str) -> list[str]:
+        start = self._state_key(folder) + "/"
+        names = (o["Key"][len(self._state):] for page in self._pages(start, delimiter=True) for o in page.get("Contents", []))
+        return sorted(n for n in names if not n.endswith("/"))
+
 
 def parse_url(url: str) -> tuple[str, str]:
     """``s3://BUCKET[/PREFIX]`` -> (bucket, prefix without surrounding '/')."""
