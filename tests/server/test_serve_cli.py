@@ -55,3 +55,22 @@ def test_token_create_prints_a_token_and_stores_only_its_hash(tmp_path: Path) ->
     stored = b"".join(p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file())
     assert token.encode() not in stored and b"alice" in stored
     assert not list((tmp_path / "r" / "bucket").rglob("*"))  # nothing in the served key space
+
+
+def test_serving_beyond_loopback_without_https_public_url_warns(tmp_path: Path) -> None:
+    """192.0.2.1 (TEST-NET-1) is no address of this machine: the bind fails after the warning, so
+    nothing ever listens beyond 127.0.0.1."""
+    root = str(tmp_path / "r")
+    r = _run("serve", "--root", root, "--host", "192.0.2.1", "--port", str(free_port()))
+    lines = r.stderr.splitlines()
+    assert r.returncode == 1 and len(lines) == 2, r.stderr
+    assert lines[0].startswith("warning: listening on 192.0.2.1, beyond this machine, over plain HTTP")
+    assert "--public-url https://" in lines[0] and "cannot listen" in lines[1]
+    r = _run("serve", "--root", root, "--host", "192.0.2.1", "--port", str(free_port()),
+             "--public-url", "http://registry.example.org")
+    assert r.stderr.startswith("warning: listening on 192.0.2.1")
+    r = _run("serve", "--root", root, "--host", "192.0.2.1", "--port", str(free_port()),
+             "--public-url", "https://registry.example.org")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot listen" in r.stderr
+    r = _run("serve", "--root", root, "--public-url", "ftp://registry.example.org")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "--public-url" in r.stderr

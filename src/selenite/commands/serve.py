@@ -80,14 +80,14 @@ def serve(
         max_list_entries=max_list_entries,
     )
     app = create_app(store, settings)
-    sock = _bind(host, port)
-    actual_port = sock.getsockname()[1]
-    shown_host = f"[{host}]" if ":" in host else host
     if not _is_loopback(host) and not (public_url or "").startswith("https://"):
         output.info(
             f"warning: listening on {host}, beyond this machine, over plain HTTP: tokens and data cross the "
             "network unencrypted. Put a TLS proxy in front and pass --public-url https://... (see docs/deploy.md)."
         )
+    sock = _bind(host, port)
+    actual_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:

@@ -54,7 +54,8 @@ class RawPathRouting:
             if "//" in path:
                 query = scope.get("query_string", b"").decode("latin-1")
                 host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
-                target = f"{scope.get('scheme', 'http')}://{host}{_RUNS.sub('/', path)}" + (f"?{query}" if query else "")
+                base = self.ctx.settings.public_url or f"{scope.get('scheme', 'http')}://{host}"
+                target = f"{base}{_RUNS.sub('/', path)}" + (f"?{query}" if query else "")
                 await Response(status_code=301, headers={"Location": target, "Access-Control-Allow-Origin": "*"})(
                     scope, receive, send
                 )

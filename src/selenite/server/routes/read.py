@@ -117,11 +117,12 @@ def list_keys(
 ) -> Response:
     """Non-recursive: the common prefixes (full keys ending in '/') then the keys directly under
     the prefix. Recursive: every key under it. A flat JSON array of full keys; internal `..`
-    entries are not filtered."""
+    entries are not filtered. More than `--max-list-entries` (100,000) entries: 400, list a
+    narrower prefix."""
     ctx.stats.add("list")
     prefix = prefix or ""
-    if recursive == "true":
-        keys = [k for k, _ in ctx.storage.list_recursive(prefix)]
-    else:
-        keys = ctx.storage.list(prefix)
+    cap = ctx.settings.max_list_entries
+    keys = [k for k, _ in ctx.storage.list_recursive(prefix)] if recursive == "true" else ctx.storage.list(prefix)
+    if len(keys) > cap:  # beyond the worker: one answer must stay a bounded size
+        raise HttpError(400, f"more than {cap} keys under prefix '{prefix}'; list a narrower prefix")
     return json_response(keys, cors=True)
