@@ -8,11 +8,10 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from srvhelpers import BACKENDS, Server, start_server
+from srvhelpers import Server, start_server
 
 
 def _cli(srv: Server, *args: str) -> subprocess.CompletedProcess[str]:
@@ -20,22 +19,12 @@ def _cli(srv: Server, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, env={**os.environ, **srv.env()})
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def tok_srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(request.param, tmp_path_factory.mktemp("registry-tokens"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _status(srv: Server, token: str) -> int:
     """401 for an unknown token; any other answer means the token was recognised."""
     return srv.req("POST", "/upload/start/no-such-project/a/v1", token=token, json={"files": []}).status_code
 
 
-def test_list_shows_ids_never_tokens_and_revoke_takes_an_id_or_a_user(tok_srv: Server) -> None:
-    srv = tok_srv
+def test_list_shows_ids_never_tokens_and_revoke_takes_an_id_or_a_user(srv: Server) -> None:
     a1, a2 = (_cli(srv, "create", "ann").stdout.strip() for _ in range(2))
     b1 = _cli(srv, "create", "ben").stdout.strip()
     # A record as every earlier version wrote it, and one without a creation time.

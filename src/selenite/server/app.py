@@ -23,7 +23,7 @@ from selenite import __version__
 from selenite.server.context import Context, ServerSettings
 from selenite.server.errors import HttpError
 from selenite.server.http import error_response
-from selenite.server.limits import BodyGuard
+from selenite.server.limits import guard_body
 from selenite.server.routes import admin, extras, read, upload
 from selenite.server.storage import InvalidKey, Storage
 
@@ -34,7 +34,8 @@ _RUNS = re.compile(r"//+")
 
 
 class RawPathRouting:
-    """ASGI wrapper: OPTIONS, '//' redirects and raw-path routing, before FastAPI sees a request."""
+    """ASGI wrapper: OPTIONS, '//' redirects, raw-path routing and body limits (limits.py), before
+    FastAPI sees a request."""
 
     def __init__(self, app: ASGIApp, ctx: Context) -> None:
         self.app = app
@@ -62,7 +63,7 @@ class RawPathRouting:
                 return
             if len(path) > 1 and path.endswith("/"):
                 path = path.rstrip("/") or "/"
-        await self.app({**scope, "path": path, "raw_path": path.encode("latin-1")}, receive, send)
+        await guard_body(self.app, self.ctx, {**scope, "path": path, "raw_path": path.encode("latin-1")}, receive, send)
 
 
 def _options(scope: Scope) -> Response:
@@ -128,6 +129,5 @@ def create_app(storage: Storage, settings: ServerSettings | None = None) -> Fast
     for module in (read, upload, admin, extras):
         app.include_router(module.router)
     _install_error_handlers(app)
-    app.add_middleware(BodyGuard, ctx=ctx)
-    app.add_middleware(RawPathRouting, ctx=ctx)  # added last: it runs first
+    app.add_middleware(RawPathRouting, ctx=ctx)
     return app
