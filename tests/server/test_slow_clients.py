@@ -118,6 +118,16 @@ def test_a_keep_alive_connection_then_a_slow_head_is_closed(quick_srv: Server) -
         _wait_all_closed([s], HEAD_TIMEOUT + 3)
 
 
+def test_an_oversized_head_is_refused(quick_srv: Server) -> None:
+    """h11's 16 KiB cap on a request head: 400 and closed, not buffered without end."""
+    s = _open(quick_srv.port, b"GET /list HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (32 << 10))
+    with contextlib.closing(s):
+        s.settimeout(5)
+        assert s.recv(65536).startswith(b"HTTP/1.1 400")
+        _wait_all_closed([s], 3)
+    assert _list_ok(quick_srv.url) < 2
+
+
 def test_more_connections_than_file_descriptors_do_not_lock_the_server_out(tmp_path: Path) -> None:
     """F5: 300 header-less connections against a server limited to 256 open files. The default
     connection cap (94 under that limit, see connections.fd_budget) answers the extra ones 503 at

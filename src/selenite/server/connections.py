@@ -106,6 +106,7 @@ class GuardedH11Protocol(H11Protocol):
         elif state is h11.SEND_BODY and not self.flow.read_paused:  # waiting for body bytes
             due = self._last_data + self.idle_timeout
         else:  # the app is working, or it paused reading itself: not the client's doing
+            self._last_data = now  # the client's idle time starts again when the server reads
             self._arm(self.idle_timeout)
             return
         if now >= due:
