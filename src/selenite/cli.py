@@ -31,11 +31,11 @@ app.add_typer(hook_app, name="hook")
 
 UrlOpt = Annotated[
     Optional[str],
-    typer.Option("--url", help="Registry URL (default: $SELENITE_URL, or the working tree's origin)."),
+    typer.Option("--url", help="Registry URL (default: the working tree's registry, $SELENITE_URL, or the last login's)."),
 ]
 TokenOpt = Annotated[
     Optional[str],
-    typer.Option("--token", help="Bearer token (default: $SELENITE_TOKEN, or the one saved by `selenite login`)."),
+    typer.Option("--token", help="Bearer token (default: the one saved by `selenite login` for the URL; $SELENITE_TOKEN only with --url or $SELENITE_URL)."),
 ]
 CacheOpt = Annotated[
     Optional[Path],
@@ -183,9 +183,14 @@ def demo(
 @app.command()
 def login(
     url: Annotated[str, typer.Option("--url", help="Registry URL.")],
-    token: Annotated[str, typer.Option("--token", help="Bearer token for that registry.")],
+    token: Annotated[
+        str,
+        typer.Option("--token", prompt="Token", hide_input=True,
+                     help="Bearer token for that registry (asked for, or read from stdin, when not given)."),
+    ],
 ) -> None:
-    """Save a token for a registry (0600, in the user's config folder)."""
+    """Check a token against a registry, save it (0600, in the user's config folder), and make that
+    registry the default outside working trees."""
     from selenite.commands import login as cmd
 
     raise typer.Exit(cmd.login(url, token))

@@ -1,13 +1,20 @@
 """The one place that reads the environment and the user's config files.
 
-Precedence for every setting: the command-line option, then the environment variable, then the
-file written by ``selenite login`` (tokens only), then the built-in default.
+Which registry a command talks to: ``--url``; else, inside a working tree, the registry the tree
+records (git config, or its commits' trailers after a plain ``git clone``); else ``$SELENITE_URL``;
+else the registry of the last ``selenite login``.
+
+Which token goes with it (a token only ever goes to the registry it was given for): ``--token``
+(given for this command); ``$SELENITE_TOKEN`` only when the registry is the one named by ``--url``
+or ``$SELENITE_URL`` (a tree's recorded registry may come from someone else's commit); the token
+saved by ``selenite login`` for exactly that URL.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -24,23 +31,61 @@ DEFAULT_PORT = 8787
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """A registry a command talks to and the token it may send there."""
+
+    url: str
+    token: str | None
+    withheld: str | None = None  # why $SELENITE_TOKEN was not sent here (said if a token is needed)
+
+    def pair(self) -> tuple[str, str | None]:
+        return self.url, self.token
+
+    def need_token(self) -> str:
+        if self.token:
+            return self.token
+        raise FatalError(self.withheld or f"no token for {self.url}: pass --token, set SELENITE_TOKEN, "
+                         f"or run `selenite login --url {self.url} --token ...`")
+
+
+@dataclass(frozen=True)
 class Settings:
-    """What a command runs with. The registry URL (and the token that goes with it) is checked
-    only when a command asks for it: status, gc, check and the pre-commit hook talk to no registry
-    and must work whatever ``SELENITE_URL`` holds."""
-
-    def __init__(self, url: str | None, token: str | None, cache_dir: Path) -> None:
-        self._url = url
-        self._token = token
-        self.cache_dir = cache_dir
+    url: str | None  # --url
+    token: str | None  # --token
+    cache_dir: Path
+    env_url: str | None = None  # $SELENITE_URL, as given (checked only when a command needs it)
+    env_token: str | None = None  # $SELENITE_TOKEN: for `url` or `env_url` only
 
     @property
-    def url(self) -> str | None:
-        return normalize_url(self._url) if self._url else None
+    def named_url(self) -> str | None:
+        """The registry the user named for this command (``--url``, else ``$SELENITE_URL``)."""
+        return normalize_url(self.url) if self.url else normalize_url(self.env_url) if self.env_url else None
 
-    @property
-    def token(self) -> str | None:
-        return self._token or token_for(self.url)
+    def endpoint(self, recorded: str | None = None) -> Endpoint:
+        """The registry to talk to, given the one a working tree records (None outside a tree),
+        and the token for it (see the module's docstring)."""
+        if self.url:
+            url, source = normalize_url(self.url), "--url"
+        elif recorded:
+            url, source = normalize_url(recorded), "the registry this tree records"
+        elif self.env_url:
+            url, source = normalize_url(self.env_url), "$SELENITE_URL"
+        else:
+            url, source = default_url() or "", "the registry of your last `selenite login`"
+            if not url:
+                raise FatalError("no registry URL: pass --url, set SELENITE_URL, or run `selenite login --url URL`")
+        if self.token:
+            return Endpoint(url, self.token)
+        if self.env_token and url == self.named_url:
+            return Endpoint(url, self.env_token)
+        saved = token_for(url)
+        if saved or not self.env_token:
+            return Endpoint(url, saved)
+        named = f"$SELENITE_URL ({self.env_url})" if self.env_url else "$SELENITE_URL or --url (both unset)"
+        return Endpoint(url, None, withheld=(
+            f"not sending $SELENITE_TOKEN to {url}, {source}: that token is for {named}; "
+            f"run `selenite login --url {url} --token ...` or pass `--url {url}`"))
 
 
 def config_dir() -> Path:
@@ -91,11 +136,36 @@ def token_for(url: str | None) -> str | None:
     return _read_credentials().get(normalize_url(url))
 
 
+def _default_file() -> Path:
+    return config_dir() / "registry.json"
+
+
+def default_url() -> str | None:
+    """The registry of the last ``selenite login`` (None if there was none)."""
+    path = _default_file()
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise FatalError(f"cannot read {path}: {e}") from None
+    url = data.get("url") if isinstance(data, dict) else None
+    return normalize_url(url) if isinstance(url, str) and url else None
+
+
+def save_default_url(url: str) -> None:
+    path = _default_file()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    atomic_write(path, json.dumps({"url": normalize_url(url)}).encode(), mode=0o600)
+
+
 def load(url: str | None = None, token: str | None = None, cache: Path | None = None) -> Settings:
-    """Resolve the settings a command runs with (options win over the environment)."""
-    url = url or os.environ.get(ENV_URL) or None
-    token = token or os.environ.get(ENV_TOKEN) or None
-    return Settings(url=url, token=token, cache_dir=(cache or default_cache_dir()).expanduser())
+    """The settings a command runs with. Nothing is checked here (a malformed ``$SELENITE_URL``
+    must not break commands that need no registry): ``Settings.endpoint`` checks what it uses."""
+    return Settings(
+        url=url or None, token=token or None, cache_dir=(cache or default_cache_dir()).expanduser(),
+        env_url=os.environ.get(ENV_URL) or None, env_token=os.environ.get(ENV_TOKEN) or None,
+    )
 
 
 def admins_from_env() -> list[str]:

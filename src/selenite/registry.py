@@ -336,6 +336,18 @@ class RegistryClient:
     def usage(self, project: str) -> int:
         return int(self.get_json(f"{project}/..usage", f"usage of {project}")["total"])
 
+    def whoami(self) -> dict[str, Any] | None:
+        """``GET /_selenite/whoami`` with this client's token: ``{"user", "admin"}``, or None when the
+        registry has no such route (a gypsum worker). A refused token raises ``RegistryError``."""
+        try:
+            data = self._json(self.request("GET", "/_selenite/whoami", "this token", token=self.token, ok404=True),
+                              "whoami")
+        except NotFound:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("user"), str):
+            raise RegistryError("registry sent a malformed answer to whoami")
+        return data
+
     # --- uploading ----------------------------------------------------------------------------
 
     def upload_start(

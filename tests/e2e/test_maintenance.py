@@ -141,10 +141,3 @@ def test_ls(registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: P
     assert {f["path"]: f["size"] for f in files} == {p: len(d) for p, d in seeded["v3"].items()}
     r = selenite("ls", "test/nope", "--url", registry.url, check=False)
     assert r.returncode == 1 and "no asset 'nope'" in r.stderr
-
-
-def test_login_saves_token_0600(tmp_path: Path) -> None:
-    selenite("login", "--url", "http://127.0.0.1:9/", "--token", "t0k")
-    cfg = Path(os.environ["HOME"]) / ".config" / "selenite" / "credentials.json"
-    assert json.loads(cfg.read_text()) == {"http://127.0.0.1:9": "t0k"}
-    assert cfg.stat().st_mode & 0o777 == 0o600

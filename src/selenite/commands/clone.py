@@ -176,13 +176,12 @@ def clone(
     if link_mode not in (*linkmodes.MODES, linkmodes.AUTO):
         raise FatalError(f"--link-mode {link_mode!r}: expected symlink, hardlink, copy or auto")
     project, asset, version = parse_source(source)
-    if not settings.url:
-        raise FatalError("no registry URL: pass --url or set SELENITE_URL")
+    endpoint = settings.endpoint()
     dest = Path(directory) if directory is not None else Path(asset)
-    if not _already_cloned(dest, settings.url, project, asset, version):
+    if not _already_cloned(dest, endpoint.url, project, asset, version):
         _check_dest(dest)
     cache = Cache(settings.cache_dir)
-    with registry.session_for(settings.url, settings.token, jobs) as client:
+    with registry.session_for(*endpoint.pair(), jobs) as client:
         version, listing, specs = resolve_version(client, cache, project, asset, version)
         o = worktree.Origin(client.url, project, asset, version)
         if _already_cloned(dest, client.url, project, asset, version):

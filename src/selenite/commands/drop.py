@@ -23,7 +23,7 @@ def drop(settings: Settings, paths: list[Path]) -> int:
     if not keys:
         output.info("nothing to drop")
         return 0
-    with registry.session_for(settings.url or o.url, settings.token) as client:
+    with registry.session_for(*settings.endpoint(o.url).pair()) as client:
         held = resolve_sources(client, cache, o, keys, strict=False)
     elsewhere: set = set()
     for other in cache.worktrees():

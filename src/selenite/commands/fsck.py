@@ -73,7 +73,7 @@ def _repair(
         output.info(f"{e.path} is a link again")
     failed = 0
     if bad:
-        with registry.session_for(settings.url or o.url, settings.token) as client:
+        with registry.session_for(*settings.endpoint(o.url).pair()) as client:
             sources = resolve_sources(client, cache, o, bad, strict=False)
             for key in bad:
                 if key not in sources:

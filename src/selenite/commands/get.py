@@ -232,7 +232,7 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
     if not missing:
         output.info("nothing to get: every link's content is here")
     else:
-        with registry.session_for(settings.url or o.url, settings.token, jobs) as client:
+        with registry.session_for(*settings.endpoint(o.url).pair(), jobs) as client:
             sources = resolve_sources(client, cache, o, missing)
             n = fetch_objects(client, cache, sources, jobs)
         size = sum(k.size for k in missing)

@@ -14,16 +14,16 @@ from selenite.errors import FatalError, NotAWorkingTree
 from selenite.util import human_bytes
 
 
-def _url(settings: Settings) -> str | None:
-    if settings.url:
-        return settings.url
-    try:
-        from selenite import gitrepo
+def _url(settings: Settings) -> str:
+    o = None
+    if not settings.url:
+        try:
+            from selenite import gitrepo
 
-        o = worktree.origin(gitrepo.find_root(Path.cwd()))
-    except (NotAWorkingTree, FatalError):
-        return None
-    return o.url if o else None
+            o = worktree.origin(gitrepo.find_root(Path.cwd()))
+        except (NotAWorkingTree, FatalError):
+            o = None
+    return settings.endpoint(o.url if o else None).url
 
 
 def _parse(target: str | None) -> tuple[str | None, str | None, str | None]:

@@ -23,7 +23,7 @@ import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from selenite import config, gitfiles, gitrepo, hooks, linkmodes, output, pushplan, registry, worktree
+from selenite import gitfiles, gitrepo, hooks, linkmodes, output, pushplan, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.commands.get import open_tree
 from selenite.config import Settings
@@ -221,7 +221,7 @@ def _gypsum_origin(folder: Path, url: str | None) -> worktree.Origin | None:
 def _adopt(settings: Settings, cwd: Path) -> None:
     """Turn a folder made by ``gypsum_client.clone_version`` into a selenite working tree (git init,
     origin, anchor), so that it pushes as links and stays a working tree afterwards."""
-    o = _gypsum_origin(cwd, settings.url)
+    o = _gypsum_origin(cwd, settings.named_url)
     if o is None:
         raise NotAWorkingTree(
             f"{cwd} is not a selenite working tree (clone one with `selenite clone`) nor a folder made by gypsum_client"
@@ -249,8 +249,8 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
         # The registry would publish the key's old bytes while this tree shows the edited ones.
         hooks.report(damaged, "push refused")
         return 1
-    url = settings.url or o.url
-    token = settings.token or config.token_for(url)
+    endpoint = settings.endpoint(o.url)
+    url, token = endpoint.pair()
     hashes = StatCache(gitrepo.git_dir(root) / "selenite" / "hashes.sqlite")
     with registry.session_for(url, token, jobs) as client:
         latest = client.latest(o.project, o.asset)
@@ -284,8 +284,7 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
         if dry_run:
             _print_plan(plan, spec)
             return 0
-        if not token:
-            raise FatalError(f"no token for {url}: pass --token, set SELENITE_TOKEN, or run `selenite login`")
+        endpoint.need_token()
 
         init = client.upload_start(o.project, o.asset, name, [i.entry() for i in plan.items], on_probation=probation)
         session = _session_path(root)

@@ -1,4 +1,4 @@
-"""Routes beyond the gypsum protocol: the front page and the server's own counters."""
+"""Routes beyond the gypsum protocol: the front page, the server's own counters, who a token is."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from selenite.server import auth
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
-from selenite.server.http import CORS, body_doc, ctx_of, json_body, json_response
+from selenite.server.http import CORS, authorization_header, body_doc, ctx_of, json_body, json_response
 from selenite.server.storage import validate_key
 
 BATCH_MAX_KEYS = 1000
@@ -30,6 +31,14 @@ def front_page() -> Response:
 def stats(ctx: Context = Depends(ctx_of)) -> Response:
     """`{"requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes"}`."""
     return json_response(ctx.stats.snapshot())
+
+
+@router.get("/_selenite/whoami", summary="The user a bearer token belongs to")
+def whoami(authorization: str | None = Depends(authorization_header), ctx: Context = Depends(ctx_of)) -> Response:
+    """`{"user": NAME, "admin": true|false}`; 401 for a missing, unknown or revoked token. `selenite
+    login` checks a token with it before saving it."""
+    user = auth.identify(ctx, authorization)
+    return json_response({"user": user, "admin": auth.is_admin(ctx, user)})
 
 
 @router.post(
