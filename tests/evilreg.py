@@ -13,8 +13,12 @@ Routes (gypsum-api.md §1.18-§1.19, plus selenite's batch route):
 - ``GET|HEAD /file/{key}``: the object (``file_body[key]`` overrides the bytes; it may be a callable
   returning an iterator of chunks, sent with no Content-Length, e.g. an endless stream);
 - ``POST /_selenite/objects``: one ``{"key", "size"}`` line then the bytes per key; ``batch_size[key]``
-  overrides the declared size and ``batch_body[key]`` the bytes sent (a liar's batch answer);
-  ``batching = False`` answers 404 as a gypsum worker does.
+  overrides the declared size and ``batch_body[key]`` the bytes sent (a liar's batch answer; a
+  callable streams, e.g. ``Endless()``); ``batching = False`` answers 404 as a gypsum worker does.
+
+``Endless(limit)`` is a body that never ends (up to ``limit`` bytes, so a test stays bounded even
+against a client that keeps reading) and counts what it sent: ``file_body[key] = flood = Endless()``
+then ``assert flood.sent < ...``.
 
 Anything else is 404, unless a test adds a handler in ``routes``: ``{("POST", "/upload/start/"):
 fn}``, matched by method and path prefix; ``fn(req: Request) -> Reply``. A test can also subclass
@@ -34,6 +38,25 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 Body = bytes | Callable[[], Iterable[bytes]]
+
+
+class Endless:
+    """A body callable: ``block`` repeated until ``limit`` bytes or the client hangs up; ``sent``
+    counts the bytes handed to the socket (over all requests it answered)."""
+
+    def __init__(self, limit: int = 1 << 30, block: bytes = b"x" * (1 << 20), head: bytes = b"") -> None:
+        self.limit, self.block, self.head = limit, block, head
+        self.sent = 0
+
+    def __call__(self) -> Iterator[bytes]:
+        if self.head:
+            self.sent += len(self.head)
+            yield self.head
+        given = 0
+        while given < self.limit:
+            self.sent += len(self.block)
+            given += len(self.block)
+            yield self.block
 
 
 @dataclass
@@ -72,7 +95,7 @@ class EvilRegistry:
         self.objects: dict[str, bytes] = {}
         self.file_body: dict[str, Body] = {}
         self.batch_size: dict[str, int] = {}
-        self.batch_body: dict[str, bytes] = {}
+        self.batch_body: dict[str, Body] = {}
         self.batching = True
         self.routes: dict[tuple[str, str], Callable[[Request], Reply]] = {}
         self.requests: list[Request] = []
@@ -151,9 +174,14 @@ class EvilRegistry:
         def records() -> Iterator[bytes]:
             for key in keys:
                 data = self.batch_body.get(key, self.objects.get(key))
-                size = self.batch_size.get(key, -1 if data is None else len(data))
+                if key in self.batch_size:
+                    size = self.batch_size[key]
+                else:
+                    size = -1 if data is None else len(data)  # type: ignore[arg-type]
                 yield json.dumps({"key": key, "size": size}).encode() + b"\n"
-                if data is not None:
+                if callable(data):
+                    yield from data()
+                elif data is not None:
                     yield data
 
         return Reply(200, records, {"Content-Type": "application/octet-stream"})

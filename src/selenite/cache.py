@@ -314,6 +314,8 @@ class Cache:
             with out:
                 w = HashingWriter(out)  # type: ignore[arg-type]
                 for block in chunks:
+                    if w.size + len(block) > key.size:  # never store more than the key can hold
+                        raise ChecksumMismatch(f"{what or key.name}: more than the {key.size} bytes declared")
                     w.write(block)
                     if on_bytes is not None:
                         on_bytes(len(block))

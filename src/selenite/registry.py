@@ -7,7 +7,12 @@ re-sent). A refusal becomes a one-line ``RegistryError`` carrying the registry's
 ``registry refused upload start of p/a/v: 403 user is not authorized to upload``.
 
 Keys in ``/file/{key}`` are percent-encoded with ``quote(key, safe="")``: ``/`` becomes ``%2F``
-and a space ``%20`` (never ``+``, which the protocol does not decode).
+and a space ``%20`` (never ``+``, which the reference worker does not decode).
+
+Every answer is hostile until checked here: a wrong shape or type is a ``RegistryError``, never a
+crash; no answer is read past what it may hold. JSON answers stop at ``JSON_MAX`` bytes (manifests
+and listings, about a million files) or ``SMALL_JSON_MAX`` (everything else), refusal reasons at
+``REASON_MAX``; a download stops as soon as it passes the size its key declares.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ from selenite.keys import CHUNK
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 120.0
 PUT_ATTEMPTS = 2  # each attempt already retries refused connections in the adapter
+JSON_MAX = 128 << 20  # a manifest or listing of about a million files
+SMALL_JSON_MAX = 1 << 20  # summaries, latest, permissions, upload answers...
+REASON_MAX = 64 << 10  # the body of a refusal: only its first line is shown
+BATCH_RECORD_MAX = 16 << 20  # a batched record when the caller gives no expected size
 
 
 class NotFound(RegistryError):
@@ -89,27 +98,50 @@ def quote_key(key: str) -> str:
     return quote(key, safe="")
 
 
+def _read_capped(resp: requests.Response, limit: int) -> tuple[bytes, bool]:
+    """A streamed body of at most ``limit`` bytes, and False; or b"" and True when there is more
+    (flat memory: a registry may send gigabytes where a few bytes are due)."""
+    buf = bytearray()
+    try:
+        for block in resp.iter_content(min(limit + 1, CHUNK)):
+            buf += block
+            if len(buf) > limit:
+                return b"", True  # the caller refuses the answer: no copy of it
+    except (requests.RequestException, OSError) as e:
+        raise RegistryError(f"the registry's answer broke off: {_short(e)}") from None
+    return bytes(buf), False
+
+
+def _load_json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise ValueError("not JSON") from None
+
+
 def _reason(resp: requests.Response) -> str:
     try:
-        body = resp.json()
+        data, _ = _read_capped(resp, REASON_MAX)
+    except RegistryError:
+        data = b""
+    try:
+        body = _load_json(data)
     except ValueError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("reason"), str):
-        return body["reason"]
-    text = (resp.text or "").strip().splitlines()
-    return text[0][:200] if text else (resp.reason or "")
+        reason: str = body["reason"]
+    else:
+        text = data.decode("utf-8", "replace").strip().splitlines()
+        reason = text[0] if text else (resp.reason or "")
+    return reason[:200] if reason.isprintable() else repr(reason[:200])
 
 
-def _error_body(resp: requests.Response) -> str | None:
+def _error_body(resp: requests.Response, body: Any) -> str | None:
     """The worker sometimes answers 200 with an error body; treat that as a refusal too."""
     if "json" not in resp.headers.get("content-type", ""):
         return None
-    try:
-        body = resp.json()
-    except ValueError:
-        return None
     if isinstance(body, dict) and body.get("status") == "error":
-        return str(body.get("reason", "error"))
+        return str(body.get("reason", "error"))[:200]
     return None
 
 
@@ -138,15 +170,17 @@ class _Records:
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._buf = b""
+        self._buf = bytearray()
         self._pos = 0
 
     def _more(self) -> None:
         block = next(self._chunks, b"")
         if not block:
             raise RegistryError("registry's batched answer ended early")
-        self._buf = self._buf[self._pos :] + block
-        self._pos = 0
+        if self._pos:  # drop what was read (in place: appending stays linear in the bytes received)
+            del self._buf[: self._pos]
+            self._pos = 0
+        self._buf += block
 
     def header(self) -> tuple[str, int]:
         while (nl := self._buf.find(b"\n", self._pos)) < 0:
@@ -166,7 +200,7 @@ class _Records:
     def read(self, n: int) -> bytes:
         while len(self._buf) - self._pos < n:
             self._more()
-        data, self._pos = self._buf[self._pos : self._pos + n], self._pos + n
+        data, self._pos = bytes(self._buf[self._pos : self._pos + n]), self._pos + n
         return data
 
 
@@ -190,12 +224,14 @@ class RegistryClient:
     def request(
         self, method: str, path: str, what: str, *, token: str | None = None, json_body: Any = None,
         params: dict[str, str] | None = None, stream: bool = False, ok404: bool = False,
+        limit: int = SMALL_JSON_MAX,
     ) -> requests.Response:
-        """One call; non-2xx (and 2xx error bodies) become ``RegistryError``; 404 ``NotFound``."""
+        """One call; non-2xx (and 2xx error bodies) become ``RegistryError``; 404 ``NotFound``.
+        Unless ``stream``, the body is read here, at most ``limit`` bytes of it."""
         try:
             resp = self.http.request(
                 method, self._abs(path), headers=self._auth(token), json=json_body, params=params,
-                stream=stream, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=True,
+                stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=True,
             )
         except requests.exceptions.RetryError as e:
             raise RegistryError(f"registry failed {what}: gave up after retries ({e})") from None
@@ -216,14 +252,25 @@ class RegistryClient:
             resp.close()
             raise RegistryError(f"registry refused {what}: {resp.status_code} {reason}", resp.status_code)
         if not stream:
-            err = _error_body(resp)
+            data, more = _read_capped(resp, limit)
+            if more:
+                resp.close()
+                raise RegistryError(f"registry sent more than {limit >> 10} KiB for {what}: refused")
+            # What ``resp.content`` would have read, unbounded (the connection went back to the pool
+            # once the body was read to its end).
+            resp._content, resp._content_consumed = data, True
+            try:
+                body = _load_json(data) if "json" in resp.headers.get("content-type", "") else None
+            except ValueError:
+                body = None
+            err = _error_body(resp, body)
             if err is not None:
                 raise RegistryError(f"registry refused {what}: {resp.status_code} {err}", resp.status_code)
         return resp
 
     def _json(self, resp: requests.Response, what: str) -> Any:
         try:
-            return resp.json()
+            return _load_json(resp.content)
         except ValueError:
             raise RegistryError(f"registry sent something that is not JSON for {what}") from None
 
@@ -234,7 +281,8 @@ class RegistryClient:
         params = {"recursive": "true" if recursive else "false"}
         if prefix:
             params["prefix"] = prefix
-        data = self._json(self.request("GET", "/list", f"listing of {prefix or '/'}", params=params), "a listing")
+        what = f"listing of {prefix or '/'}"
+        data = self._json(self.request("GET", "/list", what, params=params, limit=JSON_MAX), what)
         if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
             raise RegistryError("registry sent a malformed listing")
         return data
@@ -269,35 +317,46 @@ class RegistryClient:
             return None
         return dict(resp.headers)
 
-    def get_json(self, key: str, what: str | None = None) -> Any:
+    def get_json(self, key: str, what: str | None = None, limit: int = SMALL_JSON_MAX) -> Any:
         """A JSON file of the bucket (manifest, summary, latest, permissions, quota, usage...)."""
-        resp = self.request("GET", f"/file/{quote_key(key)}", what or f"file {key}", ok404=True)
+        resp = self.request("GET", f"/file/{quote_key(key)}", what or f"file {key}", ok404=True, limit=limit)
         return self._json(resp, what or key)
 
-    def iter_file(self, key: str, chunk: int = CHUNK) -> Iterator[bytes]:
-        """Stream ``/file/{key}`` in chunks (flat memory). A broken stream raises ``RegistryError``."""
+    def iter_file(self, key: str, size: int | None = None, chunk: int = CHUNK) -> Iterator[bytes]:
+        """Stream ``/file/{key}`` in chunks (flat memory). A broken stream raises ``RegistryError``,
+        and so does one that passes ``size`` (the size the key declares), as soon as it does."""
         resp = self.request("GET", f"/file/{quote_key(key)}", f"file {key}", stream=True, ok404=True)
+        got = 0
         try:
-            yield from resp.iter_content(chunk)
+            for block in resp.iter_content(chunk):
+                got += len(block)
+                if size is not None and got > size:
+                    raise RegistryError(f"registry sent more bytes than declared for {key} ({size})")
+                yield block
         except (requests.RequestException, OSError) as e:
             raise RegistryError(f"download of {key} broke off: {_short(e)}") from None
         finally:
             resp.close()
 
-    def get_objects(self, keys: list[str]) -> Iterator[tuple[str, bytes | None]]:
+    def get_objects(self, keys: list[str], sizes: list[int] | None = None) -> Iterator[tuple[str, bytes | None]]:
         """``POST /_selenite/objects`` (a selenite registry's extra): several small files in one
         response, yielded in order as (key, bytes), None for an absent key. One request instead of
         one per file is what makes cloning thousands of small files cheap for both sides. A registry
         without the route (a gypsum worker) raises ``RegistryError`` before anything is yielded; a
-        broken stream raises it midway."""
+        broken stream raises it midway, and so does a record whose size is not the one expected
+        (``sizes``, in the order of ``keys``; else at most ``BATCH_RECORD_MAX``) before it is read."""
         resp = self.request("POST", "/_selenite/objects", f"{len(keys)} files", json_body={"keys": keys},
                             stream=True, ok404=True)
         try:
             records = _Records(resp.iter_content(CHUNK))
-            for expected in keys:
+            for i, expected in enumerate(keys):
                 key, size = records.header()
                 if key != expected:
                     raise RegistryError(f"registry sent {key!r} where {expected!r} was due in a batch")
+                if size >= 0 and sizes is not None and size != sizes[i]:
+                    raise RegistryError(f"registry declared {size} bytes for {key} in a batch, not {sizes[i]}")
+                if size > BATCH_RECORD_MAX:
+                    raise RegistryError(f"registry declared {size} bytes for {key} in a batch (at most {BATCH_RECORD_MAX})")
                 yield key, (None if size < 0 else records.read(size))
         except (requests.RequestException, OSError) as e:
             raise RegistryError(f"batched download broke off: {_short(e)}") from None
@@ -305,7 +364,8 @@ class RegistryClient:
             resp.close()
 
     def manifest(self, project: str, asset: str, version: str) -> dict[str, Any]:
-        data = self.get_json(f"{project}/{asset}/{version}/..manifest", f"version {project}/{asset}/{version}")
+        data = self.get_json(f"{project}/{asset}/{version}/..manifest", f"version {project}/{asset}/{version}",
+                             limit=JSON_MAX)
         if not isinstance(data, dict):
             raise RegistryError(f"the manifest of {project}/{asset}/{version} is not a JSON object")
         return data
@@ -328,13 +388,22 @@ class RegistryClient:
         return v
 
     def permissions(self, project: str) -> dict[str, Any]:
-        return self.get_json(f"{project}/..permissions", f"project {project}")  # type: ignore[no-any-return]
+        return self._object(f"{project}/..permissions", f"project {project}")
 
     def quota(self, project: str) -> dict[str, Any]:
-        return self.get_json(f"{project}/..quota", f"quota of {project}")  # type: ignore[no-any-return]
+        return self._object(f"{project}/..quota", f"quota of {project}")
 
     def usage(self, project: str) -> int:
-        return int(self.get_json(f"{project}/..usage", f"usage of {project}")["total"])
+        total = self._object(f"{project}/..usage", f"usage of {project}").get("total")
+        if not isinstance(total, int) or isinstance(total, bool):
+            raise RegistryError(f"the usage file of {project} is malformed")
+        return total
+
+    def _object(self, key: str, what: str) -> dict[str, Any]:
+        data = self.get_json(key, what)
+        if not isinstance(data, dict):
+            raise RegistryError(f"registry sent a malformed answer for {what}: not a JSON object")
+        return data
 
     def whoami(self) -> dict[str, Any] | None:
         """``GET /_selenite/whoami`` with this client's token: ``{"user", "admin"}``, or None when the
@@ -360,9 +429,9 @@ class RegistryClient:
             json_body={"files": files, "on_probation": on_probation},
         )
         data = self._json(resp, "upload start")
-        if not isinstance(data, dict) or "session_token" not in data:
-            raise RegistryError("registry sent a malformed upload-start answer")
-        return data
+        if not _is_upload_start(data):
+            raise RegistryError(f"registry sent a malformed answer to the upload start of {project}/{asset}/{version}")
+        return data  # type: ignore[no-any-return]
 
     def presigned_url(self, file_url: str, session_token: str, what: str) -> tuple[str, str]:
         """``POST /upload/presigned-file/<slug>``: (URL to PUT the bytes to, base64 md5)."""
@@ -408,6 +477,17 @@ class RegistryClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _is_upload_start(data: Any) -> bool:
+    """``{"session_token", "complete_url", "abort_url": str, "file_urls": [{"path", "url": str}]}``"""
+    if not isinstance(data, dict):
+        return False
+    if not all(isinstance(data.get(k), str) for k in ("session_token", "complete_url", "abort_url")):
+        return False
+    urls = data.get("file_urls", [])
+    return isinstance(urls, list) and all(
+        isinstance(u, dict) and isinstance(u.get("path"), str) and isinstance(u.get("url"), str) for u in urls)
 
 
 def _short(e: BaseException) -> str:

@@ -67,7 +67,7 @@ def fetch_objects(
             for attempt in range(DOWNLOAD_ATTEMPTS):
                 try:
                     cache.put_stream(
-                        key, _stoppable(client.iter_file(source), stop), progress.advance_bytes,
+                        key, _stoppable(client.iter_file(source, key.size), stop), progress.advance_bytes,
                         what=f"registry sent wrong bytes for {source}", replace=replace,
                     )
                     break
@@ -86,7 +86,7 @@ def fetch_objects(
             """Small objects in one request; whatever it did not deliver is fetched one by one."""
             stored = 0
             if client.batching:
-                records = client.get_objects([wanted[k] for k in keys])
+                records = client.get_objects([wanted[k] for k in keys], [k.size for k in keys])
                 got: list[tuple[Key, bytes]] = []
                 try:
                     for key, (_, data) in zip(keys, records):
