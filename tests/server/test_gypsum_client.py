@@ -117,3 +117,20 @@ def test_client_sees_refusals(srv: Server, tmp_path: Path) -> None:
         gc.create_project("nope", owners=["eve"], url=url, token=srv.tokens["eve"])
     with pytest.raises(Exception, match="401"):
         gc.create_project("nope", owners=["eve"], url=url, token="sel_bogus")
+
+
+def test_file_names_with_spaces_and_plus(srv: Server, tmp_path: Path) -> None:
+    """gypsum_client 0.2.0 puts `quote_plus(key)` in `/file/` URLs: a space arrives as '+'."""
+    url, alice, cache = srv.url, srv.tokens["alice"], str(tmp_path / "gcache")
+    gc.create_project("spc", owners=["alice"], url=url, token=srv.tokens["admin"])
+    files = {"with space.txt": b"space", "a+b.txt": b"plus", "dir one/x y+z.csv": b"both"}
+    assert gc.upload_directory(str(_tree(tmp_path / "v1", files)), "spc", "a", "v1", url=url, token=alice, cache_dir=cache)
+    clone = tmp_path / "clone"
+    gc.clone_version("spc", "a", "v1", str(clone), url=url, cache_dir=cache, download=True)
+    assert {p: (clone / p).read_bytes() for p in files} == files
+    assert Path(gc.save_file("spc", "a", "v1", "with space.txt", url=url, cache_dir=str(tmp_path / "c2"))).read_bytes() == b"space"
+    for raw, status in (("spc%2Fa%2Fv1%2Fwith+space.txt", 200), ("spc%2Fa%2Fv1%2Fwith%20space.txt", 200),
+                        ("spc%2Fa%2Fv1%2Fa%2Bb.txt", 200), ("spc%2Fa%2Fv1%2Fa+b.txt", 200), ("spc%2Fa%2Fv1%2Fa%20b.txt", 404)):
+        assert srv.req("GET", f"/file/{raw}").status_code == status, raw
+        assert srv.req("HEAD", f"/file/{raw}").status_code == status, raw
+    gc.remove_project("spc", url=url, token=srv.tokens["admin"])

@@ -19,7 +19,8 @@ router = APIRouter(tags=["read"])
 
 KEY_DOC = (
     "The object key with every '/' percent-encoded as %2F (e.g. `test%2Fblob%2Fv1%2F..manifest`). "
-    "Decoded once like decodeURIComponent: '+' is NOT a space."
+    "Decoded once like decodeURIComponent; a key holding '+' that does not exist is looked up again "
+    "with '+' as a space (gypsum_client 0.2.0 encodes keys with quote_plus)."
 )
 _NOT_FOUND = "object not found"
 
@@ -42,15 +43,18 @@ def _headers(info: ObjectInfo) -> dict[str, str]:
     return headers
 
 
-def _key(raw: str) -> str:
-    return decode_component(raw)
+def _keys(raw: str) -> list[str]:
+    """The key as decodeURIComponent reads it, then, if it holds a '+', as a form would ('+' is a
+    space): gypsum_client 0.2.0 sends `quote_plus` keys, the worker only the first reading."""
+    key = decode_component(raw)
+    return [key, decode_component(raw.replace("+", "%20"))] if "+" in raw else [key]
 
 
 @router.head("/file/{key}", summary="Metadata of one object (no body)", response_class=Response)
 def head_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_of)) -> Response:
     """Same headers as GET (Content-Length, ETag = quoted md5, Last-Modified, Content-Type), no body."""
     ctx.stats.add("file_head")
-    info = ctx.storage.head(_key(key))
+    info = next((i for k in _keys(key) if (i := ctx.storage.head(k)) is not None), None)
     if info is None:
         raise HttpError(404, _NOT_FOUND)
     return Response(status_code=200, headers=_headers(info))
@@ -69,7 +73,7 @@ async def get_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(
     # One worker-thread hop opens the object and reads its first chunk (storage calls block). An
     # object that fits in it (most files of a dataset, every manifest) goes out as one plain
     # response; only bigger ones stream, a hop per chunk.
-    opened = await run_in_threadpool(_open_first, ctx, _key(key))
+    opened = await run_in_threadpool(_open_first, ctx, _keys(key))
     if opened is None:
         raise HttpError(404, _NOT_FOUND)
     stream, first = opened
@@ -91,8 +95,8 @@ async def get_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(
     return StreamingResponse(counted(), headers=headers, media_type=media_type)
 
 
-def _open_first(ctx: Context, key: str) -> tuple[ObjectStream, bytes] | None:
-    stream = ctx.storage.open(key)
+def _open_first(ctx: Context, keys: list[str]) -> tuple[ObjectStream, bytes] | None:
+    stream = next((s for k in keys if (s := ctx.storage.open(k)) is not None), None)
     if stream is None:
         return None
     try:
