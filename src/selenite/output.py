@@ -7,15 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from selenite.util import human_bytes
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -55,6 +50,26 @@ class Transfer:
             self._p.advance(self._files, 1)
 
 
+class _Amount(ProgressColumn):
+    """``9/10 files`` on the files row; ``7.0/30.0 MiB`` on the bytes row (binary units, as the
+    summaries print them)."""
+
+    def render(self, task: Task) -> Text:
+        done, total = task.completed, task.total or 0
+        if task.fields.get("unit") == "bytes":
+            return Text(f"{human_bytes(done)}/{human_bytes(total)}", style="progress.download")
+        return Text(f"{int(done)}/{int(total)} files", style="progress.download")
+
+
+class _Rate(ProgressColumn):
+    """Bytes per second on the bytes row only (a file count has no byte rate)."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("unit") != "bytes" or not task.speed:
+            return Text("")
+        return Text(f"{human_bytes(task.speed)}/s", style="progress.data.speed")
+
+
 @contextmanager
 def transfer(label: str, files: int, total_bytes: int) -> Iterator[Transfer]:
     """A two-line progress display (files, then bytes with rate) for long transfers."""
@@ -64,14 +79,13 @@ def transfer(label: str, files: int, total_bytes: int) -> Iterator[Transfer]:
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        _Amount(),
+        _Rate(),
         TimeRemainingColumn(),
         console=_err,
         transient=False,
     )
     with progress:
-        ft = progress.add_task(f"{label} files", total=files)
-        bt = progress.add_task(f"{label} bytes", total=total_bytes)
+        ft = progress.add_task(f"{label} files", total=files, unit="files")
+        bt = progress.add_task(f"{label} bytes", total=total_bytes, unit="bytes")
         yield Transfer(progress, ft, bt)

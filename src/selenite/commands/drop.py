@@ -6,6 +6,7 @@ links to (the cache is shared: dropping it there would take content from under t
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from selenite import output, registry, worktree
@@ -29,13 +30,26 @@ def drop(settings: Settings, paths: list[Path]) -> int:
     for other in cache.worktrees():
         if other != root and (other / ".git").exists():
             elsewhere |= worktree.linked_keys(other) & keys
-    dropped = freed = 0
+    dropped = 0
+    inodes: dict[tuple[int, int], list[int]] = {}  # (dev, ino) -> [links before, links removed, size]
     for key in sorted(keys):
         if key not in held or key in elsewhere:
             continue
+        try:
+            st = os.lstat(cache.object_path(key))
+        except FileNotFoundError:
+            continue
         if cache.remove(key):
             dropped += 1
-            freed += key.size
+            seen = inodes.setdefault((st.st_dev, st.st_ino), [st.st_nlink, 0, st.st_size])
+            seen[1] += 1
+    # Space comes back only for content whose last link went: an object hard-linked from a tree
+    # (hardlink mode) or under two extensions counts once, and only when no link is left.
+    freed = sum(size for nlink, removed, size in inodes.values() if removed >= nlink)
+    linked = sum(removed for nlink, removed, _ in inodes.values() if removed < nlink)
+    if linked:
+        output.info(f"{linked} of them still have other hard links (e.g. a hardlink-mode tree's files): "
+                    "their space stays in use")
     kept_unheld = len(keys - set(held))
     output.info(f"dropped {dropped} object(s), {human_bytes(freed)} freed (`selenite get` brings them back)")
     if kept_unheld:
