@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -26,24 +27,28 @@ RSS_MAX_KIB = 150 * 1024  # an idle client is ~60 MiB; a flood held in memory is
 SECRET = "sel_SECRET_TOKEN_FROM_ARGV"
 
 
+# Runs the client as its own child and prints that child's peak RSS: measured from pytest itself,
+# ru_maxrss would include the pytest image the child was forked from (Linux records it at exec).
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(rc)\n"
+)
+
+
 def measured(args: list[str], cwd: Path, timeout: float = 90) -> tuple[int, str, int, float]:
     """Run the CLI; (exit code, stderr, peak RSS in KiB, seconds). Killed after ``timeout``."""
-    err_path = cwd / f".stderr-{time.monotonic_ns()}"
     start = time.monotonic()
-    with open(err_path, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "selenite", *args], cwd=cwd, stdout=subprocess.DEVNULL,
-                                stderr=err, env=os.environ)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                proc.kill()
-            time.sleep(0.02)
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    text = err_path.read_text()
-    err_path.unlink()
-    return proc.returncode, text, usage.ru_maxrss, time.monotonic() - start
+    proc = subprocess.Popen([sys.executable, "-c", _MEASURE, sys.executable, "-m", "selenite", *args], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+    took = time.monotonic() - start
+    return proc.returncode, err, int(out.strip() or 0) if proc.returncode >= 0 else 1 << 30, took
 
 
 def cache_tmp_bytes() -> int:
