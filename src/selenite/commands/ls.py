@@ -15,8 +15,10 @@ from selenite.util import human_bytes
 
 
 def _url(settings: Settings) -> str:
+    """The registry named by --url or SELENITE_URL (ls is about a registry, not a tree), else the
+    tree's, else the last login's."""
     o = None
-    if not settings.url:
+    if not (settings.url or settings.env_url):
         try:
             from selenite import gitrepo
 
