@@ -38,7 +38,8 @@ from filelock import FileLock
 
 from selenite.errors import ChecksumMismatch, FatalError
 from selenite.keys import CHUNK, HashingWriter, Key, check_content, extension_of, iter_chunks, try_parse_key
-from selenite.util import atomic_write, fsync_dir, safe_relpath
+from selenite import safepath
+from selenite.util import atomic_write, fsync_dir
 
 OK = "ok"
 MISSING = "missing"
@@ -503,9 +504,8 @@ class Cache:
         out: dict[str, Key] = {}
         for p, name in data.items():
             key = try_parse_key(name) if isinstance(name, str) else None
-            if key is None:
-                return None
-            safe_relpath(p, "tree path")
+            if key is None or safepath.problem(p) is not None:
+                return None  # not a tree selenite would write: read the manifest again (and refuse it there)
             out[p] = key
         return out if tree_hash(out) == h else None
 

@@ -26,12 +26,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from selenite import gitrepo, output
+from selenite import gitrepo, output, safepath
 from selenite.cache import OK, Cache, Signature, tree_hash
 from selenite.errors import FatalError
 from selenite.keys import Key, md5_of_file, try_parse_key
 from selenite.statcache import StatCache
-from selenite.util import atomic_write, safe_relpath
+from selenite.util import atomic_write, user_file_mode
 
 SYMLINK = "symlink"
 HARDLINK = "hardlink"
@@ -91,11 +91,13 @@ def parse_record(data: bytes, where: str) -> Record:
             raise FatalError(f"{where}: entry {path!r} does not name a key")
         check_data_path(path, where)
         out[path] = key
+    safepath.check_listing(out, where)
     return Record(mode, out)
 
 
 def check_data_path(path: str, where: str) -> None:
-    safe_relpath(path, f"path in {where}")
+    """``safepath.check``, and the record's own folder is not a data path."""
+    safepath.check(path, f"{where} lists")
     if path == RECORD_DIR or path.startswith(RECORD_DIR + "/"):
         raise FatalError(f"{where} lists {path!r}, which is where a hardlink/copy tree keeps its record; "
                          "clone it with --link-mode symlink")
@@ -269,28 +271,35 @@ def _probe(root: Path, cache: Cache, mode: str) -> str | None:
 # --- placing files --------------------------------------------------------------------------------------
 
 
-def place(root: Path, cache: Cache, mode: str, path: str, key: Key, hashes: StatCache | None = None) -> bool:
+def place(root: Path, cache: Cache, mode: str, path: str, key: Key, hashes: StatCache | None = None,
+          checked: set[str] | None = None) -> bool:
     """Put ``key``'s object at ``path`` as a hard link (read-only, the object's own inode) or a
     writable copy; replace whatever is there, atomically. False when the object is absent.
 
     A hard link the filesystem refuses for this one file (e.g. too many links to one inode) is made
-    a copy: the tree still works, only that file costs its bytes twice."""
-    full = root / path
+    a copy: the tree still works, only that file costs its bytes twice.
+
+    Never writes through a symlinked folder: a plain `git clone` of someone's tree may hold a
+    committed ``escape -> ~/.ssh`` and a record naming ``escape/authorized_keys`` (``safepath.parent``)."""
+    full = safepath.parent(root, path, checked)
     obj = cache.object_path(key)
-    full.parent.mkdir(parents=True, exist_ok=True)
-    tmp = full.parent / f".{full.name}.selenite-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)
+    tmp = safepath.temp_beside(full)
     if mode == HARDLINK:
         try:
             os.link(obj, tmp)
-            os.replace(tmp, full)
-            return True
         except FileNotFoundError:
             return False
         except OSError as e:
             if e.errno not in _LINK_REFUSED:
                 raise
+        else:
+            try:
+                os.replace(tmp, full)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            return True
     try:
         shutil.copyfile(obj, tmp)  # copy_file_range: a reflink where the filesystem offers one
     except FileNotFoundError:
@@ -298,9 +307,7 @@ def place(root: Path, cache: Cache, mode: str, path: str, key: Key, hashes: Stat
             os.unlink(tmp)
         return False
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, user_file_mode())
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())  # the stat cache will vouch for these bytes: they must be on disk
         os.replace(tmp, full)
@@ -318,6 +325,7 @@ def place_all(root: Path, cache: Cache, mode: str, listing: Mapping[str, Key], p
     hashes = StatCache(root / _HASHES)
     sigs = cache.signatures()
     state: dict[Key, str] = {}
+    checked: set[str] = set()
     n = 0
     try:
         for path in listing if paths is None else paths:
@@ -325,7 +333,7 @@ def place_all(root: Path, cache: Cache, mode: str, listing: Mapping[str, Key], p
             st = state.get(key)
             if st is None:
                 st = state[key] = cache.state(key, sigs)
-            if st == OK and place(root, cache, mode, path, key, hashes):
+            if st == OK and place(root, cache, mode, path, key, hashes, checked):
                 n += 1
     finally:
         hashes.close()
@@ -513,9 +521,10 @@ def materialize(root: Path, cache: Cache, mode: str, entries: Iterable, whole_tr
     sigs = cache.signatures()  # one query, not one per file
     placed_n = 0
     absent: list[str] = []
+    checked: set[str] = set()
     try:
         for path, key in sorted(todo.items()):
-            if cache.state(key, sigs) == OK and place(root, cache, mode, path, key, hashes):
+            if cache.state(key, sigs) == OK and place(root, cache, mode, path, key, hashes, checked):
                 placed_n += 1
             else:
                 absent.append(path)
@@ -529,7 +538,7 @@ def materialize(root: Path, cache: Cache, mode: str, entries: Iterable, whole_tr
         for path, key in old.items():
             if path in files:
                 continue
-            full = root / path
+            full = safepath.parent(root, path, checked, create=False)
             if shares_object(root, path, cache, key) or _holds(full, key):
                 full.unlink()
                 _prune_dirs(root, full.parent)

@@ -15,6 +15,23 @@ from selenite.util import human_bytes
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on or hide escaped as ``\\x1b``,
+    ``\\u202e``: control characters (C0, DEL, C1), and format, separator (but the plain space) and
+    unassigned code points (bidi overrides, zero-width characters). Names, paths and reasons from a
+    registry or a commit pass here before they are shown, so they cannot rewrite or hide lines."""
+    if text.isprintable():
+        return text
+    out = []
+    for c in text:
+        if c.isprintable() or c == " ":
+            out.append(c)
+        else:
+            o = ord(c)
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
+    return "".join(out)
+
+
 def write(text: str = "") -> None:
     """A result line on stdout (what scripts parse)."""
     sys.stdout.write(text + "\n")
@@ -23,11 +40,12 @@ def write(text: str = "") -> None:
 
 def info(text: str) -> None:
     """A human note on stderr (never mixed into stdout results)."""
-    _err.print(text, markup=False)
+    _err.print(printable(text), markup=False)
 
 
 def error(text: str) -> None:
-    sys.stderr.write(text.rstrip("\n") + "\n")
+    """One line on stderr, unprintable characters escaped (it often quotes a registry)."""
+    sys.stderr.write(printable(text.rstrip("\n")) + "\n")
     sys.stderr.flush()
 
 

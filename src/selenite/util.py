@@ -7,9 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path, PurePosixPath
-
-from selenite.errors import UnsafePath
+from pathlib import Path
 
 
 def fsync_dir(path: Path) -> None:
@@ -36,7 +34,8 @@ def atomic_write_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o644) 
     Whatever replaces ``path`` (a link included) is only replaced once every chunk is on disk; an
     error or Ctrl-C part way leaves ``path`` as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    # A short temp name, whatever the length of ``path``'s: a 250-byte name must still be writable.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sel-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             for block in chunks:
@@ -71,22 +70,6 @@ def clean_path_on_failure(path: Path) -> Iterator[None]:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         raise
-
-
-def safe_relpath(path: str, what: str = "path") -> PurePosixPath:
-    """Validate a '/'-separated relative path from untrusted input (a manifest, a link, the user).
-
-    Refuses empty paths, absolute paths, backslashes, NUL, and any '.' or '..' component, so that
-    joining the result to a root can never leave that root.
-    """
-    if not path or "\x00" in path:
-        raise UnsafePath(f"{what} {path!r} is empty or holds a NUL byte")
-    if path.startswith("/") or "\\" in path or (len(path) > 1 and path[1] == ":"):
-        raise UnsafePath(f"{what} {path!r} is absolute or uses backslashes")
-    parts = path.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        raise UnsafePath(f"{what} {path!r} has an empty, '.' or '..' component")
-    return PurePosixPath(path)
 
 
 def human_bytes(n: float) -> str:

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from selenite import gitfiles, gitrepo
+from selenite import gitfiles, gitrepo, safepath
 from selenite.cache import CORRUPTED, MISSING, OK, Cache, Signature, object_relpath
 from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
 from selenite.keys import Key, key_for, md5_of_file, try_parse_key
-from selenite.util import atomic_write, safe_relpath
+from selenite.util import atomic_write
 
 ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
 _ANCHOR_PARTS = ANCHOR.split("/")
@@ -396,17 +396,6 @@ def _is_regular(mode: int) -> bool:
 # --- making links ------------------------------------------------------------------------------------------
 
 
-def check_listing_paths(paths: Iterable[str]) -> None:
-    """Refuse a listing where one path is a folder of another (``a`` and ``a/b``)."""
-    files = set(paths)
-    for p in files:
-        d = p
-        while "/" in d:
-            d = d.rsplit("/", 1)[0]
-            if d in files:
-                raise FatalError(f"the version lists both {d!r} and {p!r}: a path cannot be a file and a folder")
-
-
 def make_links(root: Path, listing: Mapping[str, Key]) -> None:
     """Create one relative link per file (folders as needed). Paths must already be validated."""
     made_dirs: set[str] = set()
@@ -419,15 +408,18 @@ def make_links(root: Path, listing: Mapping[str, Key]) -> None:
         os.symlink(link_text(path, key), top + path)
 
 
-def relink(root: Path, path: str, key: Key) -> None:
-    """Replace whatever is at ``path`` by the link to ``key`` (atomically)."""
-    full = root / path
-    full.parent.mkdir(parents=True, exist_ok=True)
-    tmp = full.parent / f".{full.name}.selenite-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)
+def relink(root: Path, path: str, key: Key, checked: set[str] | None = None) -> None:
+    """Replace whatever is at ``path`` by the link to ``key`` (atomically), never through a
+    symlinked folder (``safepath.parent``)."""
+    full = safepath.parent(root, path, checked)
+    tmp = safepath.temp_beside(full)
     os.symlink(link_text(path, key), tmp)
-    os.replace(tmp, full)
+    try:
+        os.replace(tmp, full)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def select(entries: Iterable[Entry], root: Path, paths: Sequence[Path], cwd: Path) -> list[Entry]:
@@ -450,7 +442,7 @@ def select(entries: Iterable[Entry], root: Path, paths: Sequence[Path], cwd: Pat
 __all__ = [
     "ANCHOR", "CLASSES", "CONTENT_MISSING", "DELETED", "DESTROYED", "MODIFIED", "MOVED", "NEW",
     "OBJECT_CORRUPTED", "OK", "OUTSIDE", "UNCHANGED", "Entry", "Origin", "anchor_path", "anchor_target",
-    "check_listing_paths", "find_tree", "key_from_destroyed", "key_from_link", "last_listing", "link_text",
+    "find_tree", "key_from_destroyed", "key_from_link", "last_listing", "link_text",
     "make_anchor", "make_links", "origin", "origin_from_trailers", "record_origin", "relink", "require_origin",
     "scan", "select", "tree_cache", "linked_keys", "FileSpec", "parse_manifest",
 ]
@@ -469,17 +461,8 @@ class FileSpec(NamedTuple):
 
 def _name(value: object, what: str) -> str:
     if not isinstance(value, str) or not value or value in (".", "..") or any(c in value for c in "/\\\x00"):
-        raise UnsafePath(f"manifest names {what} {value!r}, which is not a usable name")
+        raise UnsafePath(f"manifest names {what} {safepath.shown(value)}, which is not a usable name")
     return value
-
-
-def _manifest_path(path: object, what: str) -> str:
-    if not isinstance(path, str):
-        raise UnsafePath(f"{what} {path!r} is not a string")
-    p = safe_relpath(path, what)
-    if any(part.startswith("..") for part in p.parts):
-        raise UnsafePath(f"{what} {path!r} has a component starting with '..' (reserved by the registry)")
-    return path
 
 
 def parse_manifest(manifest: Mapping[str, object], project: str, asset: str, version: str) -> dict[str, FileSpec]:
@@ -488,7 +471,7 @@ def parse_manifest(manifest: Mapping[str, object], project: str, asset: str, ver
     where = f"{project}/{asset}/{version}"
     out: dict[str, FileSpec] = {}
     for path, entry in manifest.items():
-        path = _manifest_path(path, f"path in the manifest of {where}:")
+        path = safepath.check(path, f"the version {where} lists")
         if not isinstance(entry, dict):
             raise FatalError(f"manifest of {where}: entry {path!r} is not an object")
         try:
@@ -504,8 +487,8 @@ def parse_manifest(manifest: Mapping[str, object], project: str, asset: str, ver
             tp = _name(target.get("project"), "a project")
             ta = _name(target.get("asset"), "an asset")
             tv = _name(target.get("version"), "a version")
-            tpath = _manifest_path(target.get("path"), f"link target in the manifest of {where}:")
+            tpath = safepath.check(target.get("path"), f"the version {where} links {safepath.shown(path)} to")
             source = f"{tp}/{ta}/{tv}/{tpath}"
         out[path] = FileSpec(key, source)
-    check_listing_paths(out)
+    safepath.check_listing(out, f"the version {where}")
     return out

@@ -207,9 +207,12 @@ def clone(
                 if mode != linkmodes.SYMLINK:
                     linkmodes.place_all(root, cache, mode, listing)
                     linkmodes.write_placed(root, listing, cache)
-        except BaseException:
+        except BaseException as exc:
             cache.forget_worktree(root)
             _remove_partial(root, created)
+            if isinstance(exc, OSError):  # a name this filesystem refuses, a full disk...: a refusal, not a crash
+                raise FatalError(f"could not make the working tree {dest}: {exc.strerror or exc}"
+                                 f"{f' ({exc.filename})' if exc.filename else ''}; nothing was left there") from None
             raise
     _install_hooks(root)
     _marker(root).unlink()

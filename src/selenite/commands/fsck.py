@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from selenite import linkmodes, output, registry, worktree
+from selenite import linkmodes, output, registry, safepath, worktree
 from selenite.cache import Cache
 from selenite.commands.get import fetch_objects, open_tree, resolve_sources
 from selenite.config import Settings
@@ -65,7 +65,7 @@ def _repair(
 ) -> int:
     for key in bad:
         for path in by_key[key]:
-            _keep_as_file(cache, key, root / path)
+            _keep_as_file(cache, key, safepath.parent(root, path))
             output.info(f"kept the edited bytes of {path} as a real file")
     for e in destroyed:
         assert e.key is not None

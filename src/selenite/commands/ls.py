@@ -114,12 +114,13 @@ def _cell(col: str, value: Any) -> str:
         return str(value)
     if isinstance(value, bool):
         return "yes" if value else ""
-    return "" if value is None else str(value)
+    return "" if value is None else output.printable(str(value))  # names are the registry's: escaped
 
 
 def _table(rows: list[dict[str, Any]], cols: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(box=None, header_style="bold")
     for c in cols:
@@ -136,5 +137,5 @@ def _table(rows: list[dict[str, Any]], cols: list[str]) -> None:
                 cells.append("probation" if v else "")
             else:
                 cells.append(_cell(c, v))
-        t.add_row(*cells)
+        t.add_row(*(Text(c) for c in cells))  # Text: a name like "[red]x" is not rich markup
     Console().print(t)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selenite import linkmodes, output, worktree
+from selenite import linkmodes, output, safepath, worktree
 from selenite.cache import read_object
 from selenite.commands.get import open_tree
 from selenite.config import Settings
@@ -35,6 +35,6 @@ def unlock(settings: Settings, paths: list[Path]) -> int:
     for e in todo:
         assert e.key is not None
         # Checked against the key as it is copied; the link is replaced only once the copy is on disk.
-        atomic_write_chunks(root / e.path, read_object(cache, e.key), mode_bits)
+        atomic_write_chunks(safepath.parent(root, e.path), read_object(cache, e.key), mode_bits)
     output.info(f"unlocked {len(todo)} file(s): edit them freely, then `git commit` and `selenite push`")
     return 0
