@@ -320,6 +320,14 @@ def place(root: Path, cache: Cache, mode: str, path: str, key: Key, hashes: Stat
     return True
 
 
+def check_placeable(root: Path, paths: Iterable[str]) -> None:
+    """Refuse, before anything is fetched or written, paths ``place`` would refuse (a folder above
+    one is a symlink, or not a folder)."""
+    checked: set[str] = set()
+    for path in paths:
+        safepath.parent(root, path, checked, create=False)
+
+
 def place_all(root: Path, cache: Cache, mode: str, listing: Mapping[str, Key], paths: Iterable[str] | None = None) -> int:
     """Place every path of ``listing`` (or only ``paths``) whose object is present and intact."""
     hashes = StatCache(root / _HASHES)
@@ -607,7 +615,7 @@ def hook_problems(top: Path, cache_dir: Path) -> list[tuple[str, str, str]]:
 
 
 __all__ = [
-    "AUTO", "COPY", "HARDLINK", "MODES", "RECORD", "SYMLINK", "Placed", "Record", "after_push", "choose",
+    "AUTO", "COPY", "HARDLINK", "MODES", "RECORD", "SYMLINK", "Placed", "Record", "after_push", "check_placeable", "choose",
     "data_files", "has_record", "hook_problems", "listing_keys", "materialize", "mode_of", "out_of_sync",
     "place", "place_all", "read_placed", "read_record", "record_pushed", "require_in_sync", "scan",
     "shares_object", "start_tree", "write_exclude", "write_placed", "write_record",

@@ -229,6 +229,8 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
     missing = {e.key: e.path for e in entries if e.status == worktree.CONTENT_MISSING and e.key is not None}
     corrupted = [e.path for e in entries if e.status == worktree.OBJECT_CORRUPTED]
     mode = linkmodes.mode_of(root)
+    if mode != linkmodes.SYMLINK:  # the files will be written: refuse a path through a symlink before fetching
+        linkmodes.check_placeable(root, [e.path for e in entries if e.status == worktree.CONTENT_MISSING])
     if not missing:
         output.info("nothing to get: every link's content is here")
     else:

@@ -1,0 +1,136 @@
+"""Paths chosen by someone else never reach Git's folder, the cache, or anything outside the tree.
+
+A hostile registry (tests/evilreg.py) serves crafted manifests; a real `selenite serve` takes the
+versions an attacker could publish; an attacker's working tree is cloned with plain `git clone`.
+Issue 12 items 1, 2, 13, 14 and F14 (docs/safety.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Registry, selenite
+from tests.e2e.test_push import git, seed
+from tests.evilreg import EvilRegistry
+from tests.helpers import md5
+
+MODES = ["symlink", "hardlink", "copy"]
+
+# Each reaches Git's folder on some filesystem (or the shared cache through the anchor).
+GIT_PATHS = [
+    ".git/config", ".GIT/config", ".Git/hooks/pre-commit", ".git./config", ".git /config", ".git. . /config",
+    "git~1/config", "GIT~1/config", ".g\u200cit/config", "nested/.git/config", "a/b/.git/HEAD", ".git/commondir",
+    ".git/selenite/objects/zz/planted.txt",
+]
+OTHER_BAD = [
+    "../escape.txt", "/tmp/abs.txt", "a/../../mid.txt", "a\\b.txt", "C:evil.txt", "a//b.txt", "./a.txt",
+    "..hidden/x.txt", "esc\x1b[2K.txt", "nul\x00.txt", "del\x7f.txt", "c1\x85.txt", "nl\n.txt", "L" * 256,
+    "d/" + "x" * 300 + "/f.txt",
+]
+
+
+def _clone(reg_url: str, source: str, dest: Path, mode: str) -> subprocess.CompletedProcess[str]:
+    return selenite("clone", "--url", reg_url, "--link-mode", mode, source, dest, check=False)
+
+
+def _one_line_refusal(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("selenite: error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def _cache_files(cache: Path) -> set[str]:
+    return {str(p.relative_to(cache)) for p in cache.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_manifest_paths_into_git_or_out_of_the_tree_are_refused(evilreg: EvilRegistry, tmp_path: Path,
+                                                                 mode: str) -> None:
+    cache = Path(os.environ["SELENITE_CACHE"])
+    for i, bad in enumerate(GIT_PATHS + OTHER_BAD):
+        evilreg.add_version("p", f"a{i}", "v1", {"ok.txt": b"fine\n", bad: b"[core]\n\tfsmonitor = touch pwned\n"})
+    before = _cache_files(cache)
+    for i, bad in enumerate(GIT_PATHS + OTHER_BAD):
+        dest = tmp_path / f"t{i}"
+        line = _one_line_refusal(_clone(evilreg.url, f"p/a{i}", dest, mode))
+        assert f"p/a{i}/v1" in line, line
+        assert "\x1b" not in line and "\n" not in line.rstrip("\n"), "names are shown escaped"
+        assert not dest.exists(), f"{bad!r}: nothing may be written"
+    assert not (tmp_path / "pwned").exists()
+    assert not list(tmp_path.parent.glob("**/planted.txt"))
+    assert {p for p in _cache_files(cache) - before if "objects" in p.split("/")[0]} == set()
+
+
+def test_link_targets_are_checked_too(evilreg: EvilRegistry, tmp_path: Path) -> None:
+    evilreg.add_version("p", "a", "v1", {"ok.txt": b"fine\n"}, manifest={
+        "x.txt": {"size": 5, "md5sum": "d8e8fca2dc0f896fd7cb4cb0031ba249",
+                  "link": {"project": "p", "asset": "a", "version": "v0", "path": ".git/config"}}})
+    line = _one_line_refusal(_clone(evilreg.url, "p/a@v1", tmp_path / "t", "symlink"))
+    assert "links 'x.txt' to '.git/config'" in line
+    assert not (tmp_path / "t").exists()
+
+
+def test_a_file_and_a_folder_of_the_same_name_are_refused(evilreg: EvilRegistry, tmp_path: Path) -> None:
+    evilreg.add_version("p", "a", "v1", {"d": b"file\n", "d/x.txt": b"inside\n"})
+    line = _one_line_refusal(_clone(evilreg.url, "p/a@v1", tmp_path / "t", "copy"))
+    assert "lists both 'd' and 'd/x.txt'" in line
+
+
+@pytest.mark.backends("folder")
+def test_names_that_fit_name_max_clone_and_push(registry: Registry, tmp_path: Path) -> None:
+    """Names of 240-255 bytes (80 CJK characters) are legal: clone, unlock, push and fsck hold them."""
+    long_ascii, long_cjk = "L" * 251 + ".txt", "\u6570" * 83 + ".csv"  # 255 and 253 bytes
+    assert len(long_ascii.encode()) == 255 and len(long_cjk.encode()) == 253
+    seed(registry, tmp_path, {long_ascii: b"ascii\n", f"d/{long_cjk}": b"cjk\n", "ok.txt": b"ok\n"})
+    work = tmp_path / "w"
+    selenite("clone", "--url", registry.url, "proj/data@v1", work)
+    assert (work / long_ascii).read_bytes() == b"ascii\n"
+    selenite("unlock", long_ascii, cwd=work)
+    (work / long_ascii).write_bytes(b"edited\n")
+    new = "N" * 250 + ".bin"
+    (work / new).write_bytes(b"new\n")
+    git("add", "-A", cwd=work)
+    git("commit", "-qm", "edit", cwd=work)
+    pushed = selenite("push", "--token", registry.admin_token, cwd=work)
+    assert "proj/data/v2" in pushed.stdout
+    assert os.path.islink(work / new) and (work / new).read_bytes() == b"new\n"
+    assert git("tag", cwd=work).split() == ["v1", "v2"]
+    proc = selenite("fsck", "--repair", cwd=work, check=False)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    again = tmp_path / "again"
+    selenite("clone", "--url", registry.url, "proj/data@v2", again, "--link-mode", "copy")
+    assert (again / long_ascii).read_bytes() == b"edited\n"
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "copy"])
+def test_get_never_writes_through_a_committed_folder_symlink(evilreg: EvilRegistry, tmp_path: Path, mode: str) -> None:
+    """F3: an attacker's shared tree holds ``escape -> <victim's ~/.ssh>`` and a record naming
+    ``escape/authorized_keys``; a plain `git clone` plus `selenite get` must not write there."""
+    payload = b"ssh-ed25519 AAAAC3Nza attacker@evil\n"
+    evilreg.add_version("p", "a", "v1", {"data.csv": b"a,b\n1,2\n"})
+    evilreg.add_version("p", "a", "v2", {"innocent.txt": payload}, latest=False, on_probation=True)
+    ssh = tmp_path / "victim-home" / ".ssh"
+    ssh.mkdir(parents=True)
+    att = tmp_path / "attacker"
+    selenite("clone", "--url", evilreg.url, "--link-mode", mode, "p/a@v1", att)
+    record = json.loads((att / ".selenite/tree.json").read_text())
+    record["files"]["escape/authorized_keys"] = f"MD5E-s{len(payload)}--{md5(payload)}"
+    (att / ".selenite/tree.json").write_text(json.dumps(record, indent=1))
+    os.symlink(ssh, att / "escape")
+    git("add", "-f", "escape", ".selenite/tree.json", cwd=att)
+    git("commit", "-q", "--no-verify", "-m", "share", cwd=att)
+
+    victim = tmp_path / "victim"
+    git("clone", "-q", str(att), str(victim), cwd=tmp_path)
+    proc = selenite("get", cwd=victim, check=False)
+    line = _one_line_refusal(proc)
+    assert "'escape' is a symlink" in line
+    assert not (ssh / "authorized_keys").exists()
+    assert list(ssh.iterdir()) == []
