@@ -161,18 +161,28 @@ def has_more_than_one_commit(root: Path) -> bool:
         return False
 
 
-def tag(root: Path, name: str, commit_sha: str) -> bool:
-    """Tag ``commit_sha`` as ``name`` when that is a valid and free tag name; True if tagged."""
+def tag_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a version's Git tag (None when it can): what ``git check-ref-format``
+    refuses, and a leading '-' (git commands would read the name as an option)."""
+    if name.startswith("-"):
+        return "starts with '-'"
     try:
-        _git(root).execute(["git", "check-ref-format", f"refs/tags/{name}"])
-    except GitCommandError:
+        git.Git().execute(["git", "check-ref-format", f"refs/tags/{name}"])
+    except (GitCommandError, ValueError):  # ValueError: a NUL byte in the name
+        return "is not a valid Git tag name (git check-ref-format)"
+    return None
+
+
+def tag(root: Path, name: str, commit_sha: str) -> bool:
+    """Tag ``commit_sha`` as ``name`` when that is a valid and free tag name; True if tagged.
+    ``update-ref`` with an empty old value: the name is never parsed as an option, and a tag that
+    exists already is left alone."""
+    if tag_name_problem(name) is not None:
         return False
     try:
-        _git(root).execute(["git", "rev-parse", "-q", "--verify", f"refs/tags/{name}"])
-        return False  # taken
+        _git(root).execute(["git", "update-ref", "-m", "selenite: version tag", f"refs/tags/{name}", commit_sha, ""])
     except GitCommandError:
-        pass
-    _run(root, "tag", name, commit_sha)
+        return False  # taken
     return True
 
 

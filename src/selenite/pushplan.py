@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import linkmodes, registry, worktree
+from selenite import gitrepo, linkmodes, registry, safepath, worktree
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, RegistryError
 from selenite.keys import Key, extension_of, md5_of_file
@@ -261,8 +261,14 @@ def build(
 
 
 def check_names(project: str, asset: str, version: str) -> None:
+    """Refuse, before anything is published, a version name the registry or Git cannot hold
+    (every version becomes a Git tag; ``v 1`` used to publish and silently get none)."""
     if not version or version.startswith("..") or "/" in version or "\\" in version:
-        raise FatalError(f"version name {version!r} is not valid (no '/', '\\', or leading '..')")
+        raise FatalError(f"version name {safepath.shown(version)} is not valid (no '/', '\\', or leading '..')")
+    why = gitrepo.tag_name_problem(version)
+    if why is not None:
+        raise FatalError(f"version name {safepath.shown(version)} {why}: every version is also a Git tag; "
+                         "pick another name with --version")
     del project, asset
 
 

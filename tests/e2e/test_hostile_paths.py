@@ -134,3 +134,36 @@ def test_get_never_writes_through_a_committed_folder_symlink(evilreg: EvilRegist
     assert "'escape' is a symlink" in line
     assert not (ssh / "authorized_keys").exists()
     assert list(ssh.iterdir()) == []
+
+
+# --- version names become Git tags (item 5, F13) -----------------------------------------------------
+
+BAD_TAGS = ["--file=data.csv", "-v", "v 1", "rel~1", "x.lock", "a..b", "v1^", "v:1", "v\x1b1"]
+
+
+def test_registry_version_names_that_are_not_tags_are_refused_at_clone(evilreg: EvilRegistry, tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("not an option file\n")
+    for i, name in enumerate(BAD_TAGS):
+        evilreg.add_version("p", f"a{i}", name, {"data.csv": b"a,b\n"})  # ..latest names it
+        for source in (f"p/a{i}", f"p/a{i}@{name}")[: 2 if i < 3 else 1]:  # named, or as ..latest
+            dest = tmp_path / f"t{i}"
+            line = _one_line_refusal(_clone(evilreg.url, source, dest, "symlink"))
+            assert "Git tag" in line and "\x1b" not in line, line
+            assert not dest.exists()
+
+
+@pytest.mark.backends("folder")
+def test_push_refuses_a_version_name_git_cannot_tag_before_publishing(registry: Registry, tmp_path: Path) -> None:
+    seed(registry, tmp_path, {"a.txt": b"a\n"})
+    work = tmp_path / "w"
+    selenite("clone", "--url", registry.url, "proj/data@v1", work)
+    (work / "b.txt").write_bytes(b"b\n")
+    for name in BAD_TAGS:
+        proc = selenite("push", "--token", registry.admin_token, "--version", name, cwd=work, check=False)
+        line = _one_line_refusal(proc)
+        assert "Git tag" in line or "not valid" in line, line
+    listed = selenite("ls", "--url", registry.url, "proj/data").stdout.splitlines()
+    assert [ln.split("\t")[0] for ln in listed] == ["v1"], "nothing was published"
+    pushed = selenite("push", "--token", registry.admin_token, "--version", "release-2", cwd=work)
+    assert "proj/data/release-2" in pushed.stdout
+    assert "release-2" in git("tag", cwd=work).split()

@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from selenite import gitfiles, gitrepo, linkmodes, output, registry, worktree
+from selenite import gitfiles, gitrepo, linkmodes, output, registry, safepath, worktree
 from selenite.cache import OK, Cache, read_object, registry_id
 from selenite.commands.get import fetch_objects
 from selenite.config import Settings
@@ -61,6 +61,9 @@ def resolve_version(
         version = client.latest(project, asset)
         if version is None:
             raise _explain_missing(client, project, asset, None)
+    if (why := gitrepo.tag_name_problem(version)) is not None:  # a registry's name: before anything is written
+        raise FatalError(f"version {safepath.shown(version)} of {project}/{asset} {why}: selenite clones a "
+                         "version as a Git tag of that name, so it cannot clone this one")
     h = cache.get_ref(reg, project, asset, version)
     tree = cache.get_tree(h) if h else None
     if tree is not None:
