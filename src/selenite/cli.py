@@ -316,6 +316,8 @@ def push(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     jobs: JobsOpt = 8,
     message: Annotated[Optional[str], typer.Option("--message", "-m", help="Commit message for the new version.")] = None,
+    follow_external: Annotated[bool, typer.Option(
+        "--follow-external", help="Publish the targets of symlinks that leave the tree (refused by default).")] = False,
     url: UrlOpt = None,
     token: TokenOpt = None,
     cache: CacheOpt = None,
@@ -325,7 +327,8 @@ def push(
 
     raise typer.Exit(
         cmd.push(
-            _settings(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs, message=message
+            _settings(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs, message=message,
+            follow_external=follow_external,
         )
     )
 

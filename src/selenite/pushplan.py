@@ -7,8 +7,11 @@ The rules (docs/push.md):
 - a regular file -> its md5 (through the stat cache) -> a ``link`` when the registry already holds
   those bytes, else ``dedup`` when the asset has a latest version to compare with, else ``simple``;
 - a symlink that leaves the cache -> its target's bytes (a dangling one is an error), except an
-  absolute link into a gypsum_client cache (``<cache>/bucket/p/a/v/path``), which is a ``link``;
-- deleted paths are absent.
+  absolute link into a gypsum_client cache (``<cache>/bucket/p/a/v/path``), which is a ``link``.
+  A target outside the working tree and the cache is refused unless ``follow_external`` (it may
+  be anyone's file: a link committed by someone else would publish a secret); the plan lists them;
+- every path of the base version that the new one lacks is deleted (and listed), whatever the
+  reason it is gone.
 
 Nothing here writes to the registry, the cache or the tree: ``--dry-run`` prints a plan and stops.
 """
@@ -70,6 +73,7 @@ class Item:
 class Plan:
     items: list[Item] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    external: list[tuple[str, Path]] = field(default_factory=list)  # (path, the file outside it publishes)
     unchanged: bool = False  # the new version would list exactly the last version's files
 
     def of_kind(self, kind: str) -> list[Item]:
@@ -181,6 +185,7 @@ def build(
     *,
     can_dedup: bool,
     jobs: int = 4,
+    follow_external: bool = False,
 ) -> Plan:
     """Classify the working tree into a ``Plan`` (reads only: files, the cache, manifests)."""
     linkmodes.require_in_sync(root)  # a hardlink/copy tree whose files lag behind its record
@@ -192,8 +197,10 @@ def build(
     outside: dict[str, Path] = {}
     for e in entries:
         if e.status == worktree.DELETED:
-            plan.deleted.append(e.path)
-        elif e.status == worktree.DESTROYED:
+            continue  # counted below, with every other path of the base the new version lacks
+        if (why := safepath.problem(e.path)) is not None:  # what no clone could write: refused before publishing
+            raise FatalError(f"{safepath.shown(e.path)} {why}: rename it before pushing")
+        if e.status == worktree.DESTROYED:
             raise FatalError(
                 f"{e.path} is a regular file holding only a link's text (a copied symlink): "
                 f"restore the link with `git checkout -- {e.path}`, or put the real content there"
@@ -237,7 +244,14 @@ def build(
                 raise FatalError(f"{e.path} is a dangling symlink (to {e.target}): fix or delete it before pushing")
             if not full.is_file():
                 raise FatalError(f"{e.path} is a symlink to something that is not a file ({e.target})")
-            outside[e.path] = full.resolve()
+            target = full.resolve()
+            if not _within(target, root, cache):
+                if not follow_external:
+                    raise FatalError(
+                        f"{safepath.shown(e.path)} is a symlink to {safepath.shown(str(target))}, outside the working "
+                        "tree and the cache: push would publish that file (pass --follow-external to publish it)")
+                plan.external.append((e.path, target))
+            outside[e.path] = target
         else:
             regular.append(e.path)
 
@@ -256,8 +270,17 @@ def build(
 
     plan.items.sort(key=lambda i: i.path)
     new_listing = {i.path: i.key.content() for i in plan.items}
+    plan.deleted = sorted(p for p in last if p not in new_listing)
     plan.unchanged = not plan.deleted and new_listing == {p: k.content() for p, k in last.items()}
     return plan
+
+
+def _within(target: Path, root: Path, cache: Cache) -> bool:
+    """``target`` (resolved) is a file of the working tree (not of its ``.git``) or of the cache."""
+    top = root.resolve()
+    if target.is_relative_to(top):
+        return not target.is_relative_to(top / ".git")
+    return target.is_relative_to(cache.objects.resolve())
 
 
 def check_names(project: str, asset: str, version: str) -> None:

@@ -167,3 +167,52 @@ def test_push_refuses_a_version_name_git_cannot_tag_before_publishing(registry: 
     pushed = selenite("push", "--token", registry.admin_token, "--version", "release-2", cwd=work)
     assert "proj/data/release-2" in pushed.stdout
     assert "release-2" in git("tag", cwd=work).split()
+
+
+# --- push publishes only what is in the tree or the cache (item 3, F10); deletions are counted (13) ----
+
+
+@pytest.mark.backends("folder")
+def test_push_refuses_a_committed_link_out_of_the_tree(registry: Registry, tmp_path: Path) -> None:
+    seed(registry, tmp_path, {"a.txt": b"a\n", "sub/b.txt": b"b\n"})
+    secret = tmp_path / "secret.env"
+    secret.write_bytes(b"AWS_SECRET_ACCESS_KEY=victim-secret-123\n")
+    att = tmp_path / "att"
+    selenite("clone", "--url", registry.url, "proj/data@v1", att)
+    os.symlink(secret, att / "README.txt")  # absolute
+    os.symlink("../../secret.env", att / "sub" / "rel.txt")  # relative, climbing out
+    os.symlink("../a.txt", att / "sub" / "alias.txt")  # inside the tree: fine
+    git("add", "-A", cwd=att)
+    git("commit", "-q", "--no-verify", "-m", "links", cwd=att)
+    victim = tmp_path / "victim"
+    git("clone", "-q", str(att), str(victim), cwd=tmp_path)
+    selenite("get", cwd=victim)
+    for args in ([], ["--dry-run"]):
+        line = _one_line_refusal(selenite("push", "--token", registry.admin_token, *args, cwd=victim, check=False))
+        assert "outside the working tree" in line and "--follow-external" in line, line
+    listed = selenite("ls", "--url", registry.url, "proj/data").stdout.splitlines()
+    assert [ln.split("\t")[0] for ln in listed] == ["v1"], "nothing was published"
+    plan = selenite("push", "--dry-run", "--follow-external", cwd=victim).stdout
+    assert f"README.txt -> {secret}" in plan and f"sub/rel.txt -> {secret}" in plan
+    assert "external       2 files" in plan and "alias.txt ->" not in plan
+    selenite("push", "--token", registry.admin_token, "--follow-external", cwd=victim)
+    assert registry.get_raw("proj/data/v2/README.txt") == secret.read_bytes()
+
+
+@pytest.mark.backends("folder")
+def test_push_counts_and_lists_every_path_of_the_base_it_drops(registry: Registry, tmp_path: Path) -> None:
+    seed(registry, tmp_path, {"a.txt": b"a\n", "keep.txt": b"k\n", "sub/n.bin": b"n\n", "gone.txt": b"g\n"})
+    work = tmp_path / "w"
+    selenite("clone", "--url", registry.url, "proj/data@v1", work)
+    git("rm", "-q", "a.txt", "gone.txt", cwd=work)
+    (work / "a.txt").mkdir()  # a file replaced by a folder of the same name
+    (work / "a.txt" / "inner.txt").write_bytes(b"inner\n")
+    git("rm", "-rq", "sub", cwd=work)
+    (work / "sub").write_bytes(b"now a file\n")  # a folder replaced by a file
+    git("add", "-A", cwd=work)
+    git("commit", "-qm", "reshape", cwd=work)
+    plan = selenite("push", "--dry-run", cwd=work).stdout
+    assert "deleted        3 files" in plan, plan
+    assert [ln.strip() for ln in plan.splitlines() if ln.strip().startswith("- ")] == ["- a.txt", "- gone.txt", "- sub/n.bin"]
+    out = selenite("push", "--token", registry.admin_token, cwd=work).stdout
+    assert "3 deleted" in out, out

@@ -85,6 +85,12 @@ def _print_plan(plan: pushplan.Plan, spec: str) -> None:
     output.write(f"  dedup    {len(dedup):>7} files  {human_bytes(sum(i.key.size for i in dedup)):>10}  (uploaded unless the latest version has them)")
     output.write(f"  uploads  {len(simple):>7} files  {human_bytes(sum(i.key.size for i in simple)):>10}")
     output.write(f"  deleted  {len(plan.deleted):>7} files")
+    for path in plan.deleted:
+        output.write(f"    - {output.printable(path)}")
+    if plan.external:
+        output.write(f"  external {len(plan.external):>7} files  (links out of the tree: their targets are published)")
+        for path, target in plan.external:
+            output.write(f"    {output.printable(path)} -> {output.printable(str(target))}")
     output.write(f"at most {human_bytes(plan.upload_bytes)} of {human_bytes(plan.total_bytes)} to upload")
 
 
@@ -236,7 +242,7 @@ def _adopt(settings: Settings, cwd: Path) -> None:
 
 
 def push(settings: Settings, *, version: str | None, probation: bool, dry_run: bool, jobs: int,
-         message: str | None) -> int:
+         message: str | None, follow_external: bool = False) -> int:
     try:
         root, o, cache = open_tree(settings)
     except NotAWorkingTree:
@@ -254,7 +260,8 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
     hashes = StatCache(gitrepo.git_dir(root) / "selenite" / "hashes.sqlite")
     with registry.session_for(url, token, jobs) as client:
         latest = client.latest(o.project, o.asset)
-        plan = pushplan.build(root, cache, client, o, hashes, can_dedup=latest is not None, jobs=jobs)
+        plan = pushplan.build(root, cache, client, o, hashes, can_dedup=latest is not None, jobs=jobs,
+                              follow_external=follow_external)
         # Before naming: an unfinished upload's partial version must not count. A push killed
         # after the registry accepted its version is finished here instead of made twice.
         done = None if dry_run else _abort_leftover(client, root, o)
