@@ -2,7 +2,7 @@
 
 A hostile registry (tests/evilreg.py) serves crafted manifests; a real `selenite serve` takes the
 versions an attacker could publish; an attacker's working tree is cloned with plain `git clone`.
-Issue 12 items 1, 2, 13, 14 and F14 (docs/safety.md).
+Issue 12 items 1, 2, 3, 5, 13, 14 and F14 (docs/working-trees.md, docs/push.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import Registry, selenite
 from tests.e2e.test_push import git, seed
-from tests.evilreg import EvilRegistry
+from tests.evilreg import EvilRegistry, Reply
 from tests.helpers import md5
 
 MODES = ["symlink", "hardlink", "copy"]
@@ -216,3 +216,20 @@ def test_push_counts_and_lists_every_path_of_the_base_it_drops(registry: Registr
     assert [ln.strip() for ln in plan.splitlines() if ln.strip().startswith("- ")] == ["- a.txt", "- gone.txt", "- sub/n.bin"]
     out = selenite("push", "--token", registry.admin_token, cwd=work).stdout
     assert "3 deleted" in out, out
+
+
+# --- what a registry names is shown escaped (F14) ------------------------------------------------------
+
+
+def test_names_and_reasons_are_printed_escaped(evilreg: EvilRegistry, tmp_path: Path) -> None:
+    evilreg.add_version("p", "a", "v1", {"innocent\x1b[2K\x1b[1A\rrewritten.csv": b"x\n", "lbt\u202etxt.exe": b"y\n",
+                                         "tab\there.csv": b"z\n"})
+    out = selenite("ls", "--url", evilreg.url, "p/a@v1").stdout
+    assert "\x1b" not in out and "\r" not in out and "\u202e" not in out
+    paths = [ln.split("\t")[0] for ln in out.splitlines()]
+    assert paths == ["innocent\\x1b[2K\\x1b[1A\\x0drewritten.csv", "lbt\\u202etxt.exe", "tab\\x09here.csv"]
+    evilreg.routes[("GET", "/file/")] = lambda req: Reply.of_json(
+        {"status": "error", "reason": "gone\x1b[2K\nselenite: everything is fine"}, 403)
+    proc = selenite("clone", "--url", evilreg.url, "p/a@v1", tmp_path / "t", check=False)
+    line = _one_line_refusal(proc)
+    assert "gone\\x1b[2K\\x0aselenite: everything is fine" in line
