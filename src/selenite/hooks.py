@@ -11,7 +11,6 @@ nothing (``git status`` stays clean). So it looks at every link of the tree, not
 from __future__ import annotations
 
 import array
-import contextlib
 import hashlib
 import itertools
 import marshal
@@ -863,7 +862,7 @@ def fix_moved_links(top: Path, problems: list[Problem], *, untracked_too: bool) 
     moved = [p.path for p in problems if p.kind == "moved"]
     if not moved:
         return problems
-    from selenite import gitrepo, output
+    from selenite import gitrepo, output, safepath
 
     indexed = set(gitrepo.in_index(top, moved))
     staged = [rel for rel in moved if rel in indexed]
@@ -872,9 +871,7 @@ def fix_moved_links(top: Path, problems: list[Problem], *, untracked_too: bool) 
         m = _FAST_LINK_RE.match(os.readlink(top / rel))
         assert m is not None  # check_tree reported it because it matched
         fixed = "../" * rel.count("/") + ANCHOR + f"/{m.group(2)}/{m.group(3)}/{m.group(4)}/{m.group(4)}"
-        tmp = top / posixpath.dirname(rel) / f".{posixpath.basename(rel)}.selenite-fix-{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        tmp = safepath.temp_beside(top / rel)  # short: a 255-byte name leaves no room for a suffix
         os.symlink(fixed, tmp)
         os.replace(tmp, top / rel)
     if staged:
