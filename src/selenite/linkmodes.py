@@ -293,12 +293,7 @@ def place(root: Path, cache: Cache, mode: str, path: str, key: Key, hashes: Stat
             if e.errno not in _LINK_REFUSED:
                 raise
         else:
-            try:
-                os.replace(tmp, full)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
+            safepath.replace_with(tmp, full)
             return True
     try:
         shutil.copyfile(obj, tmp)  # copy_file_range: a reflink where the filesystem offers one

@@ -20,6 +20,7 @@ symlink (a committed ``escape -> ~/.ssh`` would otherwise let ``escape/authorize
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -148,5 +149,15 @@ def temp_beside(path: Path) -> Path:
     return path.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}.tmp"
 
 
-__all__ = ["NAME_MAX", "PATH_MAX_BYTES", "check", "check_listing", "is_git_name", "parent", "problem", "shown",
-           "temp_beside"]
+def replace_with(tmp: Path, full: Path) -> None:
+    """``os.replace(tmp, full)``, removing ``tmp`` when that fails (or is interrupted)."""
+    try:
+        os.replace(tmp, full)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+__all__ = ["NAME_MAX", "PATH_MAX_BYTES", "check", "check_listing", "is_git_name", "parent", "problem",
+           "replace_with", "shown", "temp_beside"]

@@ -414,12 +414,7 @@ def relink(root: Path, path: str, key: Key, checked: set[str] | None = None) -> 
     full = safepath.parent(root, path, checked)
     tmp = safepath.temp_beside(full)
     os.symlink(link_text(path, key), tmp)
-    try:
-        os.replace(tmp, full)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    safepath.replace_with(tmp, full)
 
 
 def select(entries: Iterable[Entry], root: Path, paths: Sequence[Path], cwd: Path) -> list[Entry]:
