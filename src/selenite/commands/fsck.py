@@ -41,9 +41,9 @@ def fsck(settings: Settings, *, repair: bool = False) -> int:
     outside = [e for e in entries if e.status == worktree.OUTSIDE]
     for key in bad:
         for path in by_key[key]:
-            output.write(f"corrupted  {path}  (object {key.name} no longer matches its key)")
+            output.write(f"corrupted  {output.printable(path)}  (object {key.name} no longer matches its key)")
     for e in destroyed:
-        output.write(f"destroyed  {e.path}  (a file holding only a link's text)")
+        output.write(f"destroyed  {output.printable(e.path)}  (a file holding only a link's text)")
     for e in outside:
         output.info(f"note: {e.path} links outside the cache ({e.target})")
     if missing:

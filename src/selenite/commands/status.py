@@ -43,7 +43,7 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False)
         if e.status == worktree.UNCHANGED and not show_all:
             continue
         shown = _relative(root / e.path, cwd)
-        output.write(f"{_LABELS[e.status]:>22}  {shown}")
+        output.write(f"{_LABELS[e.status]:>22}  {output.printable(shown)}")
     summary = ", ".join(f"{n} {_LABELS[s]}" for s, n in sorted(counts.items())) or "no files"
     output.info(f"{o.project}/{o.asset}@{o.version}: {summary}")
     if linkmodes.has_record(root) and linkmodes.out_of_sync(root):
