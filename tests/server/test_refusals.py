@@ -165,7 +165,7 @@ def test_expired_upload_url_is_refused(srv: Server, project: str) -> None:
     pre = srv.req("POST", init["file_urls"][0]["url"], token=init["session_token"]).json()
     query = {k: v[0] for k, v in parse_qs(urlparse(pre["url"]).query).items()}
     secret = (srv.root / "state" / "upload-signing-secret").read_bytes()
-    stale = signing.signed_upload_url(secret, srv.url, query["key"], query["md5"], -10, query["lock"])
+    stale = signing.signed_upload_url(secret, srv.url, query["key"], query["md5"], 5, -10, query["lock"])
     r = requests.put(stale, data=b"right", timeout=10)
     assert r.status_code == 403 and "expired" in r.json()["reason"]
     assert srv.req("POST", init["abort_url"], token=init["session_token"]).status_code == 200

@@ -95,11 +95,11 @@ def test_presigned_url_signs_content_md5_and_expires(pair: tuple[Server, Server]
     # An expired URL: the same backend, asked for a 1-second URL.
     storage = s3_storage()
     md5_b64 = base64.b64encode(hashlib.md5(b"late").digest()).decode()
-    url = storage.presign_put("q/a/v1/late.txt", md5_b64, 1, "http://unused")
+    url = storage.presign_put("q/s/late.txt", md5_b64, 4, 1, "http://unused", key="q/a/v1/late.txt", lock_hash="")
     time.sleep(2.2)
     r = requests.put(url, data=b"late", headers={"Content-MD5": md5_b64}, timeout=10)
     assert r.status_code == 403 and "expired" in r.text.lower()
-    assert storage.head("q/a/v1/late.txt") is None
+    assert storage.head_staged("q/s/late.txt") is None and storage.head("q/a/v1/late.txt") is None
     assert requests.put(pre["url"], data=b"right", headers=md5_header, timeout=10).status_code == 200
     assert srv.req("POST", init["complete_url"], token=init["session_token"]).status_code == 200
 

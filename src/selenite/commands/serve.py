@@ -64,6 +64,7 @@ def serve(
     from selenite.server.app import create_app
     from selenite.server.connections import fd_budget, protocol_class
     from selenite.server.context import ServerSettings
+    from selenite.server.staging import start_sweeper
     from selenite.server.storage import open_storage
 
     for name, value in (("--lock-ttl", lock_ttl), ("--header-timeout", header_timeout),
@@ -78,6 +79,7 @@ def serve(
         public_url=public_url,
         max_json_bytes=max_json_bytes,
         max_list_entries=max_list_entries,
+        upload_idle_timeout=idle_timeout,  # the app's own deadline for upload bodies: the same knob
     )
     app = create_app(store, settings)
     if not _is_loopback(host) and not (public_url or "").startswith("https://"):
@@ -108,11 +110,13 @@ def serve(
         timeout_graceful_shutdown=5,
     )
     server = _Server(config)
+    stop_sweeping = start_sweeper(app.state.ctx)  # staged bytes of dead upload sessions
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shut down gracefully, then re-raised the Ctrl-C it caught
         pass
     finally:
+        stop_sweeping()
         sock.close()
     output.info("selenite registry stopped")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import secrets
 import threading
@@ -49,6 +50,11 @@ def summary_key(p: str, a: str, v: str) -> str:
 
 def manifest_key(p: str, a: str, v: str) -> str:
     return f"{p}/{a}/{v}/..manifest"
+
+
+def staging_prefix(p: str, session_hash: str) -> str:
+    """Where one upload session's bytes wait in the staging area (see selenite.server.staging)."""
+    return f"{p}/{hashlib.sha256(session_hash.encode()).hexdigest()[:32]}/"
 
 
 # --- JSON --------------------------------------------------------------------------------------

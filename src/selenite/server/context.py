@@ -18,6 +18,8 @@ class ServerSettings:
     public_url: str | None = None  # base of the upload URLs; default: the URL the request came to
     max_json_bytes: int = 16 << 20  # largest JSON request body (413 beyond); bodies are read only up to it
     max_list_entries: int = 100_000  # largest recursive /list answer (400 beyond: list a narrower prefix)
+    upload_idle_timeout: float = 60.0  # folder upload target: longest wait for the next body bytes
+    max_session_puts: int = 64  # folder upload target: PUTs in progress per upload session (push -j max)
 
 
 STAT_NAMES = ("requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes")
@@ -44,3 +46,7 @@ class Context:
     storage: Storage
     settings: ServerSettings
     stats: Stats = field(default_factory=Stats)
+    # The folder upload target's PUTs in progress (staging name / session hash -> count). Touched
+    # on the event loop only, so without a lock.
+    puts_by_target: dict[str, int] = field(default_factory=dict)
+    puts_by_session: dict[str, int] = field(default_factory=dict)

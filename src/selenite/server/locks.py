@@ -8,7 +8,8 @@ upload, rather than a short admin operation, holds it).
 An expired lock is dead: its session can no longer presign, PUT or complete. The next lock
 attempt (or that session's own abort) takes it over: it wins a one-shot marker in the private
 state area (so two takers cannot both proceed), checks the lock is still the same record, deletes
-the unfinished version the dead upload left behind (never a finished one), then removes the lock.
+the unfinished version the dead upload left behind (never a finished one) and its staged bytes,
+then removes the lock.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from selenite.server.bucket import dumps, lock_key, parse_time, read_json, summary_key, version_prefix
+from selenite.server.bucket import dumps, lock_key, parse_time, read_json, staging_prefix, summary_key, version_prefix
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
 
@@ -91,6 +92,8 @@ def take_over_if_expired(ctx: Context, project: str, current: bytes) -> bool:
         summary = read_json(ctx.storage, summary_key(project, asset, version), must=False)
         if not (isinstance(summary, dict) and "upload_finish" in summary):
             ctx.storage.delete_prefix(version_prefix(project, asset, version))
+    if rec.get("upload") and isinstance(rec.get("session_hash"), str):
+        ctx.storage.delete_staged(staging_prefix(project, rec["session_hash"]))
     ctx.storage.delete(key)
     return True
 
@@ -132,6 +135,14 @@ def check_session(
     if not allow_expired and _expired(rec):
         raise HttpError(403, "the lock of this upload session has expired; start the upload again")
     return rec, current
+
+
+def live_upload_session(ctx: Context, project: str) -> str | None:
+    """The session hash of the upload that holds a live lock on ``project``, if any."""
+    current = ctx.storage.get_bytes(lock_key(project))
+    rec = _record(current) if current is not None else {}
+    session = rec.get("session_hash")
+    return session if rec.get("upload") and isinstance(session, str) and not _expired(rec) else None
 
 
 def lock_is_held_by(ctx: Context, project: str, asset: str, version: str, lock_hash: str) -> bool:

@@ -1,4 +1,7 @@
-"""The upload flow (gypsum-api.md §1.5-§1.8, §3): start, presigned URLs, complete, abort."""
+"""The upload flow (gypsum-api.md §1.5-§1.8, §3): start, presigned URLs, complete, abort.
+
+Upload URLs write into the session's staging area only; ``complete`` moves the bytes into the
+version (``selenite.server.staging`` tells why)."""
 
 from __future__ import annotations
 
@@ -6,19 +9,20 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable
 from urllib.parse import quote
 from typing import Any
 
-from selenite.server import auth, locks
+from selenite.server import auth, locks, staging
 from selenite.server.bucket import (
     add_log,
+    add_usage,
     compute_quota,
     latest_key,
     manifest_key,
     now_iso,
     quota_key,
     read_json,
+    staging_prefix,
     summary_key,
     usage_key,
     version_prefix,
@@ -27,7 +31,7 @@ from selenite.server.bucket import (
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
 from selenite.server.names import check_name, collision_problem, file_path_problem, new_name_problem
-from selenite.server.storage import InvalidKey, is_internal, validate_key
+from selenite.server.storage import InvalidKey, validate_key
 
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
 
@@ -190,9 +194,11 @@ def start(ctx: Context, project: str, asset: str, version: str, body: object, au
         fallback, dedup_links = _dedup(ctx, project, asset, dedup) if dedup else ([], [])
         linked = _resolve_links(ctx, project, asset, version, explicit + dedup_links)
         to_upload = simple + fallback
-        for f in to_upload:  # every stored key must be one the storage accepts
+        staged = staging_prefix(project, locks.session_hash(token))
+        for f in to_upload:  # every stored key (and its staging name) must be one the storage accepts
             try:
                 validate_key(version_prefix(project, asset, version) + f["path"])
+                validate_key(staged + f["path"])
             except InvalidKey as e:
                 raise HttpError(400, str(e)) from None
 
@@ -252,9 +258,14 @@ def presign(ctx: Context, slug: str, authorization: str | None, base_url: str) -
     if entry["md5sum"].lower() != md5.lower() or not _MD5.match(md5):
         raise HttpError(400, f"md5sum in the slug does not match the manifest for '{path}'")
     md5_b64 = base64.b64encode(bytes.fromhex(md5)).decode()
-    key = version_prefix(project, asset, version) + path
     url = ctx.storage.presign_put(
-        key, md5_b64, ctx.settings.presign_expiry, ctx.settings.public_url or base_url, lock_hash=rec["session_hash"]
+        staging_prefix(project, rec["session_hash"]) + path,
+        md5_b64,
+        int(entry["size"]),
+        ctx.settings.presign_expiry,
+        ctx.settings.public_url or base_url,
+        key=version_prefix(project, asset, version) + path,
+        lock_hash=rec["session_hash"],
     )
     return {"url": url, "md5sum_base64": md5_b64}
 
@@ -264,30 +275,38 @@ def presign(ctx: Context, slug: str, authorization: str | None, base_url: str) -
 
 def complete(ctx: Context, project: str, asset: str, version: str, authorization: str | None) -> None:
     token = auth.bearer(authorization)
-    locks.check_session(ctx, project, asset, version, token)
+    rec, _ = locks.check_session(ctx, project, asset, version, token)
     prefix = version_prefix(project, asset, version)
+    staged = staging_prefix(project, rec["session_hash"])
     listing = {key[len(prefix):]: size for key, size in ctx.storage.list_recursive(prefix)}
     manifest = read_json(ctx.storage, manifest_key(project, asset, version))
     summary = read_json(ctx.storage, summary_key(project, asset, version))
 
     linkable: dict[str, dict[str, Any]] = {}
+    to_promote: list[str] = []
     added = 0
     for path, entry in manifest.items():
-        size = listing.get(path)
         if "link" in entry:
-            if size is not None:
+            if path in listing:
                 raise HttpError(500, f"linked-from path '{path}' in manifest should not have a file")
             host, _, name = path.rpartition("/")
             linkable.setdefault(host + "/" if host else "", {})[name] = entry["link"]
             continue
-        if size is None:
+        info = ctx.storage.head_staged(staged + path)
+        if info is not None:
+            to_promote.append(path)
+        elif path in listing:  # promoted by an earlier complete of this session that was cut short
+            info = ctx.storage.head(prefix + path)
+        if info is None:
             raise HttpError(400, f"path '{path}' in manifest should have a file")
-        if size != entry["size"]:
+        if info.size != entry["size"]:
             raise HttpError(400, f"actual size of '{path}' does not match its reported size in the manifest")
-        info = ctx.storage.head(prefix + path)
-        if info is not None and info.md5 and info.md5 != str(entry["md5sum"]).lower():
+        if info.md5 and info.md5 != str(entry["md5sum"]).lower():
             raise HttpError(400, f"md5 of '{path}' does not match its md5sum in the manifest")
-        added += size
+        added += info.size
+    for path in to_promote:
+        if ctx.storage.promote(staged + path, prefix + path) is None:
+            raise HttpError(409, f"the uploaded file '{path}' changed while the upload was completing; try again")
 
     # Order matters if we die half-way: the finished summary is what makes the version exist.
     for host, links in linkable.items():
@@ -299,9 +318,8 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
     write_json(ctx.storage, summary_key(project, asset, version), summary)
     if official:
         write_json(ctx.storage, latest_key(project, asset), {"version": version})
-    from selenite.server.bucket import add_usage
-
     add_usage(ctx.storage, project, added)
+    staging.discard(ctx, project, rec["session_hash"])
     locks.release(ctx, project, token)
     if official:
         add_log(ctx.storage, {"type": "add-version", "project": project, "asset": asset, "version": version, "latest": True})
@@ -311,39 +329,7 @@ def abort(ctx: Context, project: str, asset: str, version: str, authorization: s
     token = auth.bearer(authorization)
     rec, current = locks.check_session(ctx, project, asset, version, token, allow_expired=True)
     if locks.take_over_if_expired(ctx, project, current):
-        return  # the take-over already removed the partial version and the lock
+        return  # the take-over already removed the partial version, its staged bytes and the lock
     ctx.storage.delete_prefix(version_prefix(project, asset, version))
+    staging.discard(ctx, project, rec["session_hash"])
     locks.release(ctx, project, token)
-
-
-# --- the folder backend's upload target --------------------------------------------------------
-
-
-def put_target(
-    ctx: Context, key: str, md5_b64: str, expires: int, lock_hash: str, sig: str,
-    content_md5: str | None, chunks: Iterable[bytes],
-) -> str:
-    """Check a signed upload URL, then store the body if its md5 is the signed one."""
-    from selenite.server import signing
-    from selenite.server.storage import ChecksumMismatch
-
-    problem = signing.check_signature(signing.upload_secret(ctx.storage), key, md5_b64, expires, lock_hash, sig)
-    if problem:
-        raise HttpError(403, problem)
-    try:
-        validate_key(key)
-        md5_hex = base64.b64decode(md5_b64, validate=True).hex()
-    except (InvalidKey, binascii.Error, ValueError) as e:
-        raise HttpError(400, f"invalid upload target: {e}") from None
-    if content_md5 is not None and content_md5.strip() != md5_b64:
-        raise HttpError(400, "Content-MD5 header does not match the md5 this URL was signed for")
-    parts = key.split("/", 3)
-    if len(parts) != 4 or is_internal(key):
-        raise HttpError(400, "invalid upload target: not a file of a version")
-    if not locks.lock_is_held_by(ctx, parts[0], parts[1], parts[2], lock_hash):
-        raise HttpError(403, "the upload session of this URL no longer holds the project lock")
-    try:
-        info = ctx.storage.put_stream(key, chunks, md5_hex=md5_hex)
-    except ChecksumMismatch as e:
-        raise HttpError(400, f"BadDigest: {e}") from None
-    return info.md5 or md5_hex

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import anyio.from_thread
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from selenite.server import auth, uploads
+from selenite.server import auth, puttarget, uploads
 from selenite.server.context import Context
 from selenite.server.http import (
     P_ASSET,
@@ -107,29 +104,24 @@ def upload_abort(
 @router.put(UPLOAD_ROUTE, summary="Upload target of the folder backend (a signed, expiring URL)", tags=["selenite"])
 async def upload_put(
     request: Request,
-    key: str = Query(description="The object key (signed)."),
+    key: str = Query(description="The version's key the bytes are for (signed)."),
     md5: str = Query(description="The declared md5, base64 (signed)."),
+    size: int = Query(description="The declared size in bytes (signed)."),
     expires: int = Query(description="Expiry, seconds since the epoch (signed)."),
     lock: str = Query(description="The upload session's lock hash (signed)."),
     sig: str = Query(description="HMAC-SHA256 signature of the fields above."),
     content_md5: str | None = Header(default=None, alias="Content-MD5", description="Optional; must match `md5`."),
+    content_length: str | None = Header(default=None, alias="Content-Length", description="Must be `size` if sent."),
     ctx: Context = Depends(ctx_of),
 ) -> Response:
-    """Streams the body to storage, hashing it; 400 (nothing stored) when its md5 differs from the
-    signed one, 403 for a tampered or expired URL or once the session no longer holds the lock."""
+    """Stages the body for the session's `complete`: 413 past the declared size, 400 (nothing
+    stored) when size or md5 differ, 403 for a tampered or expired URL or once the session no
+    longer holds the lock, 408 when the body stalls, 409/429 when too many PUTs are in progress."""
     ctx.stats.add("upload_put")
-    body = request.stream().__aiter__()
-
-    def chunks() -> Iterator[bytes]:
-        # Runs in a worker thread; pulls the body from the event loop one chunk at a time.
-        while True:
-            try:
-                chunk = anyio.from_thread.run(body.__anext__)
-            except StopAsyncIteration:
-                return
-            if chunk:
-                ctx.stats.add("upload_put_bytes", len(chunk))
-                yield chunk
-
-    md5_hex = await run_in_threadpool(uploads.put_target, ctx, key, md5, expires, lock, sig, content_md5, chunks())
+    target = await run_in_threadpool(
+        puttarget.check_url, ctx, key, md5, size, expires, lock, sig, content_md5, content_length
+    )
+    with puttarget.slot(ctx, target):
+        tmp, md5_hex = await puttarget.receive(ctx, request, target)
+        await run_in_threadpool(puttarget.stage, ctx, target, tmp, md5_hex)
     return Response(status_code=200, headers={"ETag": f'"{md5_hex}"'})

@@ -5,6 +5,9 @@ separate areas:
 
 * the **bucket**: the gypsum key space (``project/asset/version/path``, ``..logs/...``). Everything
   here is public through ``GET /file`` and ``GET /list``.
+* the **staging** area: upload bodies of live sessions (``{project}/{session}/{path}``, see
+  ``selenite.server.staging``). Never served nor counted; ``complete`` moves its objects into the
+  bucket, ``abort``, lock take-over and the staging sweep delete them.
 * the **state** area: server secrets (token hashes, the upload-signing secret, lock take-over
   markers). Never reachable through the API; names in it never collide with bucket keys.
 
@@ -24,9 +27,11 @@ Contract notes for a new backend (the S3 one is written against this page):
   that need not end in ``/``. ``list_recursive`` yields every ``(key, size)`` under ``prefix`` in
   key order. A "directory" with no object under it is never listed.
 * ``presign_put`` returns an absolute URL the client will ``PUT`` the bytes to, with a
-  ``Content-MD5: <md5_b64>`` header. The folder backend signs one of the server's own URLs
-  (``/_selenite/upload``, served by the app); S3 returns a SigV4 presigned PutObject URL that signs
-  ``Content-MD5`` (S3 then checks the bytes itself) and may ignore ``lock_hash`` and ``base_url``.
+  ``Content-MD5: <md5_b64>`` header; the bytes land in the **staging** area, never in the bucket.
+  The folder backend signs one of the server's own URLs (``/_selenite/upload``, served by the app,
+  which stages the body with ``stage_file``); S3 returns a SigV4 presigned PutObject URL into
+  ``staging/`` that signs ``Content-MD5`` and ``Content-Length`` (the store checks both).
+* ``promote`` moves (folder: renames; S3: copies then deletes) one staged object into the bucket.
 """
 
 from __future__ import annotations
@@ -136,11 +141,33 @@ class Storage(Protocol):
     def list_recursive(self, prefix: str = "") -> Iterator[tuple[str, int]]:
         """Every ``(key, size)`` whose key starts with ``prefix``, in key order."""
 
-    # --- uploads --------------------------------------------------------------------------
-    def presign_put(self, key: str, md5_b64: str, expires: int, base_url: str, *, lock_hash: str = "") -> str:
-        """An absolute URL to PUT ``key``'s bytes to (with ``Content-MD5: md5_b64``), valid for
-        ``expires`` seconds. ``lock_hash`` ties the URL to one upload session (the folder backend
-        refuses the PUT once that session no longer holds the project lock)."""
+    # --- uploads (the staging area) -------------------------------------------------------
+    def presign_put(
+        self, name: str, md5_b64: str, size: int, expires: int, base_url: str, *, key: str, lock_hash: str
+    ) -> str:
+        """An absolute URL to PUT ``size`` bytes with ``Content-MD5: md5_b64`` to, landing as the
+        staged object ``name``, valid for ``expires`` seconds. ``key`` (the version key the bytes are
+        for) and ``lock_hash`` tie a folder URL to one upload session (its target refuses the PUT
+        once that session no longer holds the project lock)."""
+
+    def spool_dir(self) -> str | None:
+        """Where the upload target writes a request body before ``stage_file`` (None: system temp)."""
+
+    def stage_file(self, name: str, path: str, *, md5_hex: str) -> ObjectInfo:
+        """Move a complete local file whose md5 was checked into staging as ``name``; consumes it."""
+
+    def head_staged(self, name: str) -> ObjectInfo | None:
+        """Metadata of a staged object, or None."""
+
+    def list_staged(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        """Every ``(name, size)`` in staging whose name starts with ``prefix``."""
+
+    def delete_staged(self, prefix: str) -> dict[str, int]:
+        """Delete every staged object whose name starts with ``prefix``; ``{name: size}`` freed."""
+
+    def promote(self, name: str, key: str) -> ObjectInfo | None:
+        """Move the staged object ``name`` to the bucket as ``key`` (replacing it); its info there,
+        or None when nothing was staged under ``name`` (or it changed while being moved)."""
 
     # --- private state (never served) -----------------------------------------------------
     def state_get(self, name: str) -> bytes | None:

@@ -3,6 +3,7 @@
 Layout under ``root``::
 
     bucket/<key>      every object of the gypsum key space, as a plain file
+    staging/<name>    upload bodies of live sessions, moved into bucket/ by complete; never served
     state/<name>      server-private state (token hashes, the signing secret); never served
     tmp/              in-flight writes (same filesystem, so the final rename is atomic); never listed
 
@@ -47,11 +48,11 @@ class FolderStorage:
         self.root = Path(root).expanduser().resolve()
         self.bucket = self.root / "bucket"
         self.state = self.root / "state"
+        self.staging = self.root / "staging"
         self.tmp = self.root / "tmp"
-        for d in (self.bucket, self.state, self.tmp):
+        for d in (self.bucket, self.staging, self.state, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
         _make_private(self.state)
-        self._bucket_str = str(self.bucket) + os.sep
 
     def describe(self) -> str:
         return f"folder {self.root}"
@@ -71,8 +72,12 @@ class FolderStorage:
     def _state_path(self, name: str) -> Path:
         return self._path(name, self.state)
 
-    def _key_of(self, path: str) -> str:
-        return os.path.relpath(path, self.bucket).replace(os.sep, "/")
+    def _staged_path(self, name: str) -> Path:
+        return self._path(name, self.staging)
+
+    @staticmethod
+    def _key_of(path: str, area: Path) -> str:
+        return os.path.relpath(path, area).replace(os.sep, "/")
 
     # --- writing -------------------------------------------------------------------------
 
@@ -211,10 +216,11 @@ class FolderStorage:
 
     # --- deleting ------------------------------------------------------------------------
 
-    def _prune(self, directory: Path) -> None:
-        """Remove now-empty parent directories up to (not including) the bucket."""
+    def _prune(self, directory: Path, area: Path | None = None) -> None:
+        """Remove now-empty parent directories up to (not including) the area (the bucket)."""
+        area = area or self.bucket
         d = directory
-        while d != self.bucket and str(d).startswith(self._bucket_str):
+        while d != area and str(d).startswith(str(area) + os.sep):
             try:
                 d.rmdir()
             except OSError:
@@ -232,26 +238,30 @@ class FolderStorage:
         return size
 
     def delete_prefix(self, prefix: str) -> dict[str, int]:
+        return self._delete_under(prefix, self.bucket)
+
+    def _delete_under(self, prefix: str, area: Path) -> dict[str, int]:
         freed: dict[str, int] = {}
         dirs: set[Path] = set()
-        for key, size in list(self.list_recursive(prefix)):
-            path = self.bucket.joinpath(*key.split("/"))
+        for key, size in list(self._walk(prefix, area)):
+            path = area.joinpath(*key.split("/"))
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 freed[key] = size
                 dirs.add(path.parent)
         # Deepest first, so that emptied children go before their parents.
         for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
-            self._prune(d)
+            self._prune(d, area)
         return freed
 
     # --- listing -------------------------------------------------------------------------
 
-    def _dir_for(self, prefix: str) -> tuple[Path, str, str]:
+    def _dir_for(self, prefix: str, area: Path | None = None) -> tuple[Path, str, str]:
+        area = area or self.bucket
         head, partial = validate_prefix(prefix)
-        directory = self.bucket.joinpath(*head.rstrip("/").split("/")) if head else self.bucket
+        directory = area.joinpath(*head.rstrip("/").split("/")) if head else area
         real = os.path.realpath(directory)
-        if real != str(self.bucket) and not real.startswith(self._bucket_str):
+        if real != str(area) and not real.startswith(str(area) + os.sep):
             raise InvalidKey(f"prefix {prefix!r} resolves outside the storage root")
         return directory, head, partial
 
@@ -274,7 +284,10 @@ class FolderStorage:
         return sorted(prefixes, key=_utf8) + sorted(keys, key=_utf8)
 
     def list_recursive(self, prefix: str = "") -> Iterator[tuple[str, int]]:
-        directory, head, partial = self._dir_for(prefix)
+        return self._walk(prefix, self.bucket)
+
+    def _walk(self, prefix: str, area: Path) -> Iterator[tuple[str, int]]:
+        directory, head, partial = self._dir_for(prefix, area)
         found: list[tuple[str, int]] = []
         try:
             top = list(os.scandir(directory))
@@ -287,7 +300,7 @@ class FolderStorage:
                 if e.is_dir(follow_symlinks=False):
                     stack.extend(os.scandir(e.path))
                 elif e.is_file(follow_symlinks=False):
-                    found.append((self._key_of(e.path), e.stat(follow_symlinks=False).st_size))
+                    found.append((self._key_of(e.path, area), e.stat(follow_symlinks=False).st_size))
             except FileNotFoundError:  # deleted while we walked
                 continue
         found.sort(key=lambda ks: _utf8(ks[0]))
@@ -295,9 +308,56 @@ class FolderStorage:
 
     # --- uploads -------------------------------------------------------------------------
 
-    def presign_put(self, key: str, md5_b64: str, expires: int, base_url: str, *, lock_hash: str = "") -> str:
+    def presign_put(
+        self, name: str, md5_b64: str, size: int, expires: int, base_url: str, *, key: str, lock_hash: str
+    ) -> str:
+        # Our own URL: it names the version's key and the session; the upload target derives the
+        # staging name from those two (so a URL cannot name another session's staging area).
+        validate_key(name)
         validate_key(key)
-        return signing.signed_upload_url(signing.upload_secret(self), base_url, key, md5_b64, expires, lock_hash)
+        return signing.signed_upload_url(signing.upload_secret(self), base_url, key, md5_b64, size, expires, lock_hash)
+
+    def spool_dir(self) -> str:
+        return str(self.tmp)  # same filesystem as staging/: stage_file is a rename
+
+    def stage_file(self, name: str, path: str, *, md5_hex: str) -> ObjectInfo:
+        dest = self._staged_path(name)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                self._tag_md5(fd, md5_hex.lower())
+            finally:
+                os.close(fd)
+            os.chmod(path, 0o644)
+            self._install(path, dest, exclusive=False)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            raise
+        info = self._info(name, dest)
+        assert info is not None
+        return info
+
+    def head_staged(self, name: str) -> ObjectInfo | None:
+        return self._info(name, self._staged_path(name))
+
+    def list_staged(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        return self._walk(prefix, self.staging)
+
+    def delete_staged(self, prefix: str) -> dict[str, int]:
+        return self._delete_under(prefix, self.staging)
+
+    def promote(self, name: str, key: str) -> ObjectInfo | None:
+        src, dest = self._staged_path(name), self._path(key)
+        if not src.is_file():
+            return None
+        try:
+            self._install(str(src), dest, exclusive=False)  # a rename: xattr (md5) and mtime move along
+        except FileNotFoundError:
+            return None  # swept or replaced meanwhile
+        self._prune(src.parent, self.staging)
+        return self.head(key)
 
     # --- private state -------------------------------------------------------------------
 

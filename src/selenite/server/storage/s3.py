@@ -3,12 +3,16 @@
 Layout under ``s3://BUCKET/PREFIX/``::
 
     bucket/<key>      every object of the gypsum key space
+    staging/<name>    upload bodies, PUT there by clients, copied into bucket/ by complete; never served
     state/<name>      server-private state (token hashes, the signing secret, lock take-overs)
 
 Nothing lives in the server process, so any number of ``selenite serve`` processes can share one
 bucket behind a load balancer. File bytes never pass through them: ``presign_put`` returns a SigV4
-presigned ``PutObject`` URL that signs ``Content-MD5``, so the object store itself refuses bytes
-whose md5 is not the declared one (BadDigest) and URLs that were tampered with or expired (403).
+presigned ``PutObject`` URL into ``staging/`` that signs ``Content-MD5`` and ``Content-Length``, so
+the object store itself refuses bytes whose md5 or size is not the declared one and URLs that were
+tampered with or expired (403). The store cannot know when an upload session ends: a URL replayed
+after its session ended can only (re)write its staging object, which nothing serves and the
+staging sweep deletes (docs/deploy.md adds a lifecycle rule as a backstop).
 The project lock is ``PutObject`` with ``If-None-Match: *`` (a 412 means someone else holds it).
 
 Object stores that are really file systems (SeaweedFS) keep a "directory" after its last object is
@@ -136,6 +140,7 @@ class S3Storage:
         self.prefix = prefix.strip("/")
         base = f"{self.prefix}/" if self.prefix else ""
         self._objects = base + "bucket/"
+        self._staging = base + "staging/"
         self._state = base + "state/"
         self.endpoint = endpoint
 
@@ -155,8 +160,11 @@ class S3Storage:
     def _state_key(self, name: str) -> str:
         return self._s3key(name, self._state, "state name")
 
-    def _key_of(self, s3key: str) -> str:
-        return s3key[len(self._objects):]
+    def _staged_key(self, name: str) -> str:
+        return self._s3key(name, self._staging, "staging name")
+
+    def _key_of(self, s3key: str, area: str | None = None) -> str:
+        return s3key[len(area or self._objects):]
 
     # --- writing -------------------------------------------------------------------------
 
@@ -185,7 +193,15 @@ class S3Storage:
     def put_stream(
         self, key: str, chunks: Iterable[bytes], *, md5_hex: str, content_type: str | None = None
     ) -> ObjectInfo:
-        s3key = self._s3key(key)
+        self._put_stream(self._s3key(key), key, chunks, md5_hex, content_type)
+        info = self.head(key)
+        if info is None:
+            raise OSError(f"object {key!r} vanished right after it was written")
+        return info
+
+    def _put_stream(
+        self, s3key: str, key: str, chunks: Iterable[bytes], md5_hex: str, content_type: str | None = None
+    ) -> None:
         expected = md5_hex.lower()
         h = hashlib.md5()
         buf = bytearray()
@@ -233,10 +249,6 @@ class S3Storage:
                     self.client.abort_multipart_upload(Bucket=self.bucket, Key=s3key, UploadId=upload_id)
                 except (ClientError, BotoCoreError):
                     pass  # the bucket's lifecycle rule for incomplete uploads cleans up the rest
-        info = self.head(key)
-        if info is None:
-            raise OSError(f"object {key!r} vanished right after it was written")
-        return info
 
     # --- reading -------------------------------------------------------------------------
 
@@ -270,7 +282,9 @@ class S3Storage:
         )
 
     def head(self, key: str) -> ObjectInfo | None:
-        s3key = self._s3key(key)
+        return self._head(self._s3key(key), key)
+
+    def _head(self, s3key: str, key: str) -> ObjectInfo | None:
         try:
             resp = self.client.head_object(Bucket=self.bucket, Key=s3key)
         except ClientError as e:
@@ -309,12 +323,12 @@ class S3Storage:
         )
         return {str(err.get("Key")) for err in resp.get("Errors", []) if err.get("Code") not in _ABSENT}
 
-    def _prune(self, keys: Iterable[str]) -> None:
+    def _prune(self, keys: Iterable[str], area: str | None = None) -> None:
         """Delete the 'directory' markers above deleted keys, deepest first (see module docstring)."""
         by_depth: dict[int, set[str]] = {}
         for key in keys:
             for d in _parents(key):
-                by_depth.setdefault(d.count("/"), set()).add(self._objects + d)
+                by_depth.setdefault(d.count("/"), set()).add((area or self._objects) + d)
         ordered = [d for depth in sorted(by_depth, reverse=True) for d in sorted(by_depth[depth])]
         for i in range(0, len(ordered), _BATCH):
             try:
@@ -333,22 +347,25 @@ class S3Storage:
         return info.size
 
     def delete_prefix(self, prefix: str) -> dict[str, int]:
+        return self._delete_under(prefix, self._objects)
+
+    def _delete_under(self, prefix: str, area: str) -> dict[str, int]:
         freed: dict[str, int] = {}
         failed: set[str] = set()
         batch: list[tuple[str, int]] = []
 
         def flush() -> None:
-            bad = self._delete_batch([self._objects + k for k, _ in batch])
+            bad = self._delete_batch([area + k for k, _ in batch])
             failed.update(bad)
-            freed.update((k, size) for k, size in batch if self._objects + k not in bad)
+            freed.update((k, size) for k, size in batch if area + k not in bad)
             batch.clear()
 
-        for key, size in self.list_recursive(prefix):
+        for key, size in self._walk(prefix, area):
             batch.append((key, size))
             if len(batch) == _BATCH:
                 flush()
         flush()
-        self._prune(freed)
+        self._prune(freed, area)
         if failed:
             raise OSError(f"could not delete {len(failed)} object(s) under {prefix!r}")
         return freed
@@ -373,10 +390,13 @@ class S3Storage:
         return sorted(prefixes, key=_utf8) + sorted(keys, key=_utf8)
 
     def list_recursive(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        return self._walk(prefix, self._objects)
+
+    def _walk(self, prefix: str, area: str) -> Iterator[tuple[str, int]]:
         head, partial = validate_prefix(prefix)
         found = [
-            (self._key_of(o["Key"]), int(o.get("Size", 0)))
-            for page in self._pages(self._objects + head + partial, delimiter=False)
+            (self._key_of(o["Key"], area), int(o.get("Size", 0)))
+            for page in self._pages(area + head + partial, delimiter=False)
             for o in page.get("Contents", [])
             if not o["Key"].endswith("/")
         ]
@@ -385,16 +405,70 @@ class S3Storage:
 
     # --- uploads -------------------------------------------------------------------------
 
-    def presign_put(self, key: str, md5_b64: str, expires: int, base_url: str, *, lock_hash: str = "") -> str:
-        # The URL's signature covers Content-MD5: the store refuses other bytes (BadDigest).
-        # lock_hash cannot be checked by the store; complete re-checks sizes and md5s under the lock.
+    def presign_put(
+        self, name: str, md5_b64: str, size: int, expires: int, base_url: str, *, key: str, lock_hash: str
+    ) -> str:
+        # The URL's signature covers Content-MD5 and Content-Length: the store refuses other bytes
+        # (BadDigest) and other sizes (a signature mismatch). It writes into staging only; complete
+        # re-checks size and md5 before it copies the object into the version.
+        self._s3key(key)
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._staged_key(name), "ContentMD5": md5_b64}
+        if size:  # requests sends an empty file chunked (no Content-Length); its md5 binds it anyway
+            params["ContentLength"] = size
         url: str = self.presign_client.generate_presigned_url(
             "put_object",
-            Params={"Bucket": self.bucket, "Key": self._s3key(key), "ContentMD5": md5_b64},
+            Params=params,
             ExpiresIn=int(expires),
             HttpMethod="PUT",
         )
         return url
+
+    def spool_dir(self) -> str | None:
+        return None
+
+    def stage_file(self, name: str, path: str, *, md5_hex: str) -> ObjectInfo:
+        try:
+            with open(path, "rb") as f:
+                self._put_stream(self._staged_key(name), name, iter(lambda: f.read(_CHUNK), b""), md5_hex)
+        finally:
+            os.unlink(path)
+        info = self.head_staged(name)
+        if info is None:
+            raise OSError(f"staged object {name!r} vanished right after it was written")
+        return info
+
+    def head_staged(self, name: str) -> ObjectInfo | None:
+        return self._head(self._staged_key(name), name)
+
+    def list_staged(self, prefix: str = "") -> Iterator[tuple[str, int]]:
+        return self._walk(prefix, self._staging)
+
+    def delete_staged(self, prefix: str) -> dict[str, int]:
+        return self._delete_under(prefix, self._staging)
+
+    def promote(self, name: str, key: str) -> ObjectInfo | None:
+        src, dest = self._staged_key(name), self._s3key(key)
+        try:
+            resp = self.client.head_object(Bucket=self.bucket, Key=src)
+        except ClientError as e:
+            if _absent(e):
+                return None
+            raise
+        md5 = _md5_of(resp.get("ETag"), resp.get("Metadata"))
+        # A presigned PUT is one PutObject (at most 5 GB), so one CopyObject suffices. IfMatch:
+        # exactly the object complete just checked (a replay can only write the same bytes anyway).
+        try:
+            self.client.copy_object(
+                Bucket=self.bucket, Key=dest, CopySource={"Bucket": self.bucket, "Key": src},
+                CopySourceIfMatch=resp["ETag"], MetadataDirective="REPLACE", Metadata={"md5": md5} if md5 else {},
+            )
+        except ClientError as e:
+            if _absent(e) or _code(e) in _CONFLICT or _status(e) == 412:
+                return None
+            raise
+        self._delete_batch([src])
+        self._prune([name], self._staging)
+        return self.head(key)
 
     # --- private state -------------------------------------------------------------------
 
