@@ -97,7 +97,7 @@ def snapshot(area: Path, root: Path) -> dict[str, tuple[int, int]]:
     """Every path under ``area`` outside ``root``'s writable parts, with size and mtime; plus the
     symlinks anywhere under ``root`` (none may appear)."""
     out: dict[str, tuple[int, int]] = {}
-    allowed = {root / "bucket", root / "state", root / "tmp"}
+    allowed = {root / "bucket", root / "staging", root / "state", root / "tmp"}
     for dirpath, dirnames, filenames in os.walk(area):
         d = Path(dirpath)
         dirnames[:] = [n for n in dirnames if d / n not in allowed]

@@ -234,7 +234,7 @@ def test_body_past_declared_size_is_refused_and_never_stored(srv: Server, projec
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def short_srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    args = ["--lock-ttl", "4", "--upload-idle-timeout", "3"]
+    args = ["--lock-ttl", "4", "--idle-timeout", "3"]
     server = start_server(request.param, tmp_path_factory.mktemp("registry-short"), args)
     try:
         yield server
@@ -274,8 +274,9 @@ def test_stalled_puts_do_not_freeze_reads(short_srv: Server) -> None:
         slow += same
         assert {s.status() for s in same} == {409}  # one PUT at a time per URL
         _reads_answer(srv, project, within=2.0)
-        # the idle deadline ends the stalled ones (408), and nothing of them stays on disk
-        assert {s.status(timeout=10) for s in slow[:64]} == {408}
+        # the idle deadline ends the stalled ones (408, or the connection layer closes them first),
+        # and nothing of them stays on disk
+        assert {s.status(timeout=10) for s in slow[:64]} <= {408, 0}
         assert time.monotonic() - t0 < 15
         assert list((srv.root / "tmp").iterdir()) == [] and staged(srv, project) == []
     finally:

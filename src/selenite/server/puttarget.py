@@ -6,7 +6,8 @@ route keeps answering (a thread per PUT let 45 stalled PUTs freeze the server). 
 * in size: a ``Content-Length`` other than the signed, declared size is refused before a byte is
   read (413 when larger), and reading stops at size + 1 bytes (413); only bytes of exactly the
   declared size and md5 are ever staged;
-* in time: each read must bring bytes within ``--upload-idle-timeout`` seconds (else 408);
+* in time: each read must bring bytes within ``--idle-timeout`` seconds (else 408; the connection
+  layer, ``selenite.server.connections``, closes such a connection at about the same time);
 * in number: one PUT at a time per upload URL (409) and ``max_session_puts`` per session (429).
 
 The session's lock is checked before the body is read and again after, right before the bytes are

@@ -111,9 +111,19 @@ class FolderStorage:
                     raise
         raise OSError(errno.EAGAIN, f"could not create the directory for {dest}")
 
+    @staticmethod
+    @contextlib.contextmanager
+    def _removed_on_failure(tmp: str) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
     def _write(self, dest: Path, data: bytes, exclusive: bool = False, mode: int = 0o644) -> bool:
         fd, tmp = self._temp()
-        try:
+        with self._removed_on_failure(tmp):
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 f.flush()
@@ -121,10 +131,6 @@ class FolderStorage:
                 self._tag_md5(f.fileno(), hashlib.md5(data).hexdigest())
             os.chmod(tmp, mode)
             return self._install(tmp, dest, exclusive)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         self._write(self._path(key), data)
@@ -137,7 +143,7 @@ class FolderStorage:
     ) -> ObjectInfo:
         dest = self._path(key)
         fd, tmp = self._temp()
-        try:
+        with self._removed_on_failure(tmp):
             h = hashlib.md5()
             with os.fdopen(fd, "wb") as f:
                 for chunk in chunks:
@@ -151,10 +157,6 @@ class FolderStorage:
                 self._tag_md5(f.fileno(), actual)
             os.chmod(tmp, 0o644)
             self._install(tmp, dest, exclusive=False)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
         info = self.head(key)
         assert info is not None
         return info
@@ -321,8 +323,8 @@ class FolderStorage:
         return str(self.tmp)  # same filesystem as staging/: stage_file is a rename
 
     def stage_file(self, name: str, path: str, *, md5_hex: str) -> ObjectInfo:
-        dest = self._staged_path(name)
-        try:
+        with self._removed_on_failure(path):
+            dest = self._staged_path(name)
             fd = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(fd)
@@ -331,10 +333,6 @@ class FolderStorage:
                 os.close(fd)
             os.chmod(path, 0o644)
             self._install(path, dest, exclusive=False)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-            raise
         info = self._info(name, dest)
         assert info is not None
         return info

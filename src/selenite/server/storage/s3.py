@@ -285,13 +285,17 @@ class S3Storage:
         return self._head(self._s3key(key), key)
 
     def _head(self, s3key: str, key: str) -> ObjectInfo | None:
+        resp = self._head_object(s3key)
+        return None if resp is None else self._info(key, resp)
+
+    def _head_object(self, s3key: str) -> dict[str, Any] | None:
         try:
-            resp = self.client.head_object(Bucket=self.bucket, Key=s3key)
+            resp: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=s3key)
         except ClientError as e:
             if _absent(e):
                 return None
             raise
-        return self._info(key, resp)
+        return resp
 
     def open(self, key: str) -> ObjectStream | None:
         s3key = self._s3key(key)
@@ -448,12 +452,9 @@ class S3Storage:
 
     def promote(self, name: str, key: str) -> ObjectInfo | None:
         src, dest = self._staged_key(name), self._s3key(key)
-        try:
-            resp = self.client.head_object(Bucket=self.bucket, Key=src)
-        except ClientError as e:
-            if _absent(e):
-                return None
-            raise
+        resp = self._head_object(src)
+        if resp is None:
+            return None
         md5 = _md5_of(resp.get("ETag"), resp.get("Metadata"))
         # A presigned PUT is one PutObject (at most 5 GB), so one CopyObject suffices. IfMatch:
         # exactly the object complete just checked (a replay can only write the same bytes anyway).
