@@ -134,3 +134,17 @@ def test_file_names_with_spaces_and_plus(srv: Server, tmp_path: Path) -> None:
         assert srv.req("GET", f"/file/{raw}").status_code == status, raw
         assert srv.req("HEAD", f"/file/{raw}").status_code == status, raw
     gc.remove_project("spc", url=url, token=srv.tokens["admin"])
+
+
+def test_empty_and_larger_files_through_staging(srv: Server, tmp_path: Path) -> None:
+    # requests sends an empty file chunked (no Content-Length): the upload URL must take it.
+    url, admin, alice = srv.url, srv.tokens["admin"], srv.tokens["alice"]
+    cache = str(tmp_path / "gcache")
+    gc.create_project("gyp-empty", owners=["alice"], url=url, token=admin)
+    files = {"empty.txt": b"", "d/big.bin": os.urandom(2_500_000)}
+    assert gc.upload_directory(str(_tree(tmp_path / "v1", files)), "gyp-empty", "a", "v1", url=url, token=alice,
+                               cache_dir=cache)
+    for rel, data in files.items():
+        got = gc.save_file("gyp-empty", "a", "v1", rel, url=url, cache_dir=str(tmp_path / "fresh"))
+        assert Path(got).read_bytes() == data
+    assert gc.fetch_usage("gyp-empty", url=url) == len(files["d/big.bin"])

@@ -130,6 +130,27 @@ def test_state_area_is_separate_from_the_bucket(storage: Storage) -> None:
     assert storage.state_get("tokens/abc") is None
 
 
+def test_staging_area_is_separate_and_promote_moves_into_the_bucket(storage: Storage, tmp_path: Path) -> None:
+    data = os.urandom(70_000)
+    spool = storage.spool_dir() or str(tmp_path)
+    for name in ("p/s1/d/f.bin", "p/s1/d/f.binx", "p/s2/g.bin"):
+        path = os.path.join(spool, "incoming")
+        Path(path).write_bytes(data)
+        info = storage.stage_file(name, path, md5_hex=hashlib.md5(data).hexdigest())
+        assert (info.size, info.md5) == (len(data), hashlib.md5(data).hexdigest()) and not os.path.exists(path)
+    # nothing of it is in the bucket, its listings or its keys
+    assert storage.list("") == [] and list(storage.list_recursive("")) == [] and storage.head("p/s1/d/f.bin") is None
+    assert [n for n, _ in storage.list_staged("p/s1/")] == ["p/s1/d/f.bin", "p/s1/d/f.binx"]
+    info = storage.promote("p/s1/d/f.bin", "p/a/v/d/f.bin")
+    assert info is not None and (info.size, info.md5) == (len(data), hashlib.md5(data).hexdigest())
+    assert storage.head_staged("p/s1/d/f.bin") is None and storage.get_bytes("p/a/v/d/f.bin") == data
+    assert storage.promote("p/s1/d/f.bin", "p/a/v/d/f.bin") is None  # nothing staged there any more
+    assert storage.delete_staged("p/s1/") == {"p/s1/d/f.binx": len(data)}
+    assert [n for n, _ in storage.list_staged("")] == ["p/s2/g.bin"]
+    with pytest.raises(InvalidKey):
+        storage.head_staged("p/../../x")
+
+
 def test_folder_refuses_symlinks_that_leave_the_bucket(tmp_path: Path) -> None:
     fs = FolderStorage(tmp_path / "root")
     outside = tmp_path / "outside"

@@ -232,10 +232,19 @@ def test_body_past_declared_size_is_refused_and_never_stored(srv: Server, projec
 # --- slow clients cannot exhaust the server ----------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def impatient_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Folder backend only: S3 upload bodies never reach the server."""
+    server = start_server("folder", tmp_path_factory.mktemp("registry-idle"), ["--idle-timeout", "3"])
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def short_srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    args = ["--lock-ttl", "4", "--idle-timeout", "3"]
-    server = start_server(request.param, tmp_path_factory.mktemp("registry-short"), args)
+def short_lock_srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(request.param, tmp_path_factory.mktemp("registry-short"), ["--lock-ttl", "4"])
     try:
         yield server
     finally:
@@ -249,10 +258,8 @@ def _reads_answer(srv: Server, project: str, within: float) -> None:
         assert r.status_code < 500 and time.monotonic() - t0 < within, path
 
 
-def test_stalled_puts_do_not_freeze_reads(short_srv: Server) -> None:
-    srv = short_srv
-    if srv.backend != "folder":
-        pytest.skip("S3 upload bodies never reach the server")
+def test_stalled_puts_do_not_freeze_reads(impatient_srv: Server) -> None:
+    srv = impatient_srv
     project = f"p-{uuid.uuid4().hex[:10]}"
     assert srv.req("POST", f"/create/{project}", user="admin", json={"permissions": {"owners": ["alice"]}}).status_code == 200
     files = {f"f{i:02d}": b"%02d-payload" % i for i in range(66)}
@@ -288,8 +295,8 @@ def test_stalled_puts_do_not_freeze_reads(short_srv: Server) -> None:
     assert srv.req("POST", init["abort_url"], token=init["session_token"]).status_code == 200
 
 
-def test_staged_bytes_of_an_expired_session_are_swept(short_srv: Server) -> None:
-    srv = short_srv
+def test_staged_bytes_of_an_expired_session_are_swept(short_lock_srv: Server) -> None:
+    srv = short_lock_srv
     project = f"p-{uuid.uuid4().hex[:10]}"
     assert srv.req("POST", f"/create/{project}", user="admin", json={"permissions": {"owners": ["alice"]}}).status_code == 200
     data = b"abandoned"
