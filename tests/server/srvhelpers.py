@@ -8,11 +8,13 @@ adding "s3" to BACKENDS and a branch there (tests that poke at the folder layout
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import importlib.util
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,16 @@ def start_server(backend: str, root: Path, extra_args: list[str] | None = None) 
         srv.admin_token = srv.tokens["admin"]
         srv.start()
     return srv
+
+
+@contextlib.contextmanager
+def serving(backend: str, root: Path, extra_args: list[str] | None = None) -> Iterator[Server]:
+    """A started server for a fixture's lifetime (``with serving(...) as srv: yield srv``)."""
+    server = start_server(backend, root, extra_args)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def md5(data: bytes) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 import requests
-from srvhelpers import BACKENDS, Server, get_json, listing, md5, put_files, q, start, start_server, upload
+from srvhelpers import BACKENDS, Server, get_json, listing, md5, put_files, q, serving, start, upload
 
 
 def raw_get(srv: Server, path: str) -> int:
@@ -173,11 +173,8 @@ def test_expired_upload_url_is_refused(srv: Server, project: str) -> None:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def short_lock_srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(request.param, tmp_path_factory.mktemp("registry-ttl"), ["--lock-ttl", "1.5"])
-    try:
+    with serving(request.param, tmp_path_factory.mktemp("registry-ttl"), ["--lock-ttl", "1.5"]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_abandoned_lock_expires_and_its_partial_version_is_removed(short_lock_srv: Server) -> None:

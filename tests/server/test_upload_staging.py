@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from srvhelpers import BACKENDS, Server, get_json, listing, q, start, start_server, upload
+from srvhelpers import BACKENDS, Server, get_json, listing, q, serving, start, upload
 
 
 class SlowPut:
@@ -235,20 +235,14 @@ def test_body_past_declared_size_is_refused_and_never_stored(srv: Server, projec
 @pytest.fixture(scope="module")
 def impatient_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Folder backend only: S3 upload bodies never reach the server."""
-    server = start_server("folder", tmp_path_factory.mktemp("registry-idle"), ["--idle-timeout", "3"])
-    try:
+    with serving("folder", tmp_path_factory.mktemp("registry-idle"), ["--idle-timeout", "3"]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def short_lock_srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(request.param, tmp_path_factory.mktemp("registry-short"), ["--lock-ttl", "4"])
-    try:
+    with serving(request.param, tmp_path_factory.mktemp("registry-short"), ["--lock-ttl", "4"]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _reads_answer(srv: Server, project: str, within: float) -> None:
