@@ -233,3 +233,19 @@ def test_names_and_reasons_are_printed_escaped(evilreg: EvilRegistry, tmp_path: 
     proc = selenite("clone", "--url", evilreg.url, "p/a@v1", tmp_path / "t", check=False)
     line = _one_line_refusal(proc)  # the reason's newline did not start a line of its own
     assert "gone\\x1b[2K" in line and "everything is fine" in line and "\x1b" not in proc.stderr
+
+
+def test_a_filesystem_refusal_while_making_the_tree_is_one_line(evilreg: EvilRegistry, tmp_path: Path) -> None:
+    """A path selenite accepts can still be too long for this filesystem under a deep folder
+    (PATH_MAX): the clone stops with one line and removes what it made."""
+    deep = "x" * 200 + "/" + "y" * 200 + "/" + "z" * 200 + "/" + "w" * 200 + "/" + "v" * 200 + "/" + "u" * 200
+    evilreg.add_version("p", "a", "v1", {"ok.txt": b"ok\n", deep + "/f.txt": b"deep\n"})
+    parent = tmp_path
+    for i in range(14):  # about 3000 bytes of folders above the tree
+        parent = parent / (f"{i:02d}" * 100)
+    parent.mkdir(parents=True)
+    for mode in MODES:
+        dest = parent / mode
+        line = _one_line_refusal(_clone(evilreg.url, "p/a@v1", dest, mode))
+        assert "could not make the working tree" in line, line
+        assert not dest.exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 from selenite import gitfiles, gitrepo, linkmodes, output, registry, safepath, worktree
@@ -213,9 +214,11 @@ def clone(
         except BaseException as exc:
             cache.forget_worktree(root)
             _remove_partial(root, created)
-            if isinstance(exc, OSError):  # a name this filesystem refuses, a full disk...: a refusal, not a crash
-                raise FatalError(f"could not make the working tree {dest}: {exc.strerror or exc}"
-                                 f"{f' ({exc.filename})' if exc.filename else ''}; nothing was left there") from None
+            if isinstance(exc, (OSError, sqlite3.Error)):  # a name too long here, a full disk: a refusal, not a crash
+                what = getattr(exc, "strerror", None) or exc
+                name = getattr(exc, "filename2", None) or getattr(exc, "filename", None)  # a link's own path, not its text
+                where = f" ({name})" if name else ""
+                raise FatalError(f"could not make the working tree {dest}: {what}{where}; nothing was left there") from None
             raise
     _install_hooks(root)
     _marker(root).unlink()

@@ -240,7 +240,11 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
         size = sum(k.size for k in missing)
         output.info(f"got {len(missing)} file(s) ({n} download(s), {human_bytes(size)})")
     if mode != linkmodes.SYMLINK:  # hardlink/copy: the content becomes the tree's files
-        placed, absent = linkmodes.materialize(root, cache, mode, entries, whole_tree=not paths)
+        try:
+            placed, absent = linkmodes.materialize(root, cache, mode, entries, whole_tree=not paths)
+        except OSError as e:  # a name this filesystem refuses, a full disk: a refusal, not a crash
+            raise FatalError(f"could not place the files: {e.strerror or e}{f' ({e.filename})' if e.filename else ''}; "
+                             "the files placed so far stay, `selenite get` again finishes") from None
         if absent:
             raise FatalError(f"could not place {len(absent)} file(s) (e.g. {absent[0]}): their objects are not in the cache")
     if corrupted:
