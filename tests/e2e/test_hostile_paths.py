@@ -249,3 +249,22 @@ def test_a_filesystem_refusal_while_making_the_tree_is_one_line(evilreg: EvilReg
         line = _one_line_refusal(_clone(evilreg.url, "p/a@v1", dest, mode))
         assert "could not make the working tree" in line, line
         assert not dest.exists()
+
+
+@pytest.mark.parametrize("bad", [".git/hooks/post-checkout", "sub/.GIT./config", "../outside.txt"])
+def test_a_shared_record_naming_git_or_outside_paths_is_refused(evilreg: EvilRegistry, tmp_path: Path, bad: str) -> None:
+    """Item 1 for records: a copy tree's committed ``.selenite/tree.json`` is someone else's too."""
+    payload = b"#!/bin/sh\ntouch pwned\n"
+    evilreg.add_version("p", "a", "v1", {"data.csv": b"a,b\n", "x.sh": payload})
+    att = tmp_path / "attacker"
+    selenite("clone", "--url", evilreg.url, "--link-mode", "copy", "p/a@v1", att)
+    record = json.loads((att / ".selenite/tree.json").read_text())
+    record["files"][bad] = record["files"]["x.sh"]
+    (att / ".selenite/tree.json").write_text(json.dumps(record, indent=1))
+    git("commit", "-q", "--no-verify", "-am", "share", cwd=att)
+    victim = tmp_path / "victim"
+    git("clone", "-q", str(att), str(victim), cwd=tmp_path)
+    line = _one_line_refusal(selenite("get", cwd=victim, check=False))
+    assert ".selenite/tree.json lists" in line, line
+    assert not (victim / ".git" / "hooks" / "post-checkout").exists()
+    assert not (tmp_path / "outside.txt").exists() and not (victim / "sub").exists()
