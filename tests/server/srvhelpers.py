@@ -60,7 +60,7 @@ def _make_registry(backend: str, root: Path, extra_args: list[str]) -> Server:
 
 def s3_storage() -> Any:
     """An S3Storage, opened the way `selenite serve --storage` opens it, on a fresh prefix."""
-    from selenite.server.storage.s3 import open_s3_storage
+    from selenite.server.storage.s3connect import open_s3_storage
 
     weed = s3server.shared()
     bucket, prefix = weed.shared_bucket(), weed.new_prefix()

@@ -247,7 +247,7 @@ def open_storage(
     if not storage.startswith("s3://") or len(storage) <= len("s3://"):
         raise FatalError(f"--storage {storage!r} must look like s3://BUCKET[/PREFIX]")
     try:
-        from selenite.server.storage import s3  # written against this interface
+        from selenite.server.storage import s3connect  # written against this interface
     except ImportError:
         raise FatalError("the S3 storage backend is not available in this build") from None
-    return s3.open_s3_storage(storage, endpoint=s3_endpoint, region=s3_region)  # type: ignore[no-any-return]
+    return s3connect.open_s3_storage(storage, endpoint=s3_endpoint, region=s3_region)  # type: ignore[no-any-return]

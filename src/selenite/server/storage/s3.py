@@ -19,15 +19,7 @@ Object stores that are really file systems (SeaweedFS) keep a "directory" after 
 deleted and list it as a common prefix; deletions therefore also delete the emptied parents'
 ``dir/`` markers (a no-op on real S3, and on SeaweedFS a non-empty directory is left alone).
 
-Settings, beyond ``--s3-endpoint`` / ``--s3-region`` and the standard AWS credential chain:
-
-* ``SELENITE_S3_CHECKSUMS`` (default ``when_required``): boto3's ``request_checksum_calculation``
-  and ``response_checksum_validation``. boto3 >= 1.36 otherwise adds CRC32 checksums that several
-  S3 clones reject; we send ``Content-MD5`` ourselves wherever integrity matters.
-* ``SELENITE_S3_ADDRESSING`` (``path`` | ``virtual`` | ``auto``): default ``path`` when an endpoint
-  is given (what S3 clones expect), ``auto`` for AWS.
-* ``SELENITE_S3_PUBLIC_ENDPOINT``: the endpoint presigned URLs point to, when clients reach the
-  object store under another address than the servers do (the URL's signature covers the host).
+How a server reaches the store (endpoint, credentials, settings) is ``s3connect``'s business.
 """
 
 from __future__ import annotations
@@ -40,11 +32,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from selenite.errors import FatalError
 from selenite.server.storage import (
     ChecksumMismatch,
     InvalidKey,
@@ -54,7 +43,7 @@ from selenite.server.storage import (
     validate_prefix,
 )
 
-__all__ = ["S3Storage", "open_s3_storage", "make_client"]
+__all__ = ["S3Storage"]
 
 _CHUNK = 1 << 20  # streaming reads: flat memory, one MiB at a time
 _PART = 8 << 20  # put_stream: one PutObject up to this size, multipart beyond (min part is 5 MiB)
@@ -62,10 +51,8 @@ _BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
 _PAGE = 1000  # ListObjectsV2 page size (the S3 maximum)
 _MAX_KEY_BYTES = 1024
 _MD5_ETAG = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ABSENT = {"404", "NoSuchKey", "NotFound"}
 _CONFLICT = {"412", "PreconditionFailed", "409", "ConditionalRequestConflict"}
-_CHECKSUM_MODES = ("when_required", "when_supported")
 
 
 def _b64md5(data: bytes) -> str:
@@ -102,31 +89,6 @@ def _parents(key: str) -> list[str]:
     """``a/b/c`` -> ``["a/b/", "a/"]``: the 'directories' above a key, deepest first."""
     parts = key.split("/")[:-1]
     return ["/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)]
-
-
-def client_config(endpoint: str | None) -> Config:
-    """The botocore settings S3 clones need (see the module docstring)."""
-    checksums = os.environ.get("SELENITE_S3_CHECKSUMS", "when_required").strip() or "when_required"
-    if checksums not in _CHECKSUM_MODES:
-        raise FatalError(f"SELENITE_S3_CHECKSUMS must be one of {', '.join(_CHECKSUM_MODES)}, not {checksums!r}")
-    addressing = os.environ.get("SELENITE_S3_ADDRESSING", "").strip() or ("path" if endpoint else "auto")
-    if addressing not in ("path", "virtual", "auto"):
-        raise FatalError(f"SELENITE_S3_ADDRESSING must be path, virtual or auto, not {addressing!r}")
-    return Config(
-        signature_version="s3v4",
-        s3={"addressing_style": addressing},
-        request_checksum_calculation=checksums,
-        response_checksum_validation=checksums,
-        max_pool_connections=32,  # the app serves requests from a thread pool
-        retries={"mode": "standard", "max_attempts": 4},
-    )
-
-
-def make_client(endpoint: str | None, region: str | None) -> Any:
-    """A boto3 S3 client; credentials come from the standard AWS chain (env, config, role)."""
-    session = boto3.session.Session()
-    region = region or session.region_name or "us-east-1"
-    return session.client("s3", endpoint_url=endpoint or None, region_name=region, config=client_config(endpoint))
 
 
 class S3Storage:
@@ -489,37 +451,3 @@ class S3Storage:
         start = self._state_key(folder) + "/"
         names = (o["Key"][len(self._state):] for page in self._pages(start, delimiter=True) for o in page.get("Contents", []))
         return sorted(n for n in names if not n.endswith("/"))
-
-
-def parse_url(url: str) -> tuple[str, str]:
-    """``s3://BUCKET[/PREFIX]`` -> (bucket, prefix without surrounding '/')."""
-    rest = url[len("s3://"):] if url.startswith("s3://") else url
-    bucket, _, prefix = rest.partition("/")
-    prefix = prefix.strip("/")
-    if not _BUCKET_NAME.match(bucket):
-        raise FatalError(f"--storage {url!r}: {bucket!r} is not a valid S3 bucket name")
-    if prefix:
-        try:
-            validate_key(prefix, "prefix")
-        except InvalidKey as e:
-            raise FatalError(f"--storage {url!r}: {e}") from None
-    return bucket, prefix
-
-
-def open_s3_storage(url: str, endpoint: str | None = None, region: str | None = None) -> S3Storage:
-    """The backend for ``--storage s3://BUCKET[/PREFIX]``; checks the bucket answers, or one line."""
-    bucket, prefix = parse_url(url)
-    client = make_client(endpoint, region)
-    public = os.environ.get("SELENITE_S3_PUBLIC_ENDPOINT", "").strip()
-    presign_client = make_client(public, region) if public else client
-    try:
-        client.head_bucket(Bucket=bucket)
-    except NoCredentialsError:
-        raise FatalError("no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)") from None
-    except ClientError as e:
-        status = _status(e)
-        why = {404: "does not exist", 403: "is not accessible with these credentials"}.get(status, f"answered {_code(e) or status}")
-        raise FatalError(f"S3 bucket {bucket!r} {why}") from None
-    except BotoCoreError as e:
-        raise FatalError(f"cannot reach S3{f' at {endpoint}' if endpoint else ''}: {e}") from None
-    return S3Storage(client, bucket, prefix, presign_client=presign_client, endpoint=endpoint)
