@@ -12,9 +12,12 @@ It returns ``{version: {path: bytes}}`` — what a clone of each version must co
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +104,25 @@ def tree_files(root: Path) -> dict[str, bytes]:
             p = Path(dirpath) / f
             out[p.relative_to(root).as_posix()] = p.read_bytes()
     return out
+
+
+def selenite_in_process(*args: str, cwd: Path) -> tuple[int, str]:
+    """The CLI's ``main`` in this process, run from ``cwd``: (exit code, stderr). For tests that run
+    many commands whose subject is a refusal (no interpreter start per call); the environment is
+    the test's own, as for a subprocess."""
+    from selenite.cli import main
+
+    err, out = io.StringIO(), io.StringIO()
+    old_argv, old_cwd = sys.argv, os.getcwd()
+    sys.argv = ["selenite", *args]
+    os.chdir(cwd)
+    code: object = 0
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            main()
+    except SystemExit as e:
+        code = e.code
+    finally:
+        sys.argv = old_argv
+        os.chdir(old_cwd)
+    return (0 if code is None else code) if isinstance(code, (int, type(None))) else 2, err.getvalue()

@@ -13,18 +13,15 @@ The properties, for every example and mode:
   ``commondir``; ``get`` changes nothing in it but selenite's own state and what git writes;
 - every symlink of the tree resolves into the cache.
 
-The CLI runs in this process (``selenite.cli.main``), as a user's command would but without an
-interpreter start per call, so the whole file stays within a minute or two.
+The CLI runs in this process (``tests.helpers.selenite_in_process``), as a user's command would but
+without an interpreter start per call, so the whole file stays within a minute.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import os
 import re
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.evilreg import EvilRegistry
+from tests.helpers import selenite_in_process
 
 MODES = ["symlink", "hardlink", "copy"]
 ABS = "@ABS@"  # replaced by a folder beside the tree: an absolute path must never reach it
@@ -104,26 +102,6 @@ def _config_keys(root: Path) -> set[str]:
 _KEY_LAYOUT = re.compile(r"objects/[0-9a-f]{2}/[0-9a-f]{2}/(MD5E-[^/]+)/\1\Z")
 
 
-def _run(*args: str, cwd: Path) -> tuple[int, str]:
-    """The CLI in this process: (exit code, stderr)."""
-    from selenite.cli import main
-
-    err, out = io.StringIO(), io.StringIO()
-    old_argv, old_cwd = sys.argv, os.getcwd()
-    sys.argv = ["selenite", *args]
-    os.chdir(cwd)
-    code: object = 0
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            main()
-    except SystemExit as e:
-        code = e.code
-    finally:
-        sys.argv = old_argv
-        os.chdir(old_cwd)
-    return (0 if code is None else int(code)) if isinstance(code, (int, type(None))) else 2, err.getvalue()
-
-
 def _check_exit(code: int, stderr: str, what: str) -> None:
     assert code in (0, 1), f"{what}: exit {code}\n{stderr}"
     assert "Traceback" not in stderr and "unexpected" not in stderr, f"{what}: {stderr}"
@@ -144,7 +122,7 @@ def test_random_manifests_never_escape_the_tree(evilreg: EvilRegistry, tmp_path:
 
     evilreg.add_version("p", "benign", "v1", {"a.txt": b"a\n", "d/b.csv": b"b\n"})
     base = work / "benign"
-    _check_exit(*_run("clone", "--url", evilreg.url, "--link-mode", mode, "p/benign", str(base), cwd=work), "benign")
+    _check_exit(*selenite_in_process("clone", "--url", evilreg.url, "--link-mode", mode, "p/benign", str(base), cwd=work), "benign")
     base_git = set(_git_state(base))
     base_config = _config_keys(base)
     hooks = _snapshot(base / ".git" / "hooks")
@@ -169,7 +147,7 @@ def test_random_manifests_never_escape_the_tree(evilreg: EvilRegistry, tmp_path:
         evilreg.add_version("p", f"a{n}", "v1", subst, manifest=extra)
         before_outside, before_home = _snapshot(outside), _snapshot(home)
         dest = work / f"t{n}"
-        code, err = _run("clone", "--url", evilreg.url, "--link-mode", mode, f"p/a{n}", str(dest), cwd=work)
+        code, err = selenite_in_process("clone", "--url", evilreg.url, "--link-mode", mode, f"p/a{n}", str(dest), cwd=work)
         _check_exit(code, err, f"clone {sorted(subst)!r}")
         outcomes["cloned" if code == 0 else "refused"] += 1
         if code == 1:
@@ -191,7 +169,7 @@ def test_random_manifests_never_escape_the_tree(evilreg: EvilRegistry, tmp_path:
             if what[0] == "link":
                 real = os.path.realpath(dest / rel)
                 assert real.startswith(str(cache / "objects") + os.sep), f"{rel} -> {real}"
-        code, err = _run("get", cwd=dest)
+        code, err = selenite_in_process("get", cwd=dest)
         _check_exit(code, err, f"get {sorted(subst)!r}")
         outcomes["got"] += code == 0
         assert _git_state(dest) == git_before

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import Registry, selenite
 from tests.e2e.test_push import git, seed
 from tests.evilreg import EvilRegistry, Reply
-from tests.helpers import md5
+from tests.helpers import md5, selenite_in_process
 
 MODES = ["symlink", "hardlink", "copy"]
 
@@ -59,7 +59,9 @@ def test_manifest_paths_into_git_or_out_of_the_tree_are_refused(evilreg: EvilReg
     before = _cache_files(cache)
     for i, bad in enumerate(GIT_PATHS + OTHER_BAD):
         dest = tmp_path / f"t{i}"
-        line = _one_line_refusal(_clone(evilreg.url, f"p/a{i}", dest, mode))
+        code, err = selenite_in_process("clone", "--url", evilreg.url, "--link-mode", mode, f"p/a{i}", str(dest),
+                                        cwd=tmp_path)
+        line = _one_line_refusal(subprocess.CompletedProcess([], code, "", err))
         assert f"p/a{i}/v1" in line, line
         assert "\x1b" not in line and "\n" not in line.rstrip("\n"), "names are shown escaped"
         assert not dest.exists(), f"{bad!r}: nothing may be written"
