@@ -62,7 +62,7 @@ def test_push_refuses_a_tree_whose_object_was_edited_in_place(registry: Registry
     target = work / "a.txt"
     os.chmod(target.resolve(), 0o644)
     target.write_bytes(b"edit!\n")  # same path, the shared object's bytes
-    env = {"SELENITE_TOKEN": registry.admin_token}
+    env = {"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url}
     for args in (["--dry-run"], ["--version", "bad"]):
         r = selenite("push", *args, cwd=work, env=env, check=False)
         assert r.returncode == 1, r.stderr

@@ -70,7 +70,7 @@ def test_push_keeps_git_files_regular_and_never_publishes_what_they_ignore(regis
     git(work, "add", ".gitignore")
     git(work, "commit", "-qm", "ignore tmp")
     (work / "x.tmp").write_text("secret\n")
-    selenite("push", "--version", "v2", cwd=work, env={"SELENITE_TOKEN": registry.admin_token})
+    selenite("push", "--version", "v2", cwd=work, env={"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url})
     assert_regular(work / ".gitignore", b"*.tmp\n")
     status = git(work, "status", "--porcelain")
     assert status.stdout == "" and status.stderr == ""
@@ -78,11 +78,11 @@ def test_push_keeps_git_files_regular_and_never_publishes_what_they_ignore(regis
 
     (work / ".gitignore").write_text("*.tmp\n*.log\n")  # an edit of a git file is published too
     (work / "more.csv").write_text("1,2\n")
-    selenite("push", "--version", "v3", cwd=work, env={"SELENITE_TOKEN": registry.admin_token})
+    selenite("push", "--version", "v3", cwd=work, env={"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url})
     assert_regular(work / ".gitignore", b"*.tmp\n*.log\n")
     assert (work / "more.csv").is_symlink()
     got = published(registry, "v3", tmp_path)
     assert got == {".gitignore": b"*.tmp\n*.log\n", "data.csv": b"x,y\n", "more.csv": b"1,2\n"}
     assert published(registry, "v2", tmp_path) == {".gitignore": b"*.tmp\n", "data.csv": b"x,y\n"}
-    proc = selenite("push", cwd=work, env={"SELENITE_TOKEN": registry.admin_token})
+    proc = selenite("push", cwd=work, env={"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url})
     assert "nothing to push" in proc.stderr  # .gitignore, a regular file, counts as unchanged
