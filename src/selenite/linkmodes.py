@@ -68,8 +68,11 @@ def record_path(root: Path) -> Path:
 
 
 def has_record(root: Path) -> bool:
+    """A regular ``.selenite/tree.json`` in a real ``.selenite`` folder (a committed ``.selenite``
+    symlink would lead selenite to read and write another tree's record)."""
     try:
-        return stat.S_ISREG(os.lstat(record_path(root)).st_mode)
+        return (stat.S_ISREG(os.lstat(record_path(root)).st_mode)
+                and not stat.S_ISLNK(os.lstat(root / RECORD_DIR).st_mode))
     except OSError:
         return False
 
@@ -110,7 +113,7 @@ def read_record(root: Path) -> Record | None:
         st = os.lstat(path)
     except FileNotFoundError:
         return None
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode) or not has_record(root):
         return None
     sig = (st.st_size, st.st_mtime_ns, st.st_ino)
     hit = _record_memo.get(str(path))
@@ -124,7 +127,7 @@ def read_record(root: Path) -> Record | None:
 def write_record(root: Path, mode: str, files: Mapping[str, Key]) -> None:
     # One entry per line, sorted: a version change is a readable `git diff` of this file.
     doc = {"selenite": _RECORD_FORMAT, "mode": mode, "files": {p: files[p].name for p in sorted(files)}}
-    atomic_write(record_path(root), (json.dumps(doc, indent=1) + "\n").encode())
+    atomic_write(safepath.parent(root, RECORD), (json.dumps(doc, indent=1) + "\n").encode())
 
 
 def mode_of(root: Path) -> str:
