@@ -18,6 +18,7 @@ Nothing here writes to the registry, the cache or the tree: ``--dry-run`` prints
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from selenite import gitrepo, linkmodes, registry, safepath, worktree
 from selenite.cache import Cache, registry_id
-from selenite.errors import FatalError, RegistryError
+from selenite.errors import FatalError, RegistryError, UnsafePath
 from selenite.keys import Key, extension_of, md5_of_file
 from selenite.statcache import StatCache
 
@@ -122,7 +123,8 @@ class Locations:
             self._absorb(o.project, o.asset, o.version, m)
         for v in self._cache.manifest_versions(self._reg, o.project, o.asset):
             if v != o.version and (other := self._cache.load_manifest(self._reg, o.project, o.asset, v)) is not None:
-                self._absorb(o.project, o.asset, v, other)
+                with contextlib.suppress(UnsafePath):  # a version no tree could hold links nothing here
+                    self._absorb(o.project, o.asset, v, other)
         self._loaded = True
 
     def find(self, key: Key) -> Location | None:

@@ -270,3 +270,22 @@ def test_a_shared_record_naming_git_or_outside_paths_is_refused(evilreg: EvilReg
     assert ".selenite/tree.json lists" in line, line
     assert not (victim / ".git" / "hooks" / "post-checkout").exists()
     assert not (tmp_path / "outside.txt").exists() and not (victim / "sub").exists()
+
+
+def test_another_version_no_tree_could_hold_is_skipped_when_looking_for_bytes(evilreg: EvilRegistry,
+                                                                            tmp_path: Path) -> None:
+    """get and push look for bytes in the asset's other versions too: one holding a ``.git`` path
+    is passed over there (it is refused only when cloned), not the end of the command."""
+    from selenite import registry, worktree
+    from selenite.cache import Cache
+    from selenite.commands.get import resolve_sources
+    from selenite.keys import Key
+
+    evilreg.add_version("p", "a", "v1", {"a.txt": b"alpha\n"})
+    evilreg.add_version("p", "a", "v3", {"b.txt": b"beta\n"})
+    evilreg.add_version("p", "a", "v9", {"b.txt": b"beta\n", ".git/config": b"[core]\n"})  # looked at first
+    key = Key(md5(b"beta\n"), 5, ".txt")
+    with registry.session_for(evilreg.url) as client:
+        found = resolve_sources(client, Cache(tmp_path / "cache"), worktree.Origin(evilreg.url, "p", "a", "v1"), [key])
+    assert found == {key: "p/a/v3/b.txt"}
+    assert evilreg.requested("GET", "/file/p%2Fa%2Fv9%2F..manifest")

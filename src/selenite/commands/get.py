@@ -17,7 +17,7 @@ from typing import Any
 from selenite import gitrepo, linkmodes, output, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.config import Settings
-from selenite.errors import ChecksumMismatch, FatalError, RegistryError
+from selenite.errors import ChecksumMismatch, FatalError, RegistryError, UnsafePath
 from selenite.keys import Key
 from selenite.util import human_bytes
 
@@ -183,7 +183,14 @@ def resolve_sources(
                 m = client.manifest(origin.project, origin.asset, version)
             except registry.NotFound:
                 return None
-        return None if m is None else worktree.parse_manifest(m, origin.project, origin.asset, version)
+        if m is None:
+            return None
+        try:
+            return worktree.parse_manifest(m, origin.project, origin.asset, version)
+        except UnsafePath:
+            if version == origin.version:
+                raise
+            return None  # another version no tree could hold: not where this tree's bytes come from
 
     first = manifest_of(origin.version, fetch=True)
     if first is not None:
