@@ -368,17 +368,29 @@ class Cache:
         The extension comes from ``filename`` (default ``src``'s name). With ``expected``, a file
         whose bytes differ raises ``ChecksumMismatch`` and nothing is stored.
         """
+        with open(src, "rb") as f:
+            return self.put_chunks(iter_chunks(f), filename if filename is not None else src.name, expected, str(src))
+
+    def put_chunks(self, chunks: Iterable[bytes], filename: str, expected: Key | None = None,
+                   what: str | None = None) -> Key:
+        """Ingest streamed bytes whose key is not known yet (hashed as they are written to ``tmp/``;
+        memory stays flat); return their key, with the extension of ``filename``. Content the
+        cache already holds intact is not written again: the temp file is dropped unsynced."""
         with self._temp() as (tmp, out):
-            with out, open(src, "rb") as f:
+            with out:
                 w = HashingWriter(out)  # type: ignore[arg-type]
-                for block in iter_chunks(f):
+                for block in chunks:
                     w.write(block)
+                key = Key(w.hexdigest(), w.size, extension_of(filename))
+                if expected is not None:
+                    check_content(expected, key.md5, key.size, what or filename)
+                    key = expected
+                if self.state(key) == OK:
+                    out.close()
+                    os.unlink(tmp)
+                    return key
                 out.flush()
                 os.fsync(out.fileno())
-            key = Key(w.hexdigest(), w.size, extension_of(filename if filename is not None else src.name))
-            if expected is not None:
-                check_content(expected, key.md5, key.size, str(src))
-                key = expected
             self._install(tmp, key)
             return key
 

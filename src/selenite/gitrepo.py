@@ -122,6 +122,23 @@ def stage(root: Path, paths: Sequence[str]) -> None:
         _run(root, "--literal-pathspecs", "add", "--", *paths)
 
 
+def restage_unchanged(root: Path, staged: Mapping[str, bytes]) -> None:
+    """Re-add each path whose index entry is exactly the blob of the given bytes (say a pointer the
+    file held until selenite wrote its content there): the index keeps the same blob, only its
+    record of the file's size and times is renewed. Without this, `git status` would call the file
+    modified for its new size alone, without asking the filter."""
+    if not staged:
+        return
+    entries = split_nul(_run(root, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *staged))
+    same = []
+    for rec in entries:
+        meta, _, path = rec.partition("\t")
+        sha = meta.split(" ")[1]
+        if path in staged and _blob_id(staged[path], "sha1" if len(sha) == 40 else "sha256") == sha:
+            same.append(path)
+    stage(root, same)
+
+
 def add_all(root: Path, paths: Sequence[str] = ()) -> None:
     """Stage everything (or ``paths``), deletions included."""
     _run(root, "add", "--all", "--", *(paths or ["."]))
@@ -268,17 +285,43 @@ def link_texts(root: Path, rev: str, known: Mapping[str, str] | None = None) -> 
         wanted.setdefault(sha, []).append(path)
     if not wanted:
         return texts
-    shas = list(wanted)
+    for sha, data in _cat_blobs(root, list(wanted)).items():
+        for path in wanted[sha]:
+            texts[path] = data.decode("utf-8", "surrogateescape")
+    return texts
+
+
+def _cat_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
+    """{sha: content} of these blobs, in one ``cat-file --batch``."""
     out = _run(root, "cat-file", "--batch", input_bytes="".join(f"{s}\n" for s in shas).encode())
+    blobs: dict[str, bytes] = {}
     pos = 0
     for sha in shas:
         nl = out.index(b"\n", pos)
         size = int(out[pos:nl].split()[2])
-        text = out[nl + 1 : nl + 1 + size].decode("utf-8", "surrogateescape")
-        for path in wanted[sha]:
-            texts[path] = text
+        blobs[sha] = out[nl + 1 : nl + 1 + size]
         pos = nl + 1 + size + 1
-    return texts
+    return blobs
+
+
+def small_file_blobs(root: Path, max_size: int) -> list[bytes]:
+    """The contents of the regular-file blobs of the index and of HEAD that are at most
+    ``max_size`` bytes (three git calls, whatever the size of the tree)."""
+    shas: set[str] = set()
+    for rec in _run(root, "ls-files", "-s", "-z").split(b"\0"):
+        if rec.startswith(b"100"):
+            shas.add(rec.split(b" ", 2)[1].decode())
+    if head(root) is not None:
+        for rec in _run(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD").split(b"\0"):
+            if rec.startswith(b"100"):
+                shas.add(rec.split(b" ", 3)[2].split(b"\t", 1)[0].decode())
+    if not shas:
+        return []
+    checked = _run(root, "cat-file", "--batch-check=%(objectname) %(objectsize)",
+                   input_bytes="".join(f"{s}\n" for s in shas).encode())
+    small = [sha for sha, size in (line.split() for line in checked.decode().splitlines() if line.count(" ") == 1)
+             if size.isdigit() and int(size) <= max_size]
+    return list(_cat_blobs(root, small).values()) if small else []
 
 
 def is_inside(path: Path, roots: Iterable[Path]) -> bool:

@@ -31,7 +31,7 @@ from selenite.cache import OK, Cache, Signature, tree_hash
 from selenite.errors import FatalError
 from selenite.keys import Key, md5_of_file, try_parse_key
 from selenite.statcache import StatCache
-from selenite.util import atomic_write, user_file_mode
+from selenite.util import atomic_write, user_file_mode, write_marked_block
 
 SYMLINK = "symlink"
 HARDLINK = "hardlink"
@@ -145,18 +145,7 @@ def mode_of(root: Path) -> str:
 def write_exclude(root: Path) -> None:
     """Make Git ignore everything in the tree but ``.selenite/`` (a marked block in info/exclude;
     the user's own lines there are kept)."""
-    path = root / ".git" / "info" / "exclude"
-    try:
-        lines = path.read_text().splitlines()
-    except FileNotFoundError:
-        lines = []
-    if _EXCLUDE_BEGIN in lines and _EXCLUDE_END in lines:
-        start, end = lines.index(_EXCLUDE_BEGIN), lines.index(_EXCLUDE_END)
-        if lines[start + 1 : end] == list(_EXCLUDE_BODY):
-            return
-        del lines[start : end + 1]
-    lines += [_EXCLUDE_BEGIN, *_EXCLUDE_BODY, _EXCLUDE_END]
-    atomic_write(path, ("\n".join(lines) + "\n").encode())
+    write_marked_block(root / ".git" / "info" / "exclude", _EXCLUDE_BEGIN, _EXCLUDE_END, _EXCLUDE_BODY)
 
 
 # --- which files the tree has ------------------------------------------------------------------------

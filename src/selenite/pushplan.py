@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import gitrepo, linkmodes, registry, safepath, worktree
+from selenite import gitfilter, gitrepo, linkmodes, registry, safepath, worktree
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, RegistryError, UnsafePath
 from selenite.keys import Key, extension_of, md5_of_file
@@ -213,7 +213,8 @@ def build(
                 plan.items.append(Item(e.path, e.key, LINK, link=loc))
             elif cache.has(e.key):
                 plan.items.append(Item(e.path, e.key, SIMPLE, source=cache.object_path(e.key)))
-            elif e.target is None and e.status == worktree.UNCHANGED and (root / e.path).is_file():
+            elif e.target is None and e.status == worktree.UNCHANGED and (root / e.path).is_file() \
+                    and gitfilter.read_pointer_file(root / e.path) is None:
                 # A copy-mode file that matched its key through the stat cache: its bytes are here.
                 plan.items.append(Item(e.path, e.key, SIMPLE, source=root / e.path, relink=True))
             else:

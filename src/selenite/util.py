@@ -51,6 +51,35 @@ def atomic_write_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o644) 
     fsync_dir(path.parent)
 
 
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def has_marked_block(path: Path, begin: str, end: str, body: Iterable[str]) -> bool:
+    """Whether the text file ``path`` holds exactly this block between the ``begin`` and ``end`` lines."""
+    lines = _lines(path)
+    if begin not in lines or end not in lines:
+        return False
+    return lines[lines.index(begin) + 1 : lines.index(end)] == list(body)
+
+
+def write_marked_block(path: Path, begin: str, end: str, body: Iterable[str]) -> None:
+    """Put ``body`` between the ``begin`` and ``end`` lines of a text file selenite shares with
+    the user (``.git/info/exclude``, ``.git/info/attributes``): the user's own lines are kept, an
+    older block is replaced, and nothing is written when the block is already there."""
+    body = list(body)
+    if has_marked_block(path, begin, end, body):
+        return
+    lines = _lines(path)
+    if begin in lines and end in lines:
+        del lines[lines.index(begin) : lines.index(end) + 1]
+    lines += [begin, *body, end]
+    atomic_write(path, ("\n".join(lines) + "\n").encode())
+
+
 def user_file_mode() -> int:
     """The mode a new file of the user's gets (0666 less the umask): for writable copies."""
     umask = os.umask(0)

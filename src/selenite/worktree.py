@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from selenite import gitfiles, gitrepo, safepath
+from selenite import gitfiles, gitfilter, gitrepo, safepath
 from selenite.cache import CORRUPTED, MISSING, OK, Cache, Signature, object_relpath
 from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
 from selenite.keys import Key, key_for, md5_of_file, try_parse_key
@@ -326,15 +326,7 @@ def scan(
             if st != OK:
                 out.append(Entry(path, CONTENT_MISSING if st == MISSING else OBJECT_CORRUPTED, key, old, texts[path]))
                 continue
-        if old == key:
-            status = UNCHANGED
-        elif old is not None:
-            status = MODIFIED
-        elif key in by_key:
-            status = MOVED
-        else:
-            status = NEW
-        out.append(Entry(path, status, key, old, texts[path]))
+        out.append(Entry(path, _link_status(key, old, by_key), key, old, texts[path]))
     # Pass 3: everything that is not a link.
     for path in others:
         old = last.get(path)
@@ -346,12 +338,18 @@ def scan(
         if not _is_regular(st_.st_mode):
             continue  # a directory (submodule) or a special file: not ours
         if st_.st_size <= _DESTROYED_MAX:
+            data = b""
             with contextlib.suppress(OSError):
                 with open(top + path, "rb") as f:
-                    dkey = key_from_destroyed(path, f.read(_DESTROYED_MAX + 1))
-                if dkey is not None:
-                    out.append(Entry(path, DESTROYED, dkey, old))
-                    continue
+                    data = f.read(_DESTROYED_MAX + 1)
+            dkey = key_from_destroyed(path, data)
+            if dkey is not None:
+                out.append(Entry(path, DESTROYED, dkey, old))
+                continue
+            pkey = gitfilter.parse_pointer(data)
+            if pkey is not None:  # a pointer Git checked out without the filter: `get` fills it
+                out.append(Entry(path, CONTENT_MISSING if check_objects else _link_status(pkey, old, by_key), pkey, old))
+                continue
         if old is not None and gitfiles.read_by_git(path) and st_.st_size == old.size:
             # A file Git reads stays a regular file (a copy, not a link): unchanged when its bytes are.
             with contextlib.suppress(OSError):
@@ -365,6 +363,15 @@ def scan(
             if path not in seen and not os.path.lexists(top + path):
                 out.append(Entry(path, DELETED, None, key))
     return out
+
+
+def _link_status(key: Key, old: Key | None, last_keys: set[Key]) -> str:
+    """How a link (or pointer) to ``key`` compares with the last version's ``old`` at its path."""
+    if old == key:
+        return UNCHANGED
+    if old is not None:
+        return MODIFIED
+    return MOVED if key in last_keys else NEW
 
 
 def linked_keys(root: Path) -> set[Key]:

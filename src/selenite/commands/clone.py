@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from selenite import gitfiles, gitrepo, linkmodes, output, registry, safepath, worktree
+from selenite import gitfiles, gitfilter, gitrepo, linkmodes, output, registry, safepath, worktree
 from selenite.cache import OK, Cache, read_object, registry_id
 from selenite.commands.get import fetch_objects
 from selenite.config import Settings
@@ -230,6 +230,7 @@ def clone(
 
 def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, Key], mode: str) -> None:
     gitrepo.init(root)
+    gitfilter.configure(root)  # before anything is committed: Git stores pointers, never data
     worktree.make_anchor(root, cache)
     cache.register_worktree(root)  # before the links exist, so a concurrent gc keeps what we fetch
     worktree.record_origin(root, o, mode)
@@ -237,7 +238,7 @@ def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, 
         worktree.make_links(root, {p: k for p, k in listing.items() if not gitfiles.read_by_git(p)})
         for path, key in listing.items():
             if gitfiles.read_by_git(path):  # a copy, never a link: Git does not follow links to these
-                atomic_write_chunks(root / path, read_object(cache, key), user_file_mode())
+                atomic_write_chunks(safepath.parent(root, path), read_object(cache, key), user_file_mode())
     else:  # real files: Git holds the record, never their bytes (docs/link-modes.md)
         linkmodes.start_tree(root, mode, listing)
     gitrepo.add_all(root)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from selenite import output, worktree
+from selenite import gitfilter, output, worktree
 from selenite.cache import Cache
 from selenite.config import Settings
 from selenite.errors import FatalError
@@ -40,6 +40,7 @@ def gc(settings: Settings, *, max_size: str | None = None, dry_run: bool = False
                 output.info(f"forgot {tree} (no longer a working tree of this cache)")
                 continue
             keep |= worktree.linked_keys(tree)
+            keep |= gitfilter.pointer_keys(tree)  # committed edits not pushed yet may exist nowhere else
         objects = list(cache.iter_objects())
         inodes: dict[int, int] = {}
         for _k, _p, st in objects:

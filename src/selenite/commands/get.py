@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from selenite import gitrepo, linkmodes, output, registry, worktree
+from selenite import gitfilter, gitrepo, linkmodes, output, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import ChecksumMismatch, FatalError, RegistryError, UnsafePath
@@ -221,6 +221,7 @@ def open_tree(settings: Settings, cwd: Path | None = None) -> tuple[Path, worktr
     o = worktree.require_origin(root)
     if gitrepo.config_get(root, "selenite.url") is None:
         worktree.record_origin(root, o)
+    gitfilter.ensure_configured(root)  # e.g. a plain `git clone`: it has no filter yet
     if worktree.anchor_target(root) is None:
         cache = Cache(settings.cache_dir)
         worktree.make_anchor(root, cache)
@@ -241,12 +242,18 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
     if not missing:
         output.info("nothing to get: every link's content is here")
     else:
-        with registry.session_for(*settings.endpoint(o.url).pair(), jobs) as client:
-            sources = resolve_sources(client, cache, o, missing)
-            n = fetch_objects(client, cache, sources, jobs)
+        n = 0
+        to_fetch = [k for k in missing if not cache.ensure_local(k)]  # a pointer file may name cached content
+        if to_fetch:
+            with registry.session_for(*settings.endpoint(o.url).pair(), jobs) as client:
+                sources = resolve_sources(client, cache, o, to_fetch)
+                n = fetch_objects(client, cache, sources, jobs)
         size = sum(k.size for k in missing)
         output.info(f"got {len(missing)} file(s) ({n} download(s), {human_bytes(size)})")
-    if mode != linkmodes.SYMLINK:  # hardlink/copy: the content becomes the tree's files
+    if mode == linkmodes.SYMLINK:  # pointer files (Git checked them out without the filter) get their bytes
+        gitfilter.fill_pointers(root, cache, [e.path for e in entries
+                                              if e.status == worktree.CONTENT_MISSING and e.target is None])
+    else:  # hardlink/copy: the content becomes the tree's files
         try:
             placed, absent = linkmodes.materialize(root, cache, mode, entries, whole_tree=not paths)
         except OSError as e:  # a name this filesystem refuses, a full disk: a refusal, not a crash

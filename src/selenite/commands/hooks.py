@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selenite import hooks, output
+from selenite import gitfilter, hooks, output
 
 
 def install(cwd: Path) -> int:
     top = hooks.toplevel(cwd)
+    gitfilter.configure(top)  # first: a hook refused below must not leave Git storing data
     path = hooks.install(top)
     legacy = path.with_name(path.name + hooks.LEGACY_SUFFIX)
     note = f" (runs {legacy.name} first)" if legacy.exists() else ""
     output.info(f"selenite: pre-commit hook installed at {path}{note}")
+    output.info("selenite: Git stores data files as pointers here (filter.selenite; see docs/editing.md)")
     return 0
 
 

@@ -1,0 +1,246 @@
+"""Git stores pointers, never data: the ``selenite`` clean/smudge filter (docs/editing.md).
+
+A data file that is a regular file in the tree (unlocked and edited, or new) would otherwise go into
+``.git`` whole on ``git commit``. With this filter Git stores a one-line *pointer* instead::
+
+    selenite-pointer MD5E-s3145728--0123456789abcdef0123456789abcdef.bin
+
+- **clean** (``git add``, ``git commit -a``, ``git status`` of a changed file): the bytes are
+  ingested into the shared cache as they stream in (read-only object, temp file + fsync + rename,
+  md5 on the way, flat memory) and the pointer is what Git stores; the pointer always resolves on
+  this machine. A pointer given to clean (a file not filled yet) passes through unchanged.
+- **smudge** (``git checkout``, ``git clone`` with the filter set up): a pointer whose object is in
+  the cache becomes its bytes; otherwise the pointer itself is written, and ``selenite get`` fills it
+  later (from the cache or the registry). Smudge never fails for missing content.
+
+Git runs it as one long-running process per command (``filter.selenite.process``, Git's pkt-line
+protocol, ``pktline.py``) so a commit of many files starts Python once. ``required = true``: when
+the filter cannot run or cannot store the bytes, Git stops (``git add`` fails with the reason)
+rather than silently storing the bytes. Git never filters symlinks, so the links of a symlink tree
+are untouched; files Git reads itself (``gitfiles``) and a hardlink/copy tree's record are never
+filtered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import shlex
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from selenite import gitfiles
+from selenite.keys import CHUNK, Key, iter_chunks, try_parse_key
+from selenite.pktline import ProtocolError, Wire
+
+if TYPE_CHECKING:
+    from selenite.cache import Cache
+
+DRIVER = "selenite"
+_PREFIX = b"selenite-pointer "
+_POINTER_RE = re.compile(rb"selenite-pointer (MD5E-[0-9A-Za-z.-]{1,120})\n\Z")
+MAX_POINTER = 192  # longer than any pointer: bigger content is data, never a pointer
+
+_BLOCK_BEGIN = "# >>> selenite: Git stores a pointer for every data file, never its bytes (docs/editing.md)"
+_BLOCK_END = "# <<< selenite"
+# `* filter=selenite`, then the files Git must read as they are (later lines win). A
+# hardlink/copy tree's record is Git's own content too.
+_ATTRIBUTES = (f"* filter={DRIVER}", *(f"{name} -filter" for name in gitfiles.NAMES), "/.selenite/tree.json -filter")
+
+
+# --- the pointer -----------------------------------------------------------------------------------
+
+
+def pointer(key: Key) -> bytes:
+    return _PREFIX + key.name.encode() + b"\n"
+
+
+def parse_pointer(data: bytes) -> Key | None:
+    """The key a pointer names; None for anything else (data, a damaged pointer)."""
+    if len(data) > MAX_POINTER or not data.startswith(_PREFIX):
+        return None
+    m = _POINTER_RE.match(data)
+    return try_parse_key(m.group(1).decode()) if m else None
+
+
+def read_pointer_file(path: Path) -> Key | None:
+    """The key when ``path`` is a regular file holding exactly a pointer (not filled yet)."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_POINTER:
+            return None
+        with open(path, "rb") as f:
+            return parse_pointer(f.read(MAX_POINTER + 1))
+    except OSError:
+        return None
+
+
+# --- setting it up in a repository ----------------------------------------------------------------
+
+
+def process_command() -> str:
+    """What Git runs: this Python (the one selenite is installed in), through the shell."""
+    return f"{shlex.quote(sys.executable)} -m selenite.gitfilter"
+
+
+def _attributes_path(root: Path) -> Path:
+    from selenite import gitrepo
+
+    return gitrepo.common_dir(root) / "info" / "attributes"
+
+
+def configure(root: Path) -> None:
+    """Set the filter up (``.git/config``) and apply it to every file (``.git/info/attributes``,
+    a marked block; the user's own lines there are kept). Local to this repository: a plain
+    `git clone` of it gets neither, and checks pointers out as they are until ``selenite get``."""
+    from selenite import gitrepo
+    from selenite.util import write_marked_block
+
+    gitrepo.config_set(root, f"filter.{DRIVER}.process", process_command())
+    gitrepo.config_set(root, f"filter.{DRIVER}.required", "true")
+    write_marked_block(_attributes_path(root), _BLOCK_BEGIN, _BLOCK_END, _ATTRIBUTES)
+
+
+def ensure_configured(root: Path) -> None:
+    """``configure`` unless this repository already runs this filter (one git call)."""
+    from selenite import gitrepo
+    from selenite.util import has_marked_block
+
+    if gitrepo.config_get(root, f"filter.{DRIVER}.process") != process_command() \
+            or not has_marked_block(_attributes_path(root), _BLOCK_BEGIN, _BLOCK_END, _ATTRIBUTES):
+        configure(root)
+
+
+# --- pointers in the tree and in Git ---------------------------------------------------------------
+
+
+def fill_pointers(root: Path, cache: Cache, paths: Iterable[str]) -> list[str]:
+    """Replace each pointer file among ``paths`` by its content from the cache (what smudge does
+    at checkout); return the paths filled. A folder on the way that is a symlink is refused
+    (``safepath.parent``): the file would land outside the tree."""
+    from selenite.cache import read_object
+    from selenite.util import atomic_write_chunks
+
+    from selenite import gitrepo, safepath
+
+    filled: dict[str, bytes] = {}
+    checked: set[str] = set()
+    for rel in paths:
+        full = safepath.parent(root, rel, checked, create=False)
+        key = read_pointer_file(full)
+        if key is None or not cache.ensure_local(key):
+            continue
+        mode = stat.S_IMODE(os.lstat(full).st_mode)
+        atomic_write_chunks(full, read_object(cache, key), mode)
+        filled[rel] = pointer(key)
+    gitrepo.restage_unchanged(root, filled)
+    return list(filled)
+
+
+def pointer_keys(root: Path) -> set[Key]:
+    """Keys named by the pointers of the index and of HEAD: content only this repository's history
+    may hold (committed, not pushed yet), which ``gc`` must keep."""
+    from selenite import gitrepo
+
+    return {k for data in gitrepo.small_file_blobs(root, MAX_POINTER) if (k := parse_pointer(data)) is not None}
+
+
+# --- the filter process -------------------------------------------------------------------------
+
+
+def _spool(content: Iterable[bytes]) -> tempfile.SpooledTemporaryFile[bytes]:
+    """All of ``content``, in memory while small, in a temp file beyond (flat memory)."""
+    f: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=CHUNK)
+    for block in content:
+        f.write(block)
+    f.seek(0)
+    return f
+
+
+def _replay(f: tempfile.SpooledTemporaryFile[bytes]) -> Iterator[bytes]:
+    with f:
+        yield from iter_chunks(f)  # type: ignore[arg-type]
+
+
+def clean(cache: Cache, pathname: str, content: Iterator[bytes]) -> Iterable[bytes]:
+    """Data in, pointer out (the bytes ingested into ``cache``); a pointer passes through."""
+    if gitfiles.read_by_git(pathname):  # never reached through the attributes; kept as it is anyway
+        return _replay(_spool(content))
+    head = b""
+    for block in content:
+        head += block
+        if len(head) > MAX_POINTER:
+            break
+    else:
+        if parse_pointer(head) is not None:
+            return [head]
+    key = cache.put_chunks(itertools.chain([head], content), pathname)
+    return [pointer(key)]
+
+
+def smudge(cache: Cache, content: Iterator[bytes]) -> Iterable[bytes]:
+    """Pointer in, its bytes out when the cache holds them (else the pointer); data passes through."""
+    from selenite.cache import read_object
+
+    spooled = _spool(content)
+    head = spooled.read(MAX_POINTER + 1)
+    key = parse_pointer(head)
+    if key is None:
+        spooled.seek(0)
+        return _replay(spooled)
+    spooled.close()
+    if cache.ensure_local(key):
+        return read_object(cache, key)  # checked against the key as it is read
+    return [head]
+
+
+def serve(wire: Wire, cache: Cache) -> None:
+    """Answer Git's requests until it closes the pipe (Git's long-running filter protocol, v2)."""
+    wire.handshake("git-filter", {"clean", "smudge"})
+    while True:
+        try:
+            header = wire.read_fields()
+        except EOFError:
+            return  # git is done
+        command, pathname = header.get("command"), header.get("pathname", "")
+        content = wire.read_stream()
+        try:
+            if command == "clean":
+                result = clean(cache, pathname, content)
+            elif command == "smudge":
+                result = smudge(cache, content)
+            else:
+                raise ProtocolError(f"unknown filter command {command!r}")
+        except (OSError, ValueError, ProtocolError) as e:
+            for _ in content:  # git waits until its whole content was read before it reads the answer
+                pass
+            sys.stderr.write(f"selenite: {command} filter failed for {pathname}: {e}\n")
+            wire.answer_error()
+            continue
+        wire.answer(result)
+
+
+def main() -> None:
+    """``python -m selenite.gitfilter``: what ``filter.selenite.process`` runs (in the tree's top)."""
+    from selenite import config, worktree
+    from selenite.errors import FatalError
+
+    try:
+        cache = worktree.tree_cache(Path.cwd(), config.default_cache_dir())
+        with contextlib.closing(cache):
+            serve(Wire(sys.stdin.buffer, sys.stdout.buffer), cache)
+    except (FatalError, ProtocolError) as e:
+        sys.stderr.write(f"selenite: filter: {e}\n")
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()
