@@ -64,7 +64,7 @@ def test_an_edited_file_is_committed_as_a_pointer_and_published_from_the_tree(
     assert (work / "big.bin").read_bytes() == edited
 
     # push reads the user's bytes from the tree and publishes them
-    selenite("push", "--version", "v2", cwd=work, env={"SELENITE_TOKEN": registry.admin_token})
+    selenite("push", "--version", "v2", "--token", registry.admin_token, cwd=work)
     fresh = tmp_path / "fresh"
     selenite("clone", "test/ds@v2", fresh, "--url", registry.url, cwd=tmp_path,
              env={"SELENITE_CACHE": str(tmp_path / "cache-fresh")})
@@ -111,9 +111,9 @@ def test_push_of_a_pointer_file_links_to_its_content_and_never_uploads_the_point
     git(tmp_path, "clone", "-q", str(work), str(plain))
     assert gitfilter.read_pointer_file(plain / "small.txt") is not None
     (plain / "other.txt").write_text("other\n")
-    env = {"SELENITE_CACHE": str(tmp_path / "cache-plain"), "SELENITE_TOKEN": registry.admin_token}
+    env = {"SELENITE_CACHE": str(tmp_path / "cache-plain")}
     uploads = registry.uploaded_files()
-    proc = selenite("push", "--version", "v2", cwd=plain, env=env)
+    proc = selenite("push", "--version", "v2", "--token", registry.admin_token, cwd=plain, env=env)
     assert "1 uploaded" in proc.stdout and registry.uploaded_files() == uploads + 1  # other.txt only
     fresh = tmp_path / "fresh"
     selenite("clone", "test/ds@v2", fresh, "--url", registry.url, cwd=tmp_path,
@@ -131,6 +131,6 @@ def test_hardlink_and_copy_trees_keep_their_record_in_git(registry: Registry, wo
     assert '"big.bin"' in record  # the record itself, never a pointer
     (tree / "small.txt").unlink()
     (tree / "small.txt").write_text("edited\n")
-    selenite("push", "--version", f"{mode}1", cwd=tree, env={"SELENITE_TOKEN": registry.admin_token})
+    selenite("push", "--version", f"{mode}1", "--token", registry.admin_token, cwd=tree)
     assert '"small.txt"' in git(tree, "show", "HEAD:.selenite/tree.json").stdout
     assert git(tree, "status", "--porcelain").stdout == ""
