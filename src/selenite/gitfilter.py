@@ -217,7 +217,7 @@ def serve(wire: Wire, cache: Cache) -> None:
                 result = smudge(cache, content)
             else:
                 raise ProtocolError(f"unknown filter command {command!r}")
-        except (OSError, ValueError, ProtocolError) as e:
+        except Exception as e:  # noqa: BLE001 - one file's failure is Git's to report (required = true)
             for _ in content:  # git waits until its whole content was read before it reads the answer
                 pass
             sys.stderr.write(f"selenite: {command} filter failed for {pathname}: {e}\n")
@@ -238,6 +238,8 @@ def main() -> None:
     except (FatalError, ProtocolError) as e:
         sys.stderr.write(f"selenite: filter: {e}\n")
         raise SystemExit(1) from None
+    except (BrokenPipeError, ConnectionResetError):
+        raise SystemExit(1) from None  # git went away (killed, or a failure of its own): nothing to say
     except KeyboardInterrupt:
         raise SystemExit(130) from None
 

@@ -73,6 +73,7 @@ def test_a_plain_git_clone_commits_before_get(work: Path, tmp_path: Path, cache:
     plain = tmp_path / "plain"
     ok(git(tmp_path, "clone", "-q", str(work), str(plain)))
     selenite("hooks", "install", cwd=plain, env=env)
+    assert ok(git(plain, "config", "filter.selenite.required")).stdout.strip() == "true"  # and the filter
     assert not (plain / "a.txt").exists()  # dangling
     (plain / "notes.txt").write_text("notes\n")
     ok(git(plain, "add", "notes.txt"))
