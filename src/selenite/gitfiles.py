@@ -9,9 +9,33 @@ and the clean filter (``gitfilter``) never stores them as pointers: Git needs th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from selenite.cache import Cache
+    from selenite.keys import Key
+
 NAMES = (".gitignore", ".gitattributes", ".gitmodules", ".mailmap")
 
 
 def read_by_git(path: str) -> bool:
     """Whether Git reads the file at ``path`` (relative, '/'-separated) itself, at any depth."""
     return path.rsplit("/", 1)[-1] in NAMES
+
+
+def place_copies(root: Path, cache: Cache, listing: Mapping[str, Key]) -> int:
+    """Write each file Git reads among ``listing`` as a regular, writable copy of its object (in
+    place of a link, e.g. one an older selenite made); return how many were written. Never through
+    a symlinked folder (``safepath.parent``)."""
+    from selenite import safepath
+    from selenite.cache import read_object
+    from selenite.util import atomic_write_chunks, user_file_mode
+
+    n = 0
+    for path, key in listing.items():
+        if read_by_git(path):
+            atomic_write_chunks(safepath.parent(root, path), read_object(cache, key), user_file_mode())
+            n += 1
+    return n

@@ -5,12 +5,15 @@ next push published them. They are still data: listed, published and cloned like
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from selenite.keys import Key
+from selenite.worktree import link_text
 from tests.conftest import Registry, selenite
 from tests.helpers import create_project, upload_version
 
@@ -86,3 +89,19 @@ def test_push_keeps_git_files_regular_and_never_publishes_what_they_ignore(regis
     assert published(registry, "v2", tmp_path) == {".gitignore": b"*.tmp\n", "data.csv": b"x,y\n"}
     proc = selenite("push", cwd=work, env={"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url})
     assert "nothing to push" in proc.stderr  # .gitignore, a regular file, counts as unchanged
+
+
+def test_get_turns_a_git_file_an_older_selenite_linked_back_into_a_regular_file(registry: Registry, tmp_path: Path) -> None:
+    create_project(registry, "test")
+    upload_version(registry, tmp_path, "v1", {".gitignore": b"*.tmp\n", "data.csv": b"x,y\n"}, asset="ds")
+    work = tmp_path / "work"
+    selenite("clone", "test/ds@v1", work, "--url", registry.url, cwd=tmp_path)
+    (work / ".gitignore").unlink()  # as push used to leave it: a link into the cache
+    (work / ".gitignore").symlink_to(link_text(".gitignore", Key(hashlib.md5(b"*.tmp\n").hexdigest(), 6)))
+    assert (work / ".gitignore").read_bytes() == b"*.tmp\n"
+    proc = selenite("get", cwd=work)
+    assert "regular files again" in proc.stderr
+    assert_regular(work / ".gitignore", b"*.tmp\n")
+    (work / "x.tmp").write_text("ignored\n")
+    status = git(work, "status", "--porcelain")
+    assert status.stderr == "" and "x.tmp" not in status.stdout

@@ -15,12 +15,12 @@ import sqlite3
 from pathlib import Path
 
 from selenite import gitfiles, gitfilter, gitrepo, linkmodes, output, registry, safepath, worktree
-from selenite.cache import OK, Cache, read_object, registry_id
+from selenite.cache import OK, Cache, registry_id
 from selenite.commands.get import fetch_objects
 from selenite.config import Settings
 from selenite.errors import FatalError
 from selenite.keys import Key
-from selenite.util import atomic_write_chunks, human_bytes, user_file_mode
+from selenite.util import human_bytes
 
 
 def parse_source(source: str) -> tuple[str, str, str | None]:
@@ -236,9 +236,7 @@ def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, 
     worktree.record_origin(root, o, mode)
     if mode == linkmodes.SYMLINK:
         worktree.make_links(root, {p: k for p, k in listing.items() if not gitfiles.read_by_git(p)})
-        for path, key in listing.items():
-            if gitfiles.read_by_git(path):  # a copy, never a link: Git does not follow links to these
-                atomic_write_chunks(safepath.parent(root, path), read_object(cache, key), user_file_mode())
+        gitfiles.place_copies(root, cache, listing)  # copies, never links: Git does not follow links to these
     else:  # real files: Git holds the record, never their bytes (docs/link-modes.md)
         linkmodes.start_tree(root, mode, listing)
     gitrepo.add_all(root)

@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from selenite import gitfilter, gitrepo, linkmodes, output, registry, worktree
+from selenite import gitfiles, gitfilter, gitrepo, linkmodes, output, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import ChecksumMismatch, FatalError, RegistryError, UnsafePath
@@ -253,6 +253,10 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
     if mode == linkmodes.SYMLINK:  # pointer files (Git checked them out without the filter) get their bytes
         gitfilter.fill_pointers(root, cache, [e.path for e in entries
                                               if e.status == worktree.CONTENT_MISSING and e.target is None])
+        # A .gitignore (...) that an older selenite made a link: Git cannot read it, so a copy
+        linked = {e.path: e.key for e in entries if e.target is not None and e.key is not None}
+        if gitfiles.place_copies(root, cache, {p: k for p, k in linked.items() if cache.has(k)}):
+            output.info("the files Git reads itself (.gitignore, ...) are regular files again: commit them")
     else:  # hardlink/copy: the content becomes the tree's files
         try:
             placed, absent = linkmodes.materialize(root, cache, mode, entries, whole_tree=not paths)
