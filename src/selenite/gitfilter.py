@@ -143,12 +143,13 @@ def fill_pointers(root: Path, cache: Cache, paths: Iterable[str]) -> list[str]:
     return list(filled)
 
 
-def pointer_keys(root: Path) -> set[Key]:
-    """Keys named by the pointers of the index and of HEAD: content only this repository's history
-    may hold (committed, not pushed yet), which ``gc`` must keep."""
+def pointer_keys(root: Path, index: bool = True) -> set[Key]:
+    """Keys named by the pointers of HEAD (and of the index): content only this repository's
+    history may hold (committed, not pushed yet), which ``gc`` must keep."""
     from selenite import gitrepo
 
-    return {k for data in gitrepo.small_file_blobs(root, MAX_POINTER) if (k := parse_pointer(data)) is not None}
+    blobs = gitrepo.small_file_blobs(root, MAX_POINTER, index=index)
+    return {k for data in blobs if (k := parse_pointer(data)) is not None}
 
 
 # --- the filter process -------------------------------------------------------------------------

@@ -304,11 +304,11 @@ def _cat_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
     return blobs
 
 
-def small_file_blobs(root: Path, max_size: int) -> list[bytes]:
-    """The contents of the regular-file blobs of the index and of HEAD that are at most
+def small_file_blobs(root: Path, max_size: int, index: bool = True) -> list[bytes]:
+    """The contents of the regular-file blobs of HEAD (and of the index) that are at most
     ``max_size`` bytes (three git calls, whatever the size of the tree)."""
     shas: set[str] = set()
-    for rec in _run(root, "ls-files", "-s", "-z").split(b"\0"):
+    for rec in _run(root, "ls-files", "-s", "-z").split(b"\0") if index else ():
         if rec.startswith(b"100"):
             shas.add(rec.split(b" ", 2)[1].decode())
     if head(root) is not None:

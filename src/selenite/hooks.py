@@ -32,6 +32,7 @@ from selenite.keys import try_parse_key
 
 if TYPE_CHECKING:
     from selenite.cache import Cache
+    from selenite.keys import Key
 
 # Imports are kept light (no rich, no sqlite, no filelock) on the path of a clean check: the hook
 # runs on every commit, and an unchanged tree of 100,000 links must check in about a second.
@@ -375,14 +376,21 @@ def _origin(top: Path) -> dict[str, str]:
 
 
 def _head_keys(top: Path) -> set[str]:
-    """Key names of the links HEAD already holds. A commit that leaves such a link as it is adds
-    nothing unknown, even when no cached manifest lists its key (a plain `git clone` on a machine
-    that never saw the dataset): only links the commit brings in can be "unknown"."""
-    from selenite import gitrepo
+    """Key names of the links and pointers HEAD already holds. A commit that keeps (or moves) such
+    a link adds nothing unknown, even when no cached manifest lists its key (a plain `git clone` on
+    a machine that never saw the dataset): only links the commit brings in can be "unknown"."""
+    from selenite import gitfilter, gitrepo
 
     if gitrepo.head(top) is None:
         return set()
-    return {text.rsplit("/", 1)[-1] for text in gitrepo.link_texts(top, "HEAD").values()}
+    names = {text.rsplit("/", 1)[-1] for text in gitrepo.link_texts(top, "HEAD").values()}
+    return names | {k.name for k in gitfilter.pointer_keys(top, index=False)}
+
+
+def _pointer_key(full: str) -> Key | None:
+    from selenite import gitfilter
+
+    return gitfilter.read_pointer_file(Path(full))
 
 
 def _held_content(cache: Cache, origin: dict[str, str]) -> set[tuple[str, int]]:
@@ -580,7 +588,8 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     staged = views.staged()
     untracked = views.untracked()
     untracked_set = set(untracked)
-    suspects = [p for p, c in staged.items() if c.old_mode == "120000" or c.status == "A"]
+    suspects = [p for p, c in staged.items() if c.old_mode == "120000" or c.status == "A"
+                or (c.status == "M" and c.new_mode.startswith("100"))]  # maybe a pointer file now
     paths = dict.fromkeys(itertools.chain(slow_paths, views.changed(), untracked, suspects))
     index_meta: dict[str, str] | None = None  # read only if a regular file needs it
 
@@ -606,6 +615,17 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
                 p = _destroyed(full, rel, entry, change)
                 if p is not None:
                     problems.append(p)
+                    continue
+            pkey = _pointer_key(full)
+            if pkey is not None:  # a file Git holds as a pointer, content not filled in: a link to that key
+                name = pkey.name
+                if name in slow:
+                    slow[name][0].append(rel)
+                else:
+                    try:
+                        slow[name] = ([rel], os.stat(cache_root / "objects" / _object_tail(name)))
+                    except OSError:
+                        slow[name] = ([rel], None)
             continue
         m = _FAST_LINK_RE.match(text)
         if m is not None and len(m.group(1)) == 3 * rel.count("/"):
@@ -642,7 +662,8 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
         state = states[name]
         if state == _OK and st is not None:
             for rel in rels:
-                fresh[_blob_sha(os.fsencode(texts[rel]), algo)] = (_object_tail(name), st)
+                if rel in texts:  # a link (not a pointer file)
+                    fresh[_blob_sha(os.fsencode(texts[rel]), algo)] = (_object_tail(name), st)
             continue
         if state == _CORRUPTED:
             detail = f"the cached object behind this link no longer matches its key {name} (edited through the link?)"

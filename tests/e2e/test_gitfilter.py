@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from selenite import gitfilter
+from selenite.keys import Key
 from tests.conftest import Registry, selenite
 from tests.helpers import create_project, upload_version
 
@@ -134,3 +135,23 @@ def test_hardlink_and_copy_trees_keep_their_record_in_git(registry: Registry, wo
     selenite("push", "--version", f"{mode}1", "--token", registry.admin_token, cwd=tree)
     assert '"small.txt"' in git(tree, "show", "HEAD:.selenite/tree.json").stdout
     assert git(tree, "status", "--porcelain").stdout == ""
+
+
+def test_the_hook_takes_a_pointer_file_for_a_link_to_its_key(work: Path, tmp_path: Path) -> None:
+    """`selenite status` calls a pointer file `content missing`, as a dangling link; the hook judges
+    it as one: fine when HEAD or a known version holds its key, refused when nothing does."""
+    selenite("unlock", "small.txt", cwd=work)
+    git(work, "commit", "-qam", "small.txt as a file")  # HEAD holds a pointer
+    plain = tmp_path / "plain"
+    git(tmp_path, "clone", "-q", str(work), str(plain))
+    env = {"SELENITE_CACHE": str(tmp_path / "cache-plain")}  # a machine that never saw the data
+    selenite("hooks", "install", cwd=plain, env=env)
+    git(plain, "mv", "small.txt", "moved.txt")
+    git(plain, "commit", "-qm", "move a pointer file", env=env)
+    bogus = Key("0123456789abcdef0123456789abcdef", 5, ".txt")
+    (plain / "bogus.txt").write_bytes(gitfilter.pointer(bogus))
+    git(plain, "add", "bogus.txt")
+    proc = subprocess.run(["git", "commit", "-qm", "bogus"], cwd=plain, capture_output=True, text=True,
+                          env={**os.environ, **env})
+    assert proc.returncode == 1 and f"bogus.txt: link to {bogus.name}" in proc.stderr
+    assert "moved.txt" not in proc.stderr
