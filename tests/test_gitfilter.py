@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,18 @@ def test_configure_keeps_the_users_attribute_lines_and_is_idempotent(repo: Path)
     text = attributes.read_text()
     assert text.count("* filter=selenite") == 1 and "*.txt diff" in text
     assert git(repo, "config", "filter.selenite.required").stdout.strip() == b"true"
+
+
+def test_memory_stays_flat_in_the_file_size(repo: Path) -> None:
+    """Git streams the file to the filter and the filter streams it to the cache: `git add` of a
+    96 MiB file peaks far below 96 MiB in git and in the filter (each measured as a child)."""
+    size = 96 << 20
+    with open(repo / "big.bin", "wb") as f:
+        for _ in range(size >> 20):
+            f.write(os.urandom(1 << 20))
+    probe = ("import resource, subprocess, sys; subprocess.run(['git', 'add', 'big.bin'], check=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    peak_kib = int(subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True,
+                                  check=True).stdout)
+    assert peak_kib * 1024 < size // 2, f"peak {peak_kib} KiB for a {size >> 20} MiB file"
+    assert gitfilter.parse_pointer(git(repo, "show", ":big.bin").stdout) is not None
