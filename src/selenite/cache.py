@@ -31,14 +31,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 from urllib.parse import quote, urlsplit
 
 from filelock import FileLock
 
+from selenite import statsig
 from selenite.errors import ChecksumMismatch, FatalError
 from selenite.keys import CHUNK, HashingWriter, Key, check_content, extension_of, iter_chunks, try_parse_key
 from selenite import safepath
+from selenite.statsig import StatSig
 from selenite.util import atomic_write, fsync_dir
 
 OK = "ok"
@@ -48,18 +50,6 @@ CORRUPTED = "corrupted"
 KEPT = "kept"  # damaged objects' bytes, moved aside before the object is restored
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
-
-
-class Signature(NamedTuple):
-    """What a cheap ``stat`` tells about an object: enough to notice a write through a link."""
-
-    size: int
-    mtime_ns: int
-    inode: int
-
-    @classmethod
-    def of(cls, st: os.stat_result) -> Signature:
-        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def object_relpath(key: Key) -> str:
@@ -150,46 +140,57 @@ class Cache:
         return FileLock(str(self.root / "locks" / f"{name}.lock"))
 
     def record_signature(self, key: Key, st: os.stat_result | None = None) -> None:
+        """Sign an object known to be intact at stat ``st`` (without ctime: see ``statsig``). A
+        racily clean one is left unsigned: the next check re-hashes it."""
+        taken = statsig.now()
         st = st if st is not None else os.stat(self.object_path(key))
-        sig = Signature.of(st)
-        self._exec("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?)", (key.name, *sig))
+        if statsig.is_racy(st, taken):
+            return
+        sig = StatSig.of(st, ctime=False)
+        self._exec("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?)", (key.name, sig.size, sig.mtime_ns, sig.inode))
 
-    def signature(self, key: Key) -> Signature | None:
+    def signature(self, key: Key) -> StatSig | None:
         rows = self._exec("SELECT size, mtime_ns, inode FROM signatures WHERE key = ?", (key.name,))
-        return Signature(*rows[0]) if rows else None  # type: ignore[arg-type]
+        return _object_sig(*rows[0]) if rows else None
 
-    def signatures(self) -> dict[str, Signature]:
+    def signatures(self) -> dict[str, StatSig]:
         """Every recorded signature in one query (for scanning many links)."""
-        return {str(k): Signature(s, m, i) for k, s, m, i in self._exec("SELECT key, size, mtime_ns, inode FROM signatures")}  # type: ignore[arg-type]
+        return {str(k): _object_sig(s, m, i) for k, s, m, i in self._exec("SELECT key, size, mtime_ns, inode FROM signatures")}
 
-    def signature_ok(self, key: Key, sigs: Mapping[str, Signature] | None = None) -> bool:
+    def signature_ok(self, key: Key, sigs: Mapping[str, StatSig] | None = None) -> bool:
         """Fast check: the object exists and its stat matches what was recorded at ingest."""
         try:
             st = os.stat(self.object_path(key))
         except OSError:
             return False
+        return self._sig_ok(key, st, sigs)
+
+    def _sig_ok(self, key: Key, st: os.stat_result, sigs: Mapping[str, StatSig] | None) -> bool:
         recorded = sigs.get(key.name) if sigs is not None else self.signature(key)
-        return recorded is not None and Signature.of(st) == recorded and st.st_size == key.size
+        return statsig.unchanged(st, recorded) and st.st_size == key.size
 
     def verify(self, key: Key) -> bool:
-        """Full check: re-hash the object. A good object gets its signature recorded again."""
+        """Full check: re-hash the object. A good object gets its signature recorded again, when it
+        did not change while it was read (``statsig.recordable``)."""
         path = self.object_path(key)
         h = hashlib.md5(usedforsecurity=False)
         size = 0
         try:
             with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
+                before = os.fstat(f.fileno())
                 for block in iter_chunks(f):
                     h.update(block)
                     size += len(block)
+            taken = statsig.now()
+            after = os.stat(path)
         except OSError:
             return False
         ok = size == key.size and h.hexdigest() == key.md5
-        if ok:
-            self.record_signature(key, st)
+        if ok and statsig.recordable(before, after, taken):
+            self.record_signature(key, after)
         return ok
 
-    def state(self, key: Key, sigs: Mapping[str, Signature] | None = None) -> str:
+    def state(self, key: Key, sigs: Mapping[str, StatSig] | None = None) -> str:
         """``OK``, ``MISSING`` or ``CORRUPTED``: the stat signature first, a re-hash only if it differs."""
         path = self.object_path(key)
         try:
@@ -198,8 +199,7 @@ class Cache:
             return MISSING
         except OSError:
             return CORRUPTED
-        recorded = sigs.get(key.name) if sigs is not None else self.signature(key)
-        if recorded is not None and Signature.of(st) == recorded and st.st_size == key.size:
+        if self._sig_ok(key, st, sigs):
             return OK
         return OK if self.verify(key) else CORRUPTED
 
@@ -221,6 +221,7 @@ class Cache:
                 # they are someone's edit, so they are kept aside before the object is restored.
                 self._keep_damaged(key)
             try:
+                statsig.backdate(tmp)  # so it can be signed at once (not racily clean)
                 os.chmod(tmp, 0o444)
                 os.chmod(d, 0o755)
                 os.replace(tmp, final)
@@ -541,6 +542,10 @@ class Cache:
 
     def worktrees(self) -> list[Path]:
         return [Path(str(p)) for (p,) in self._exec("SELECT path FROM worktrees ORDER BY path")]
+
+
+def _object_sig(size: object, mtime_ns: object, inode: object) -> StatSig:
+    return StatSig(int(size), int(mtime_ns), None, int(inode))  # type: ignore[call-overload]
 
 
 def _to_stderr(text: str) -> None:

@@ -21,12 +21,12 @@ import shlex
 import stat
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
+from selenite import statsig
 from selenite.errors import FatalError
 from selenite.keys import try_parse_key
 
@@ -206,8 +206,7 @@ _OK, _CORRUPTED, _MISSING, _INVALID = "ok", "corrupted", "missing", "invalid"
 _STAMP_FILE = "selenite/check-stamp"
 _STAMP_VERSION = 3
 # A write bumps the file's ctime, which no user call can set back; the kernel stamps it from a
-# coarse clock, so trust only objects changed well before the stamp was taken.
-_STAMP_SLACK_NS = 2_000_000_000
+# coarse clock, so trust only objects whose ctime is older than the stamp's horizon (``statsig``).
 
 
 @dataclass(frozen=True)
@@ -486,7 +485,7 @@ class _Stamp:
 def _settle(cache_root: Path, slow: dict[str, tuple[list[str], os.stat_result | None]]) -> dict[str, str]:
     """The state of each key the stamp could not vouch for: the cache's stat signature first, a
     re-hash only when it differs (``Cache.verify`` then records the new signature)."""
-    from selenite.cache import Cache, Signature
+    from selenite.cache import Cache
 
     cache = Cache(cache_root)
     sigs = cache.signatures() if len(slow) > 32 else None  # one query for many, else one per key
@@ -499,7 +498,7 @@ def _settle(cache_root: Path, slow: dict[str, tuple[list[str], os.stat_result | 
             states[name] = _MISSING
         else:
             recorded = sigs.get(name) if sigs is not None else cache.signature(key)
-            if recorded is not None and Signature.of(st) == recorded and st.st_size == key.size:
+            if statsig.unchanged(st, recorded) and st.st_size == key.size:
                 states[name] = _OK
             else:
                 states[name] = _OK if cache.verify(key) else _CORRUPTED
@@ -546,7 +545,7 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     views = _GitViews(top, "index", "changed", "untracked", "staged")
     cache_root = _cache_root(top, cache_dir)
     stamp_path = views.git_dir / _STAMP_FILE
-    started = time.time_ns() - _STAMP_SLACK_NS
+    started = statsig.horizon(statsig.now())
     listing = views.raw("index")
     # Blob ids of the index's link entries, in index order; paths are parsed only if needed.
     blobs = _LINK_BLOB_RE.findall(listing)

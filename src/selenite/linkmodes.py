@@ -26,11 +26,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from selenite import gitrepo, output, safepath
-from selenite.cache import OK, Cache, Signature, tree_hash
+from selenite import gitrepo, output, safepath, statsig
+from selenite.cache import OK, Cache, tree_hash
 from selenite.errors import FatalError
 from selenite.keys import Key, md5_of_file, try_parse_key
 from selenite.statcache import StatCache
+from selenite.statsig import StatSig
 from selenite.util import atomic_write, user_file_mode, write_marked_block
 
 SYMLINK = "symlink"
@@ -295,6 +296,7 @@ def place(root: Path, cache: Cache, mode: str, path: str, key: Key, hashes: Stat
         return False
     try:
         os.chmod(tmp, user_file_mode())
+        statsig.backdate(tmp)  # so the stat cache can vouch for it at once (not racily clean)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())  # the stat cache will vouch for these bytes: they must be on disk
         os.replace(tmp, full)
@@ -431,7 +433,7 @@ def scan(
         key = old if old is not None else inode_key.get(st.st_ino)
         if key is not None and st.st_dev == objects_dev and _is_object(st, key, sigs, objects_dev, cache):
             sig = sigs.get(key.name)
-            intact = sig is not None and Signature.of(st) == sig and st.st_size == key.size
+            intact = statsig.unchanged(st, sig) and st.st_size == key.size
             if not intact and check_objects and object_state(key) != OK:
                 out.append(wt.Entry(path, wt.OBJECT_CORRUPTED, key, old))
                 continue
@@ -469,7 +471,7 @@ def _was_placed(path: str, in_sync: bool, placed: Placed | None, placed_listing:
     return in_sync or (placed_listing is not None and path in placed_listing)
 
 
-def _is_object(st: os.stat_result, key: Key, sigs: Mapping[str, Signature], dev: int, cache: Cache) -> bool:
+def _is_object(st: os.stat_result, key: Key, sigs: Mapping[str, StatSig], dev: int, cache: Cache) -> bool:
     """The file with stat ``st`` shares ``key``'s object's inode (the recorded signature says so
     without a stat of the object; otherwise the object is stat'ed)."""
     if st.st_dev != dev:

@@ -1,8 +1,9 @@
 """Remember the md5 of a working tree's regular files, so unchanged files are not hashed twice.
 
-An entry is trusted only while the file's (size, mtime_ns, ctime_ns, inode) are those it had when it
-was hashed, the same signature Git's index uses to skip re-reading files. The cache lives inside the
-repository's `.git/selenite/`, one SQLite file per working tree.
+An entry is trusted only while the file's stat signature is the one it had when it was hashed, and
+is recorded only under the rules of ``statsig`` (the file did not change while it was read, and it
+is not racily clean). The cache lives inside the repository's `.git/selenite/`, one SQLite file per
+working tree.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from selenite import statsig
 from selenite.keys import md5_of_file
+from selenite.statsig import StatSig
 
-def _signature(st: os.stat_result) -> tuple[int, int, int, int]:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+# A file rewritten while it is read is read again, this many times at most (then hashed, not recorded).
+_READS = 3
 
 
 class StatCache:
@@ -29,14 +32,14 @@ class StatCache:
             "CREATE TABLE IF NOT EXISTS hashes (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
             " ctime_ns INTEGER, ino INTEGER, md5 TEXT)"
         )
-        self._known = {
-            row[0]: (tuple(row[1:5]), row[5])
+        self._known: dict[str, tuple[StatSig, str]] = {
+            row[0]: (StatSig(*row[1:5]), row[5])
             for row in self._db.execute("SELECT path, size, mtime_ns, ctime_ns, ino, md5 FROM hashes")
         }
 
     def lookup(self, rel: str, st: os.stat_result) -> str | None:
         hit = self._known.get(rel)
-        if hit is not None and hit[0] == _signature(st):
+        if hit is not None and statsig.unchanged(st, hit[0]):
             return hit[1]
         return None
 
@@ -52,34 +55,44 @@ class StatCache:
             else:
                 todo.append((rel, st))
 
-        def work(item: tuple[str, os.stat_result]) -> tuple[str, str, int, os.stat_result]:
-            rel, _ = item
-            md5, size = md5_of_file(root / rel)
-            return rel, md5, size, os.stat(root / rel)
+        def work(item: tuple[str, os.stat_result]) -> tuple[str, str, int, bool, os.stat_result]:
+            rel, before = item
+            for _ in range(_READS):
+                md5, size = md5_of_file(root / rel)
+                taken = statsig.now()
+                after = os.stat(root / rel)
+                if statsig.unchanged(after, StatSig.of(before)) and after.st_size == size:
+                    return rel, md5, size, not statsig.is_racy(after, taken), after
+                before = after  # rewritten while read: read it again
+            return rel, md5, size, False, after
 
         # hashlib releases the GIL on large buffers, so threads hash on every core.
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             results = list(pool.map(work, todo))
         rows = []
-        for rel, md5, size, st_after in results:
+        for rel, md5, size, keep, st_after in results:
             out[rel] = (md5, size)
-            if st_after.st_size == size:  # the file did not change while we read it
-                rows.append((rel, *_signature(st_after), md5))
-                self._known[rel] = (_signature(st_after), md5)
+            if keep:  # stable while read, and not racily clean: a later write changes the signature
+                sig = StatSig.of(st_after)
+                rows.append((rel, *sig, md5))
+                self._known[rel] = (sig, md5)
         if rows:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?, ?)", rows)
         return out
 
     def remember(self, entries: Iterable[tuple[str, os.stat_result, str]]) -> None:
-        """Record md5s known without hashing (a file selenite has just written from a checked object)."""
-        rows = [(rel, *_signature(st), md5) for rel, st, md5 in entries]
+        """Record md5s known without hashing (a file selenite has just written from a checked object,
+        or has just pushed). A racily clean one is left out: the next scan hashes it."""
+        taken = statsig.now()
+        rows = [(rel, StatSig.of(st), md5) for rel, st, md5 in entries if not statsig.is_racy(st, taken)]
         if not rows:
             return
         with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?, ?)", rows)
-        for row in rows:
-            self._known[row[0]] = (tuple(row[1:5]), row[5])  # type: ignore[assignment]
+            self._db.executemany("INSERT OR REPLACE INTO hashes VALUES (?, ?, ?, ?, ?, ?)",
+                                 [(rel, *sig, md5) for rel, sig, md5 in rows])
+        for rel, sig, md5 in rows:
+            self._known[rel] = (sig, md5)
 
     def forget(self, rels: Iterable[str]) -> None:
         rels = list(rels)

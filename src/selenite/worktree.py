@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from selenite import gitfiles, gitfilter, gitrepo, safepath
-from selenite.cache import CORRUPTED, MISSING, OK, Cache, Signature, object_relpath
+from selenite.cache import CORRUPTED, MISSING, OK, Cache, object_relpath
 from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
 from selenite.keys import Key, key_for, md5_of_file, try_parse_key
+from selenite.statsig import StatSig
 from selenite.util import atomic_write
 
 ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
@@ -311,7 +312,7 @@ def scan(
     if last is None:
         last = last_listing(root, cache, texts, keys)
     by_key: set[Key] = set(last.values())
-    sigs: dict[str, Signature] = cache.signatures() if check_objects else {}
+    sigs: dict[str, StatSig] = cache.signatures() if check_objects else {}
     state_memo: dict[Key, str] = {}
     out: list[Entry] = [Entry(p, DELETED, None, last.get(p)) for p in gone]
     for path, key in keys.items():

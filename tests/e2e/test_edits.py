@@ -6,12 +6,14 @@ Real git, a real `selenite serve`; edits through links are made as a user would 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Registry, selenite
-from tests.helpers import seed_three_versions
+from tests.helpers import create_project, seed_three_versions, upload_version
 
 pytestmark = pytest.mark.backends("folder")  # the subject is the client, not the storage
 
@@ -73,3 +75,63 @@ def test_push_refuses_a_tree_whose_object_was_edited_in_place(registry: Registry
     selenite("push", "--version", "good", cwd=work, env=env)
     selenite("clone", "test/blob@good", tmp_path / "check", "--url", registry.url, cwd=tmp_path)
     assert (tmp_path / "check" / "a.txt").read_bytes() == b"edit!\n"
+
+
+def test_a_rewrite_while_push_hashes_never_loses_the_new_bytes(registry: Registry, tmp_path: Path) -> None:
+    """The stat cache must not remember a md5 under a signature the file got after it was read:
+    push would then link the path to the old content and drop the new bytes (review C2)."""
+    old = os.urandom(24 << 20)  # large enough that the read is still running when the rewrite lands
+    create_project(registry)
+    upload_version(registry, tmp_path, "v1", {"big.dat": old})
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    path = work / "big.dat"
+    path.unlink()
+    path.write_bytes(old)  # a regular file holding the published bytes: push would link it
+    seen = os.stat(path).st_atime_ns
+    rewritten = threading.Event()
+
+    def rewrite_once_read_starts() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and os.stat(path).st_atime_ns == seen:
+            pass  # the first read of the file moves its atime (relatime)
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.pwrite(fd, b"NEW!", 0)  # same size, new bytes: only the content tells
+        finally:
+            os.close(fd)
+        rewritten.set()
+
+    watcher = threading.Thread(target=rewrite_once_read_starts, daemon=True)
+    watcher.start()
+    selenite("push", "--dry-run", cwd=work)  # plans: hashes big.dat while it is rewritten
+    watcher.join(130)
+    if not rewritten.is_set():
+        pytest.skip("this filesystem does not update atime on read: cannot time the rewrite")
+    new = b"NEW!" + old[4:]
+    assert path.read_bytes() == new
+    r = selenite("push", "--version", "v2", "--token", registry.admin_token, cwd=work)
+    assert "1 uploaded" in r.stdout, r.stdout
+    assert path.read_bytes() == new  # still the user's bytes, now a link to them
+    selenite("clone", "test/blob@v2", tmp_path / "check", "--url", registry.url, cwd=tmp_path)
+    assert (tmp_path / "check" / "big.dat").read_bytes() == new
+
+
+def test_a_racily_clean_object_is_not_signed(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                             tmp_path: Path) -> None:
+    """An object whose mtime is not safely in the past when it is checked (here: ahead of the clock,
+    as on a skewed file server) is not signed: a same-size write that leaves the same mtime (a
+    write in the same timestamp tick; here os.utime puts it back) is still caught."""
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    obj = (work / "b/c.csv").resolve()
+    os.chmod(obj, 0o644)
+    tick = time.time_ns() + 30 * 10**9
+    os.utime(obj, ns=(tick, tick))  # touched: the content is intact, the signature is not
+    assert selenite("status", cwd=work).stdout == ""  # re-hashed: intact
+    obj.write_bytes(b"x,y\n9,9\n")  # same size as before
+    os.utime(obj, ns=(tick, tick))
+    st = selenite("status", cwd=work).stdout
+    assert "object corrupted" in st and "b/c.csv" in st
+    r = selenite("push", "--dry-run", cwd=work, check=False)
+    assert r.returncode == 1 and "selenite fsck --repair" in r.stderr
