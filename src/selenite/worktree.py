@@ -162,18 +162,22 @@ def find_tree(cwd: Path) -> Path:
 
 
 def origin(root: Path) -> Origin | None:
-    """The recorded origin: local git config first (fast), else the trailers of the newest
-    version commit (what a plain `git clone` of the working repo still carries)."""
+    """Where the tree's content comes from. The version it is based on is the one HEAD records
+    (the trailers of the newest version commit reachable from HEAD): `git checkout v1`, `git pull`
+    or a branch switch change it without telling git config. The registry URL is the local config's
+    when set (a local choice), else the trailers'. Without a version commit (a gypsum_client folder
+    just adopted), git config alone."""
     url = gitrepo.config_get(root, "selenite.url")
+    found = gitrepo.last_version_commit(root)
+    head = origin_from_trailers(found[1]) if found is not None else None
+    if head is not None:
+        return Origin(url or head.url, head.project, head.asset, head.version)
     project = gitrepo.config_get(root, "selenite.project")
     asset = gitrepo.config_get(root, "selenite.asset")
     version = gitrepo.config_get(root, "selenite.version")
     if url and project and asset and version:
         return Origin(url, project, asset, version)
-    found = gitrepo.last_version_commit(root)
-    if found is None:
-        return None
-    return origin_from_trailers(found[1])
+    return None
 
 
 def origin_from_trailers(trailers: Mapping[str, str]) -> Origin | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Registry, selenite
-from tests.helpers import create_project, seed_three_versions, upload_version
+from tests.helpers import create_project, git, seed_three_versions, upload_version
 
 pytestmark = pytest.mark.backends("folder")  # the subject is the client, not the storage
 
@@ -135,3 +135,18 @@ def test_a_racily_clean_object_is_not_signed(registry: Registry, seeded: dict[st
     assert "object corrupted" in st and "b/c.csv" in st
     r = selenite("push", "--dry-run", cwd=work, check=False)
     assert r.returncode == 1 and "selenite fsck --repair" in r.stderr
+
+
+def test_the_base_version_is_what_head_records(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                               tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    (work / "more.txt").write_text("more\n")
+    assert "pushed test/blob/v4" in selenite("push", "--token", registry.admin_token, cwd=work).stdout
+    branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=work).strip()
+    git("checkout", "-q", "v1", cwd=work)
+    assert "test/blob@v1:" in selenite("status", cwd=work).stderr
+    r = selenite("push", "--dry-run", cwd=work)
+    assert "the tree is test/blob/v1 unchanged" in r.stderr
+    git("checkout", "-q", branch, cwd=work)
+    assert "test/blob@v4:" in selenite("status", cwd=work).stderr

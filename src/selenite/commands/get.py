@@ -219,8 +219,8 @@ def open_tree(settings: Settings, cwd: Path | None = None) -> tuple[Path, worktr
     from commit trailers, e.g. after a plain `git clone`), and its cache (anchor recreated)."""
     root = gitrepo.find_root(cwd or Path.cwd())
     o = worktree.require_origin(root)
-    if gitrepo.config_get(root, "selenite.url") is None:
-        worktree.record_origin(root, o)
+    if gitrepo.config_get(root, "selenite.url") is None or gitrepo.config_get(root, "selenite.version") != o.version:
+        worktree.record_origin(root, o)  # after a plain `git clone`, or a checkout/pull of another version
     gitfilter.ensure_configured(root)  # e.g. a plain `git clone`: it has no filter yet
     if worktree.anchor_target(root) is None:
         cache = Cache(settings.cache_dir)
