@@ -113,6 +113,7 @@ class Cache:
                 "CREATE TABLE IF NOT EXISTS signatures (key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER)"
             )
             db.execute("CREATE TABLE IF NOT EXISTS worktrees (path TEXT PRIMARY KEY, registered REAL)")
+            db.execute("CREATE TABLE IF NOT EXISTS registries (id TEXT PRIMARY KEY, url TEXT)")
             self._db = db
         return self._db
 
@@ -534,8 +535,16 @@ class Cache:
 
     # --- registered working trees (what gc must keep) ------------------------------------------------
 
-    def register_worktree(self, path: Path) -> None:
+    def register_worktree(self, path: Path, url: str | None = None) -> None:
+        """Remember a working tree of this cache (again, at its current path), and the URL of its
+        registry (so gc can ask that registry what it still holds after the tree is gone)."""
         self._exec("INSERT OR REPLACE INTO worktrees VALUES (?, ?)", (str(Path(path).absolute()), time.time()))
+        if url:
+            self._exec("INSERT OR REPLACE INTO registries VALUES (?, ?)", (registry_id(url), url))
+
+    def registry_urls(self) -> list[str]:
+        """URLs of the registries of every tree ever registered."""
+        return [str(u) for (u,) in self._exec("SELECT url FROM registries ORDER BY url")]
 
     def forget_worktree(self, path: Path) -> None:
         self._exec("DELETE FROM worktrees WHERE path = ?", (str(Path(path).absolute()),))

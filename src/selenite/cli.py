@@ -301,12 +301,13 @@ def gc(
         Optional[str], typer.Option("--max-size", help="Also evict unreferenced objects until the cache fits (e.g. 10G, 0).")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Also remove objects the registry no longer holds (or cannot be asked about).")] = False,
     cache: CacheOpt = None,
 ) -> None:
-    """Remove cache objects that no registered working tree points to, oldest first."""
+    """Remove cache objects that no registered working tree needs, oldest first."""
     from selenite.commands import gc as cmd
 
-    raise typer.Exit(cmd.gc(_settings(None, None, cache), max_size=max_size, dry_run=dry_run))
+    raise typer.Exit(cmd.gc(_settings(None, None, cache), max_size=max_size, dry_run=dry_run, force=force))
 
 
 @app.command()

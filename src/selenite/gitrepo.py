@@ -283,16 +283,17 @@ def link_texts(root: Path, rev: str, known: Mapping[str, str] | None = None) -> 
                 texts[path] = text
                 continue
         wanted.setdefault(sha, []).append(path)
-    if not wanted:
-        return texts
-    for sha, data in _cat_blobs(root, list(wanted)).items():
+    for sha, data in _cat_blobs(root, wanted).items():
         for path in wanted[sha]:
             texts[path] = data.decode("utf-8", "surrogateescape")
     return texts
 
 
-def _cat_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
+def _cat_blobs(root: Path, shas: Iterable[str]) -> dict[str, bytes]:
     """{sha: content} of these blobs, in one ``cat-file --batch``."""
+    shas = list(dict.fromkeys(shas))
+    if not shas:
+        return {}
     out = _run(root, "cat-file", "--batch", input_bytes="".join(f"{s}\n" for s in shas).encode())
     blobs: dict[str, bytes] = {}
     pos = 0
@@ -322,6 +323,40 @@ def small_file_blobs(root: Path, max_size: int, index: bool = True) -> list[byte
     small = [sha for sha, size in (line.split() for line in checked.decode().splitlines() if line.count(" ") == 1)
              if size.isdigit() and int(size) <= max_size]
     return list(_cat_blobs(root, small).values()) if small else []
+
+
+def tag_refs(root: Path) -> list[str]:
+    """Every tag (``refs/tags/...``) of the repository."""
+    return _run(root, "for-each-ref", "--format=%(refname)", "refs/tags").decode("utf-8", "surrogateescape").splitlines()
+
+
+def _entries(root: Path, revs: Sequence[str], index: bool, paths: Sequence[str] = ()) -> list[tuple[str, str, str]]:
+    """(mode, blob id, path) of the files of the commits ``revs`` and (``index``) of the index."""
+    # ls-tree: "<mode> <type> <id>\t<path>"; ls-files -s: "<mode> <id> <stage>\t<path>".
+    listings = [(2, _run(root, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *paths)) for rev in revs]
+    if index:
+        listings.append((1, _run(root, "ls-files", "-s", "-z", "--", *paths)))
+    out = []
+    for at, listing in listings:
+        for entry in listing.split(b"\0"):
+            meta, tab, bpath = entry.partition(b"\t")
+            fields = meta.split()
+            if tab and len(fields) == 3:
+                out.append((fields[0].decode(), fields[at].decode(), bpath.decode("utf-8", "surrogateescape")))
+    return out
+
+
+def symlinks_in(root: Path, revs: Sequence[str], index: bool = False) -> set[tuple[str, str]]:
+    """(path, link text) of every symlink of the commits ``revs`` and (``index``) of the index."""
+    found = {(sha, path) for mode, sha, path in _entries(root, revs, index) if mode == "120000"}
+    blobs = _cat_blobs(root, (sha for sha, _ in found))
+    return {(path, blobs[sha].decode("utf-8", "surrogateescape")) for sha, path in found}
+
+
+def file_versions(root: Path, revs: Sequence[str], path: str, index: bool = False) -> list[bytes]:
+    """The distinct contents of the file ``path`` in the commits ``revs`` and (``index``) the index."""
+    shas = [sha for mode, sha, p in _entries(root, revs, index, [path]) if p == path and mode != "120000"]
+    return list(_cat_blobs(root, shas).values())
 
 
 def is_inside(path: Path, roots: Iterable[Path]) -> bool:

@@ -6,10 +6,12 @@ Real git, a real `selenite serve`; edits through links are made as a user would 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
 
+import gypsum_client
 import pytest
 
 from tests.conftest import Registry, selenite
@@ -150,3 +152,53 @@ def test_the_base_version_is_what_head_records(registry: Registry, seeded: dict[
     assert "the tree is test/blob/v1 unchanged" in r.stderr
     git("checkout", "-q", branch, cwd=work)
     assert "test/blob@v4:" in selenite("status", cwd=work).stderr
+
+
+def _cache_objects() -> set[str]:
+    return {p.name for p in (Path(os.environ["SELENITE_CACHE"]) / "objects").glob("*/*/*/*")}
+
+
+def test_gc_keeps_what_a_moved_tree_needs_once_the_registry_dropped_it(registry: Registry, tmp_path: Path) -> None:
+    create_project(registry)
+    upload_version(registry, tmp_path, "v1", {"only.txt": b"the only copy soon\n"})
+    selenite("clone", "test/blob@v1", tmp_path / "t1", "--url", registry.url, cwd=tmp_path)
+    (tmp_path / "t1").rename(tmp_path / "t1moved")
+    gypsum_client.remove_version("test", "blob", "v1", url=registry.url, token=registry.admin_token)
+    r = selenite("gc", cwd=tmp_path)
+    assert "forgot" in r.stderr and "removed 0 object(s)" in r.stderr
+    assert "the registry no longer holds" in r.stderr and "--force" in r.stderr
+    assert (tmp_path / "t1moved" / "only.txt").read_bytes() == b"the only copy soon\n"
+    # Any command inside the moved tree registers it again: from then on its links pin the object.
+    selenite("status", cwd=tmp_path / "t1moved")
+    r = selenite("gc", "--force", cwd=tmp_path)
+    assert "removed 0 object(s)" in r.stderr and "1 working tree(s)" in r.stderr
+    assert (tmp_path / "t1moved" / "only.txt").read_bytes() == b"the only copy soon\n"
+
+
+def test_gc_keeps_what_head_index_and_tags_name(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    selenite("unlock", "a.txt", cwd=work)
+    (work / "a.txt").write_bytes(b"alpha, edited\n")
+    selenite("push", "--token", registry.admin_token, cwd=work)  # v4: a.txt now links to new content
+    os.unlink(work / "dup1.txt")  # deleted on disk, still in the index and in HEAD
+    before = _cache_objects()
+    selenite("gc", "--force", cwd=tmp_path)  # --force: only what the trees name protects anything
+    assert _cache_objects() == before
+    git("checkout", "-q", "--", "dup1.txt", cwd=work)
+    git("checkout", "-q", "v1", cwd=work)  # v1's a.txt is named by the tag only
+    assert (work / "a.txt").read_bytes() == seeded["v1"]["a.txt"]
+    assert (work / "dup1.txt").read_bytes() == seeded["v1"]["dup1.txt"]
+
+
+def test_gc_keeps_objects_when_the_registry_cannot_be_asked(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                            tmp_path: Path) -> None:
+    selenite("clone", "test/blob@v1", tmp_path / "w", "--url", registry.url, cwd=tmp_path)
+    shutil.rmtree(tmp_path / "w")
+    registry.stop()
+    before = _cache_objects()
+    r = selenite("gc", cwd=tmp_path)
+    assert "removed 0 object(s)" in r.stderr and "could not be asked" in r.stderr
+    assert _cache_objects() == before
+    assert "removed 5 object(s)" in selenite("gc", "--force", cwd=tmp_path).stderr

@@ -232,7 +232,7 @@ def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, 
     gitrepo.init(root)
     gitfilter.configure(root)  # before anything is committed: Git stores pointers, never data
     worktree.make_anchor(root, cache)
-    cache.register_worktree(root)  # before the links exist, so a concurrent gc keeps what we fetch
+    cache.register_worktree(root, o.url)  # before the links exist, so a concurrent gc keeps what we fetch
     worktree.record_origin(root, o, mode)
     if mode == linkmodes.SYMLINK:
         worktree.make_links(root, {p: k for p, k in listing.items() if not gitfiles.read_by_git(p)})

@@ -225,9 +225,9 @@ def open_tree(settings: Settings, cwd: Path | None = None) -> tuple[Path, worktr
     if worktree.anchor_target(root) is None:
         cache = Cache(settings.cache_dir)
         worktree.make_anchor(root, cache)
-        cache.register_worktree(root)
     else:
         cache = worktree.tree_cache(root, settings.cache_dir)
+    cache.register_worktree(root, o.url)  # again at every command: a tree moved with `mv` is found again
     return root, o, cache
 
 

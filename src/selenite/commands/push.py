@@ -237,7 +237,7 @@ def _adopt(settings: Settings, cwd: Path) -> None:
     worktree.record_origin(cwd, o)
     cache = Cache(settings.cache_dir)
     worktree.make_anchor(cwd, cache)
-    cache.register_worktree(cwd)
+    cache.register_worktree(cwd, o.url)
     output.info(f"adopting this gypsum_client folder as a working tree of {o.project}/{o.asset} (from {o.version})")
 
 

@@ -1,0 +1,36 @@
+"""What a registered working tree keeps in use, so that `gc` never removes it (docs/cache.md).
+
+Not only the links on disk: a tree also needs the content its HEAD, its index and its tags name,
+so that `git checkout v1`, `git stash pop` or a reset find their content in the cache even when
+the registry has since removed that version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selenite import gitrepo, linkmodes, worktree
+from selenite.errors import FatalError
+from selenite.keys import Key
+
+
+def pinned_keys(root: Path) -> set[Key]:
+    """Keys of the links on disk and of the links (or the hardlink record) in HEAD, the index and
+    every tag. A copy-mode tree holds its own bytes and pins nothing (docs/link-modes.md)."""
+    keys = worktree.linked_keys(root)
+    revs = (["HEAD"] if gitrepo.head(root) is not None else []) + gitrepo.tag_refs(root)
+    if linkmodes.has_record(root):
+        if linkmodes.mode_of(root) != linkmodes.HARDLINK:
+            return keys
+        for data in gitrepo.file_versions(root, revs, linkmodes.RECORD, index=True):
+            try:
+                keys |= set(linkmodes.parse_record(data, linkmodes.RECORD).files.values())
+            except FatalError:
+                continue  # a damaged record in some commit names nothing we can keep
+        return keys
+    for path, text in gitrepo.symlinks_in(root, revs, index=True):
+        # Any link text that names an object counts, even one moved to another folder depth.
+        key = worktree.key_from_destroyed(path, text.encode("utf-8", "surrogateescape"))
+        if key is not None:
+            keys.add(key)
+    return keys
