@@ -420,6 +420,8 @@ def scan(
             out.append(_symlink_entry(root, path, old, by_key, object_state if check_objects else None))
             continue
         if not stat.S_ISREG(st.st_mode):
+            if old is not None and stat.S_ISDIR(st.st_mode) and include_deleted:
+                out.append(wt.Entry(path, wt.DELETED, None, old))  # the file became a folder
             continue
         if placed_listing is not None and old is not None and placed_listing.get(path) not in (None, old):
             # The record moved on (git pull/checkout) and this file still holds what was placed

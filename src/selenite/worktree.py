@@ -15,6 +15,7 @@ import contextlib
 import errno
 import os
 import posixpath
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -365,7 +366,7 @@ def scan(
     seen = set(texts).union(others, gone)
     if include_deleted and not pathspecs:
         for path, key in last.items():
-            if path not in seen and not os.path.lexists(top + path):
+            if path not in seen and not _is_file_or_link(top + path):  # gone, or a folder now
                 out.append(Entry(path, DELETED, None, key))
     return out
 
@@ -399,9 +400,15 @@ def linked_keys(root: Path) -> set[Key]:
     return keys
 
 
-def _is_regular(mode: int) -> bool:
-    import stat
+def _is_file_or_link(full: str) -> bool:
+    try:
+        mode = os.lstat(full).st_mode
+    except OSError:
+        return False
+    return _is_regular(mode) or stat.S_ISLNK(mode)
 
+
+def _is_regular(mode: int) -> bool:
     return stat.S_ISREG(mode)
 
 
@@ -441,8 +448,13 @@ def select(entries: Iterable[Entry], root: Path, paths: Sequence[Path], cwd: Pat
         except ValueError:
             raise FatalError(f"{p} is outside the working tree {root}") from None
         wanted.append(rel.as_posix())
+    entries = list(entries)
+    for p, w in zip(paths, wanted):
+        # A typo must not look like success ("nothing to get"): name what is not there.
+        if w != "." and not os.path.lexists(root / w) and not any(e.path == w or e.path.startswith(w + "/") for e in entries):
+            raise FatalError(f"{p}: no such file or folder in the working tree")
     if "." in wanted:
-        return list(entries)
+        return entries
     return [e for e in entries if any(e.path == w or e.path.startswith(w + "/") for w in wanted)]
 
 

@@ -202,3 +202,37 @@ def test_gc_keeps_objects_when_the_registry_cannot_be_asked(registry: Registry, 
     assert "removed 0 object(s)" in r.stderr and "could not be asked" in r.stderr
     assert _cache_objects() == before
     assert "removed 5 object(s)" in selenite("gc", "--force", cwd=tmp_path).stderr
+
+
+def test_get_unlock_drop_of_a_path_that_does_not_exist_fail(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                             tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    for verb in ("get", "unlock", "drop"):
+        r = selenite(verb, "nonexistent.txt", cwd=work, check=False)
+        assert r.returncode == 1, (verb, r.stderr)
+        assert "nonexistent.txt: no such file or folder" in r.stderr and "Traceback" not in r.stderr
+    assert selenite("get", "b", cwd=work).returncode == 0  # a folder is fine
+
+
+def test_get_in_a_clone_without_symlinks_says_so(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                 tmp_path: Path) -> None:
+    selenite("clone", "test/blob@v1", tmp_path / "w", "--url", registry.url, cwd=tmp_path)
+    git("-c", "core.symlinks=false", "clone", "-q", str(tmp_path / "w"), str(tmp_path / "nosym"), cwd=tmp_path)
+    r = selenite("get", cwd=tmp_path / "nosym", check=False)
+    assert r.returncode == 1
+    assert "core.symlinks=false" in r.stderr and "--link-mode copy" in r.stderr
+    assert "nothing to get" not in r.stderr
+
+
+@pytest.mark.parametrize("mode", ["symlink", "copy"])
+def test_a_file_replaced_by_a_folder_is_deleted(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                tmp_path: Path, mode: str) -> None:
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, "--link-mode", mode, cwd=tmp_path)
+    os.unlink(work / "a.txt")
+    (work / "a.txt").mkdir()
+    (work / "a.txt" / "inner.txt").write_text("inner\n")
+    st = selenite("status", cwd=work).stdout
+    assert any(line.split() == ["deleted", "a.txt"] for line in st.splitlines()), st
+    assert any(line.split() == ["new", "a.txt/inner.txt"] for line in st.splitlines()), st

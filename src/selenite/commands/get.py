@@ -236,12 +236,13 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
     entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, Path.cwd())
     missing = {e.key: e.path for e in entries if e.status == worktree.CONTENT_MISSING and e.key is not None}
     corrupted = [e.path for e in entries if e.status == worktree.OBJECT_CORRUPTED]
+    destroyed = [e.path for e in entries if e.status == worktree.DESTROYED]
     mode = linkmodes.mode_of(root)
     if mode != linkmodes.SYMLINK:  # the files will be written: refuse a path through a symlink before fetching
         linkmodes.check_placeable(root, [e.path for e in entries if e.status == worktree.CONTENT_MISSING])
-    if not missing:
+    if not missing and not destroyed:
         output.info("nothing to get: every link's content is here")
-    else:
+    elif missing:
         n = 0
         to_fetch = [k for k in missing if not cache.ensure_local(k)]  # a pointer file may name cached content
         if to_fetch:
@@ -265,7 +266,19 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
                              "the files placed so far stay, `selenite get` again finishes") from None
         if absent:
             raise FatalError(f"could not place {len(absent)} file(s) (e.g. {absent[0]}): their objects are not in the cache")
+    _refuse_destroyed(destroyed)
     if corrupted:
         output.error(f"{len(corrupted)} object(s) do not match their keys (e.g. {corrupted[0]}): run `selenite fsck --repair`")
         return 1
     return 0
+
+
+def _refuse_destroyed(destroyed: list[str]) -> None:
+    """Files holding only a link's text are not content anyone can use: say so rather than "all is
+    here" (typically every file of a `git clone` made with core.symlinks=false)."""
+    if destroyed:
+        raise FatalError(
+            f"{len(destroyed)} file(s) hold only a link's text, not content (e.g. {destroyed[0]}): the tree was "
+            "checked out without symlinks (core.symlinks=false, or a filesystem without them?). Where symlinks "
+            "work, `selenite fsck --repair` makes them links again; where they do not, clone with "
+            "`selenite clone --link-mode copy` (or hardlink) instead")
