@@ -104,12 +104,13 @@ class Locations:
     def __init__(self, client: registry.RegistryClient, cache: Cache, origin: worktree.Origin) -> None:
         self._client, self._cache, self._origin = client, cache, origin
         self._reg = registry_id(origin.url)
-        self._by_content: dict[tuple[str, int], Location] = {}
+        self._by_content: dict[tuple[str, int], list[Location]] = {}
+        self._linkable: dict[str, bool] = {}
         self._loaded = False
 
     def _absorb(self, project: str, asset: str, version: str, manifest: Mapping[str, object]) -> None:
         for path, spec in worktree.parse_manifest(manifest, project, asset, version).items():
-            self._by_content.setdefault(spec.key.content(), Location(project, asset, version, path))
+            self._by_content.setdefault(spec.key.content(), []).append(Location(project, asset, version, path))
 
     def _load(self) -> None:
         o = self._origin
@@ -128,9 +129,27 @@ class Locations:
         self._loaded = True
 
     def find(self, key: Key) -> Location | None:
+        """The first place (origin first) the new version may link to for ``key``'s content."""
         if not self._loaded:
             self._load()
-        return self._by_content.get(key.content())
+        for loc in self._by_content.get(key.content(), ()):
+            if self._may_link_to(loc.version):
+                return loc
+        return None
+
+    def _may_link_to(self, version: str) -> bool:
+        """The registry refuses links into a probational version: after a push on probation the
+        tree's own origin is one, so its files link to the versions before it, or are uploaded."""
+        ok = self._linkable.get(version)
+        if ok is None:
+            o = self._origin
+            try:
+                summary = self._client.summary(o.project, o.asset, version)
+                ok = bool(summary.get("upload_finish")) and not summary.get("on_probation")
+            except registry.NotFound:
+                ok = False  # removed since
+            self._linkable[version] = ok
+        return ok
 
     def holds(self, loc: Location) -> Key | None:
         """The key of ``loc``'s file when the registry holds that file in a finished version."""

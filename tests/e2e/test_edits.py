@@ -236,3 +236,21 @@ def test_a_file_replaced_by_a_folder_is_deleted(registry: Registry, seeded: dict
     st = selenite("status", cwd=work).stdout
     assert any(line.split() == ["deleted", "a.txt"] for line in st.splitlines()), st
     assert any(line.split() == ["new", "a.txt/inner.txt"] for line in st.splitlines()), st
+
+
+def test_pushes_after_a_probational_version_link_to_the_last_approved_one(registry: Registry, tmp_path: Path) -> None:
+    create_project(registry, uploaders=[{"id": "bob"}])  # bob may upload, untrusted: on probation
+    upload_version(registry, tmp_path, "v1", {"a.txt": b"alpha\n", "b.txt": b"beta\n"})
+    bob = registry.token("bob")
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    (work / "p1.txt").write_text("p1\n")
+    r = selenite("push", "--version", "b1", "--token", bob, cwd=work)
+    assert "pushed test/blob/b1 (on probation" in r.stdout  # said, though --probation was not given
+    (work / "p2.txt").write_text("p2\n")
+    r = selenite("push", "--version", "b2", "--token", bob, cwd=work)
+    assert "pushed test/blob/b2 (on probation" in r.stdout
+    assert "2 linked, 2 uploaded" in r.stdout  # a.txt, b.txt link to v1; p1.txt (only in b1) and p2.txt upload
+    selenite("clone", "test/blob@b2", tmp_path / "check", "--url", registry.url, cwd=tmp_path)
+    assert (tmp_path / "check" / "p1.txt").read_text() == "p1\n"
+    assert (tmp_path / "check" / "p2.txt").read_text() == "p2\n"

@@ -201,6 +201,13 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
                            gitrepo.config_get(root, "selenite.linkmode") or "symlink")
 
 
+def _on_probation(client: registry.RegistryClient, o: worktree.Origin, version: str) -> bool:
+    try:
+        return bool(client.summary(o.project, o.asset, version).get("on_probation"))
+    except RegistryError:
+        return False  # only a note in the output
+
+
 def _gypsum_origin(folder: Path, url: str | None) -> worktree.Origin | None:
     """The version a folder made by ``gypsum_client.clone_version`` came from: every link into a
     gypsum cache must name one project and asset (the newest version among them is the origin)."""
@@ -320,7 +327,9 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
                    f"{human_bytes(sent)} uploaded of {human_bytes(plan.total_bytes)}")
         _finish_locally(root, cache, client, o, name, plan, hashes, message, summary)
         session.unlink(missing_ok=True)  # only now: a kill before this is finished by the next push
+        # An untrusted uploader's version lands on probation without --probation: say so too.
+        probation = probation or _on_probation(client, o, name)
     hashes.close()
-    state = " (on probation)" if probation else ""
+    state = " (on probation: owners approve it before it becomes latest)" if probation else ""
     output.write(f"pushed {spec}{state}: {summary}")
     return 0
