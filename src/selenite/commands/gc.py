@@ -142,7 +142,10 @@ def gc(settings: Settings, *, max_size: str | None = None, dry_run: bool = False
     kept_gone = kept_unasked = 0
     with cache.lock("gc"), contextlib.ExitStack() as stack:
         keep: set[Key] = set()
-        urls = set(cache.registry_urls()) | ({settings.url} if settings.url else set())
+        urls = set(cache.registry_urls())
+        with contextlib.suppress(FatalError):  # a malformed $SELENITE_URL must not stop gc
+            if settings.named_url:
+                urls.add(settings.named_url)
         for tree in cache.worktrees():
             if not (tree / ".git").is_dir() or worktree.anchor_target(tree) not in (None, cache.objects):
                 if not dry_run:
