@@ -238,7 +238,7 @@ class Cache:
         self.record_signature(key)
         return final
 
-    def _keep_damaged(self, key: Key) -> Path | None:
+    def _keep_damaged(self, key: Key, then: str = "the object is restored") -> Path | None:
         """Move ``key``'s damaged object to ``kept/`` (a rename: the same inode, so a hard link in a
         tree keeps its bytes too), writable, and say where on stderr. None when it was gone."""
         final = self.object_path(key)
@@ -254,7 +254,7 @@ class Cache:
             os.chmod(kept, 0o644)
         self._exec("DELETE FROM signatures WHERE key = ?", (key.name,))
         self.notice(f"selenite: warning: the cached object {key.name} no longer matched its key (edited "
-                    f"through a link?); its bytes are kept at {kept}, and the object is restored")
+                    f"through a link?); its bytes are kept at {kept}, and {then}")
         return kept
 
     def _sync_dir(self, d: Path) -> None:
@@ -427,9 +427,16 @@ class Cache:
             return True
         return self.link_sibling(key)
 
-    def remove(self, key: Key) -> bool:
-        """Delete an object (and its directory). False when it was not there."""
+    def remove(self, key: Key, keep_damaged: bool = True) -> bool:
+        """Delete an object (and its directory). False when it was not there.
+
+        An object whose bytes no longer match its key holds someone's edit: it is moved to ``kept/``
+        instead (and said so), unless the caller has kept those bytes itself (``keep_damaged=False``)."""
         final = self.object_path(key)
+        if keep_damaged and self.state(key) == CORRUPTED and self._keep_damaged(key, "the object is removed"):
+            with contextlib.suppress(OSError):
+                os.rmdir(final.parent)
+            return True
         d = final.parent
         with contextlib.suppress(OSError):
             os.chmod(d, 0o755)

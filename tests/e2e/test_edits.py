@@ -254,3 +254,18 @@ def test_pushes_after_a_probational_version_link_to_the_last_approved_one(regist
     selenite("clone", "test/blob@b2", tmp_path / "check", "--url", registry.url, cwd=tmp_path)
     assert (tmp_path / "check" / "p1.txt").read_text() == "p1\n"
     assert (tmp_path / "check" / "p2.txt").read_text() == "p2\n"
+
+
+def test_gc_and_drop_keep_the_bytes_of_an_edited_object(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                        tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    _edit_through_link(work / "a.txt", b"edited, then dropped\n")
+    r = selenite("drop", "a.txt", cwd=work)
+    kept = Path(next(x for x in r.stderr.splitlines() if "kept at" in x).split("kept at ", 1)[1].split(", and", 1)[0])
+    assert kept.read_bytes() == b"edited, then dropped\n"
+    _edit_through_link(work / "b/c.csv", b"edited, then collected\n")
+    shutil.rmtree(work)
+    r = selenite("gc", cwd=tmp_path)
+    kept = Path(next(x for x in r.stderr.splitlines() if "kept at" in x).split("kept at ", 1)[1].split(", and", 1)[0])
+    assert kept.read_bytes() == b"edited, then collected\n"

@@ -77,7 +77,7 @@ def _repair(
             sources = resolve_sources(client, cache, o, bad, strict=False)
             for key in bad:
                 if key not in sources:
-                    cache.remove(key)  # its bytes are safe in the real files kept above
+                    cache.remove(key, keep_damaged=False)  # its bytes are safe in the real files kept above
                     output.error(f"the registry has no copy of {key.name}: removed the bad object")
                     failed += 1
             fetch_objects(client, cache, sources, replace=True)
