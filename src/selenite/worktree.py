@@ -342,6 +342,8 @@ def scan(
             out.append(Entry(path, DELETED, None, old))
             continue
         if not _is_regular(st_.st_mode):
+            if old is not None and stat.S_ISDIR(st_.st_mode) and include_deleted:
+                out.append(Entry(path, DELETED, None, old))  # the version's file is a folder now
             continue  # a directory (submodule) or a special file: not ours
         if st_.st_size <= _DESTROYED_MAX:
             data = b""

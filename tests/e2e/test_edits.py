@@ -66,15 +66,14 @@ def test_push_refuses_a_tree_whose_object_was_edited_in_place(registry: Registry
     target = work / "a.txt"
     os.chmod(target.resolve(), 0o644)
     target.write_bytes(b"edit!\n")  # same path, the shared object's bytes
-    env = {"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url}
-    for args in (["--dry-run"], ["--version", "bad"]):
-        r = selenite("push", *args, cwd=work, env=env, check=False)
+    for args in (["--dry-run"], ["--version", "bad", "--token", registry.admin_token]):
+        r = selenite("push", *args, cwd=work, check=False)
         assert r.returncode == 1, r.stderr
         assert "a.txt" in r.stderr and "selenite fsck --repair" in r.stderr
     assert "bad" not in selenite("ls", "test/blob", "--url", registry.url).stdout
     # After the repair the edit is a real file and publishes as such.
     selenite("fsck", "--repair", cwd=work)
-    selenite("push", "--version", "good", cwd=work, env=env)
+    selenite("push", "--version", "good", "--token", registry.admin_token, cwd=work)
     selenite("clone", "test/blob@good", tmp_path / "check", "--url", registry.url, cwd=tmp_path)
     assert (tmp_path / "check" / "a.txt").read_bytes() == b"edit!\n"
 
