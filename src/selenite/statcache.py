@@ -21,13 +21,24 @@ from selenite.statsig import StatSig
 # A file rewritten while it is read is read again, this many times at most (then hashed, not recorded).
 _READS = 3
 
+# SQLite's unix VFS cannot open a file whose absolute path (plus its "-journal" suffix) passes 512
+# bytes, and it resolves relative and /proc/self/fd paths to that same long name. A tree that deep
+# still works: its stat cache lives in memory for the command and files are re-hashed next time.
+_SQLITE_MAX_PATH = 512 - len("-journal")
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    if len(os.fsencode(db_path.absolute())) >= _SQLITE_MAX_PATH:
+        return sqlite3.connect(":memory:", check_same_thread=False)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    return sqlite3.connect(db_path, timeout=30, check_same_thread=False)
+
 
 class StatCache:
     """md5 by path, valid while the file's stat signature is unchanged."""
 
     def __init__(self, db_path: Path) -> None:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(db_path, timeout=30, check_same_thread=False)
+        self._db = _connect(db_path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS hashes (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
             " ctime_ns INTEGER, ino INTEGER, md5 TEXT)"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gypsum_client
 import pytest
+import requests
 
 from tests.conftest import Registry, selenite
 from tests.helpers import create_project, git, seed_three_versions, upload_version
@@ -268,3 +269,21 @@ def test_gc_and_drop_keep_the_bytes_of_an_edited_object(registry: Registry, seed
     r = selenite("gc", cwd=tmp_path)
     kept = Path(next(x for x in r.stderr.splitlines() if "kept at" in x).split("kept at ", 1)[1].split(", and", 1)[0])
     assert kept.read_bytes() == b"edited, then collected\n"
+
+
+@pytest.mark.parametrize("mode", ["symlink", "copy"])
+def test_a_tree_deeper_than_sqlite_can_open_clones_and_pushes(registry: Registry, seeded: dict[str, dict[str, bytes]],
+                                                              tmp_path: Path, mode: str) -> None:
+    # The tree's stat cache (.git/selenite/hashes.sqlite) would pass SQLite's 512-byte path limit.
+    deep = tmp_path
+    while len(str(deep)) < 520:
+        deep = deep / ("d" * 60)
+    deep.mkdir(parents=True)
+    work = deep / "w"
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, "--link-mode", mode, cwd=tmp_path)
+    (work / "a.txt").unlink()
+    (work / "a.txt").write_bytes(b"deep edit\n")
+    env = {"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url}
+    selenite("push", "--version", "deep", cwd=work, env=env)
+    served = requests.get(f"{registry.url}/file/test%2Fblob%2Fdeep%2Fa.txt", timeout=10)
+    assert served.content == b"deep edit\n"
