@@ -44,6 +44,17 @@ def git(*args: str, cwd: Path, check: bool = True) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=check, capture_output=True, text=True).stdout
 
 
+def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """git in ``cwd``, its exit code left to the caller (hook tests look at refusals)."""
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert proc.returncode == 0, f"{proc.args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
 def create_project(registry: Registry, project: str = PROJECT, owners: list[str] | None = None,
                    uploaders: list[dict[str, Any]] | None = None) -> None:
     gc.create_project(project, owners=owners or ["admin"], uploaders=uploaders or [], url=registry.url,

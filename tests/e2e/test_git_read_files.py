@@ -6,7 +6,6 @@ next push published them. They are still data: listed, published and cloned like
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from selenite.keys import Key
 from selenite.worktree import link_text
 from tests.conftest import Registry, selenite
-from tests.helpers import create_project, upload_version
+from tests.helpers import create_project, tree_files, upload_version
 
 pytestmark = pytest.mark.parametrize("registry", ["folder"], indirect=True)
 
@@ -31,13 +30,7 @@ def published(registry: Registry, version: str, tmp_path: Path) -> dict[str, byt
     dest = tmp_path / f"check-{version}"
     selenite("clone", f"test/ds@{version}", dest, "--url", registry.url, cwd=tmp_path,
              env={"SELENITE_CACHE": str(tmp_path / f"cache-{version}")})
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(dest):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        for f in filenames:
-            p = Path(dirpath) / f
-            out[p.relative_to(dest).as_posix()] = p.read_bytes()
-    return out
+    return tree_files(dest)
 
 
 def assert_regular(path: Path, data: bytes) -> None:

@@ -5,25 +5,15 @@ before `selenite get`, and no command that talks to no registry cares what SELEN
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Registry, selenite
-from tests.helpers import seed_three_versions
+from tests.helpers import ok, seed_three_versions
+from tests.helpers import run_git as git
 
 pytestmark = pytest.mark.parametrize("registry", ["folder"], indirect=True)
-
-
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
-
-
-def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert proc.returncode == 0, f"{proc.args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def committed_paths(cwd: Path) -> list[str]:

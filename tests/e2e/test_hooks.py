@@ -13,22 +13,13 @@ import pytest
 
 from selenite import gitfilter, hooks
 from tests.conftest import Registry, selenite
-from tests.helpers import seed_three_versions
+from tests.helpers import ok, seed_three_versions
+from tests.helpers import run_git as git
 
 VENV_BIN = Path(sys.executable).parent
 # The hook reads only the local cache and git; the registry's storage backend cannot change what
 # it decides, so these run against the folder backend only (the S3 runs would double the time).
 pytestmark = pytest.mark.parametrize("registry", ["folder"], indirect=True)
-
-
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
-
-
-def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert proc.returncode == 0, f"{proc.args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 @pytest.fixture
