@@ -149,7 +149,7 @@ def test_crash_log_is_private_and_holds_no_secret(tmp_path: Path) -> None:
         "import sys\n"
         "from selenite.error_handler import error_handler\n"
         f"sys.argv = ['selenite', 'push', '--token', '{SECRET}', '--token=sel_second_secret_9', "
-        "'AWS_SECRET_ACCESS_KEY=aws-secret-value']\n"
+        "'AWS_SECRET_ACCESS_KEY=aws-secret-value', '--url', 'http://me:url-pass-5678@host/']\n"
         "with error_handler():\n"
         f"    raise RuntimeError('bad answer holding {SECRET} and ghp_abcdefghijklmnop and env-secret-1234')\n"
     )
@@ -158,7 +158,8 @@ def test_crash_log_is_private_and_holds_no_secret(tmp_path: Path) -> None:
     assert r.returncode == 3 and r.stderr.count("\n") == 1, r.stderr
     log = (state / "crash.log").read_text()
     assert "an old entry" in log and "RuntimeError" in log and "<redacted>" in log
-    for secret in (SECRET, "sel_second_secret_9", "aws-secret-value", "ghp_abcdefghijklmnop", "env-secret-1234"):
+    for secret in (SECRET, "sel_second_secret_9", "aws-secret-value", "ghp_abcdefghijklmnop", "env-secret-1234",
+                   "url-pass-5678"):
         assert secret not in log and secret not in r.stderr, secret
     assert stat.S_IMODE((state / "crash.log").stat().st_mode) == 0o600
     assert stat.S_IMODE(state.stat().st_mode) == 0o700

@@ -26,6 +26,8 @@ REDACTED = "<redacted>"
 _SECRET_OPTIONS = ("--token",)
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|CREDENTIAL|(^|_)KEY($|_)|AUTH", re.IGNORECASE)
 # What a secret looks like on its own: our tokens, GitHub's, AWS access keys.
+# A password inside a URL: scheme://user:PASSWORD@host.
+_URL_PASSWORD = re.compile(r"(\w+://[^/\s:@]*:)[^@\s/]+@")
 _SECRET_SHAPE = re.compile(r"\b(sel_[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{8,}|github_pat_\w{8,}|AKIA[0-9A-Z]{12,})")
 
 
@@ -48,7 +50,7 @@ def secrets_of(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> s
 def redact(text: str, secrets: set[str]) -> str:
     for s in sorted(secrets, key=len, reverse=True):
         text = text.replace(s, REDACTED)
-    return _SECRET_SHAPE.sub(REDACTED, text)
+    return _URL_PASSWORD.sub(rf"\1{REDACTED}@", _SECRET_SHAPE.sub(REDACTED, text))
 
 
 def _crash_log(exc: BaseException) -> Path | None:

@@ -77,6 +77,15 @@ def collision_problem(paths: list[str]) -> str | None:
             folder = "/".join(parts[:i])
             if folder in files:
                 return f"'files.path' holds both '{folder}' and '{path}' (a file cannot also be a folder)"
+    # gypsum_client writes a space in a /file/ key as '+', and the read route then takes '+' for a
+    # space when no such file exists; a version holding both spellings would serve gypsum_client
+    # users other bytes than selenite clones show at the same path.
+    by_spelling: dict[str, str] = {}
+    for path in paths:
+        other = by_spelling.setdefault(path.replace("+", " "), path)
+        if other != path:
+            return (f"'files.path' holds both '{other}' and '{path}', which gypsum_client cannot tell "
+                    "apart (it sends a space as '+')")
     return None
 
 
