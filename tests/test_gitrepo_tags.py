@@ -12,7 +12,7 @@ def test_tag_names_are_never_options(tmp_path: Path) -> None:
     gitrepo.init(tmp_path)
     (tmp_path / "data.csv").write_text("x\n")
     sha = gitrepo.commit(tmp_path, "one", allow_empty=True)
-    for bad in ("--file=data.csv", "-v", "v 1", "x.lock", "a\x00b"):
+    for bad in ("--file=data.csv", "-v", "v 1", "x.lock", "a\x00b", "HEAD", "@", "FETCH_HEAD"):
         assert gitrepo.tag_name_problem(bad) is not None
         assert gitrepo.tag(tmp_path, bad, sha) is False
     assert gitrepo.tag_name_problem("v1") is None

@@ -183,6 +183,8 @@ def tag_name_problem(name: str) -> str | None:
     refuses, and a leading '-' (git commands would read the name as an option)."""
     if name.startswith("-"):
         return "starts with '-'"
+    if name == "@" or name == "HEAD" or name.endswith("_HEAD"):
+        return "is '@' or a name Git gives its own refs (HEAD, FETCH_HEAD, ...)"
     try:
         git.Git().execute(["git", "check-ref-format", f"refs/tags/{name}"])
     except (GitCommandError, ValueError):  # ValueError: a NUL byte in the name

@@ -242,7 +242,10 @@ def test_names_git_cannot_tag_are_refused(srv: Server, project: str, tmp_path: P
 
     bad = ["-x", "--file=data.csv", "a b", "x.lock", ".hidden", "end.", "a..b", "a@{1}", "a~1", "a^", "a:b",
            "a?", "a*", "a[b", "esc\x1b", "c1\x85", "del\x7f"]
-    good = ["v1", "v1.0-rc", "a#b", "v%1+", "@", "a@b", "ünï", "x-"]
+    good = ["v1", "v1.0-rc", "a#b", "v%1+", "a@b", "ünï", "x-", "HEADS", "my_HEADx"]
+    # git takes these as tags, but a tag HEAD or FETCH_HEAD is ambiguous, and invisible characters
+    # make two names print the same
+    ambiguous = ["@", "HEAD", "FETCH_HEAD", "v1\u200b", "v1\u202e"]
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
 
     def git_ok(name: str) -> bool:
@@ -254,6 +257,9 @@ def test_names_git_cannot_tag_are_refused(srv: Server, project: str, tmp_path: P
         for a, v in (("a", name), (name, "v1")):
             r = srv.req("POST", f"/upload/start/{q(project)}/{q(a)}/{q(v)}", user="alice", json={"files": []})
             assert r.status_code == 400 and "name cannot" in r.json()["reason"], (a, v, r.text)
+    for name in ambiguous:
+        r = srv.req("POST", f"/upload/start/{q(project)}/a/{q(name)}", user="alice", json={"files": []})
+        assert r.status_code == 400 and "name cannot" in r.json()["reason"], (name, r.text)
     for name in good:
         assert git_ok(name), name
         upload(srv, "alice", project, name, name, {"x.txt": b"x"})

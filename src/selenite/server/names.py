@@ -42,6 +42,8 @@ _TAG_BAD_CHARS = re.compile(r"[ ~^:?*\[\\]")
 # Code points HFS+ ignores when comparing names, so ".g\u200cit" is ".git" there (git's is_hfs_dotgit).
 _HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
 _NTFS_SHORT_GIT = re.compile(r"^git~[1-4]$")
+# Zero-width and bidirectional controls: two names that print the same must not be two versions.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 
 
 def new_name_problem(kind: str, name: str) -> str | None:
@@ -57,6 +59,10 @@ def new_name_problem(kind: str, name: str) -> str | None:
         return f"{kind} name cannot contain '..' or '@{{' (not a valid Git tag)"
     if _TAG_BAD_CHARS.search(name):
         return f"{kind} name cannot contain spaces or any of ~^:?*[\\ (not a valid Git tag)"
+    if name == "@" or name == "HEAD" or name.endswith("_HEAD"):
+        return f"{kind} name cannot be '@' or a Git name such as HEAD or FETCH_HEAD (the tag would be ambiguous)"
+    if _INVISIBLE.search(name):
+        return f"{kind} name cannot contain invisible characters (zero-width or bidirectional controls)"
     return None
 
 
