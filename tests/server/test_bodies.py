@@ -12,6 +12,7 @@ import selectors
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -181,7 +182,8 @@ def test_batch_route_caps_keys_and_body(small_srv: Server) -> None:
 
 @pytest.mark.parametrize("route", ["/_selenite/objects", "/upload/start/bp/a/v1"])
 def test_deeply_nested_json_is_400(small_srv: Server, route: str) -> None:
-    r = small_srv.req("POST", route, user="alice", data=b"[" * 30_000 + b"]" * 30_000)
+    # Padded to one array per 32 bytes, under upload start's density check (uploads.py).
+    r = small_srv.req("POST", route, user="alice", data=(b"[" + b" " * 31) * 1_500 + b"]" * 1_500)
     assert (r.status_code, r.json()["reason"]) == (400, "failed to parse JSON body; it is nested too deeply")
 
 
@@ -233,3 +235,65 @@ def _send_1_gib_everywhere(srv: Server) -> None:
         assert sent < 64 << 20, (route, framing, sent)  # the server stopped taking the body early
     # ... and it still answers.
     assert srv.req("GET", "/list").status_code == 200
+
+
+# --- parse amplification (upload start) ---------------------------------------------------------
+
+def _list_body(item: bytes, total: int = 16 << 20) -> bytes:
+    """``{"files":[item,item,...]}`` just under ``total`` bytes (the default --max-json-bytes)."""
+    head, tail = b'{"files":[', b"]}"
+    n = (total - len(head) - len(tail)) // (len(item) + 1)
+    return head + b",".join([item] * n) + tail
+
+
+def test_a_16_mib_manifest_from_a_user_without_rights_is_refused_unread(tmp_path: Path) -> None:
+    """A valid token without upload rights gets its 403 before a byte of the body is read: a
+    16 MiB list of ``{}`` (~480 MB once parsed) leaves the server under 200 MB."""
+    srv = start_server("folder", tmp_path / "registry")
+    try:
+        body = {"permissions": {"owners": ["alice"], "uploaders": [{"id": "carol", "asset": "b"}]}}
+        assert srv.req("POST", "/create/pj", user="admin", json=body).status_code == 200
+        assert srv.proc is not None
+        data = _list_body(b"{}")
+        for user in ("eve", "carol"):  # no entry at all; an uploader of another asset only
+            ex = Exchange(srv.port, "POST", "/upload/start/pj/a/v1", {
+                "Content-Length": str(len(data)), "Content-Type": "application/json",
+                "Authorization": f"Bearer {srv.tokens[user]}"})
+            try:
+                ex.pump(iter([data[i:i + (1 << 20)] for i in range(0, len(data), 1 << 20)]), time.monotonic() + 30)
+                assert ex.status() == 403, ex.answer[:300]
+                assert b"user is not authorized to upload" in ex.answer
+            finally:
+                ex.close()
+        assert _rss_kib(srv.proc.pid, "VmHWM") < 200 * 1024
+    finally:
+        srv.stop()
+
+
+def test_16_mib_manifests_from_an_owner_stay_bounded_in_parallel(tmp_path: Path) -> None:
+    """For a caller with rights: a body denser in objects than an honest manifest is refused
+    before parsing (400), and other big bodies are parsed and handled one at a time (LARGE_PARSES).
+    Four parallel 16 MiB bodies of each kind keep the server under 600 MB (measured: ~440 MB)."""
+    srv = start_server("folder", tmp_path / "registry")
+    try:
+        body = {"permissions": {"owners": ["alice"], "uploaders": []}}
+        for i in range(4):  # one project each: a locked project is refused before its body is read
+            assert srv.req("POST", f"/create/pj{i}", user="admin", json=body).status_code == 200
+        assert srv.proc is not None
+        cases = {
+            _list_body(b"{}"): "request body holds more JSON objects and arrays than one per 32 bytes",
+            _list_body(b'"ab"'): "'files' should be an array of objects",  # ~16x once parsed
+        }
+        for data, reason in cases.items():
+            with ThreadPoolExecutor(4) as pool:
+                answers = list(pool.map(lambda i: srv.req("POST", f"/upload/start/pj{i}/a/v1", user="alice", data=data),
+                                        range(4)))
+            assert [(r.status_code, r.json()["reason"]) for r in answers] == [(400, reason)] * 4
+        peak = _rss_kib(srv.proc.pid, "VmHWM")
+        assert peak < 600 * 1024, f"server peak RSS {peak} kB"
+        # An honest manifest still starts (dense link entries with one-letter names included).
+        files = [{"type": "simple", "path": "a", "md5sum": "0" * 32, "size": 0}]
+        r = srv.req("POST", "/upload/start/pj0/a/v9", user="alice", json={"files": files})
+        assert r.status_code == 200, r.text
+    finally:
+        srv.stop()

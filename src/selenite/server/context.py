@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 
@@ -20,6 +21,16 @@ class ServerSettings:
     max_list_entries: int = 100_000  # largest recursive /list answer (400 beyond: list a narrower prefix)
     upload_idle_timeout: float = 60.0  # folder upload target: longest wait for the next body bytes
     max_session_puts: int = 64  # folder upload target: PUTs in progress per upload session (push -j max)
+
+
+# json.loads of a body over LARGE_BODY bytes holds up to ~16 times the body while it runs (a list
+# of 2-letter strings; denser lists of objects are refused before parsing, see http.json_body).
+# Only LARGE_PARSES of them run at once, so parsing adds at most about 16 x --max-json-bytes
+# (~260 MB at the 16 MiB default) however many clients send one. One is enough: an honest body
+# that big is a manifest of 13,000+ files, and parsing one takes well under a second.
+LARGE_BODY = 1 << 20
+LARGE_PARSES = 1
+LARGE_PARSE_WAIT = 30.0  # seconds a big body waits for a parse slot before 503
 
 
 STAT_NAMES = ("requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes")
@@ -50,3 +61,5 @@ class Context:
     # on the event loop only, so without a lock.
     puts_by_target: dict[str, int] = field(default_factory=dict)
     puts_by_session: dict[str, int] = field(default_factory=dict)
+    # Parses of big JSON bodies running at once (http.json_body tells why): at most LARGE_PARSES.
+    large_parses: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LARGE_PARSES))

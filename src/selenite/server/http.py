@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import traceback
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from selenite.server.bucket import dumps
-from selenite.server.context import Context
+from selenite.server.context import LARGE_BODY, LARGE_PARSE_WAIT, Context
+from selenite.server.errors import HttpError
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 
@@ -56,15 +62,11 @@ def json_response(obj: Any, cors: bool = False) -> Response:
     return Response(content=dumps(obj), media_type="application/json", headers=CORS if cors else None)
 
 
-async def json_body(request: Request, limit: int | None = None) -> Any:
-    """The request body as JSON, or 400 ``failed to parse JSON body; ...`` (an empty body fails).
-
-    The body is read only up to ``limit`` bytes (default ``--max-json-bytes``): 413 as soon as it
-    is exceeded, or at once when Content-Length announces more, so memory stays bounded whatever
-    a client sends. Routes that need a user call this only after checking the token.
-    """
-    from selenite.server.errors import HttpError
-
+async def read_body(request: Request, limit: int | None = None) -> bytearray:
+    """The raw request body, read only up to ``limit`` bytes (default ``--max-json-bytes``): 413
+    as soon as it is exceeded, or at once when Content-Length announces more, so memory stays
+    bounded whatever a client sends. Routes call this only after every check that does not need
+    the body (token, rights), so a caller who will be refused never makes the server hold one."""
     if limit is None:
         limit = int(request.app.state.ctx.settings.max_json_bytes)
     too_big = HttpError(413, f"request body is larger than the limit of {limit} bytes")
@@ -76,12 +78,63 @@ async def json_body(request: Request, limit: int | None = None) -> Any:
         raw += chunk
         if len(raw) > limit:
             raise too_big
+    return raw
+
+
+def parse_json(raw: bytes | bytearray) -> Any:
+    """The body as JSON, or 400 ``failed to parse JSON body; ...`` (an empty body fails)."""
     try:
         return json.loads(raw)
     except RecursionError:
         raise HttpError(400, "failed to parse JSON body; it is nested too deeply") from None
     except ValueError as e:
         raise HttpError(400, f"failed to parse JSON body; {e}") from None
+
+
+# Parsing multiplies memory: a list of `{}` becomes ~30 times its bytes in Python objects, a list
+# of 2-letter strings ~16 times. Two cheap bounds: refuse_dense (per route) turns away, unparsed,
+# a body with more objects/arrays than the route's honest bodies could hold, which leaves ~16x as
+# the worst case; and large_body_slot lets only LARGE_PARSES big bodies be parsed and handled at
+# once, so that worst case does not add up over concurrent requests. A semaphore rather than a
+# streaming parser: the stdlib has none, and no dependency is worth it for this.
+
+
+def refuse_dense(raw: bytes | bytearray, bytes_per_container: int) -> None:
+    """400 when ``raw`` holds more `{` and `[` than one per ``bytes_per_container`` bytes (two free)."""
+    if raw.count(b"{") + raw.count(b"[") > 2 + len(raw) // bytes_per_container:
+        raise HttpError(400, f"request body holds more JSON objects and arrays than one per {bytes_per_container} bytes")
+
+
+@asynccontextmanager
+async def large_body_slot(ctx: Context, size: int) -> AsyncIterator[None]:
+    """Hold one of the LARGE_PARSES slots while a body over LARGE_BODY bytes is parsed and used
+    (nothing to hold for a smaller one): 503 when none frees up within LARGE_PARSE_WAIT seconds.
+    Whatever parsed value a failure's traceback still holds is dropped before the slot is freed."""
+    if size <= LARGE_BODY:
+        yield
+        return
+    try:
+        await asyncio.wait_for(ctx.large_parses.acquire(), LARGE_PARSE_WAIT)
+    except asyncio.TimeoutError:
+        raise HttpError(503, "too many large JSON bodies are being handled; try again later") from None
+    try:
+        yield
+    except BaseException as e:
+        traceback.clear_frames(e.__traceback__)
+        raise
+    finally:
+        ctx.large_parses.release()
+
+
+async def json_body(request: Request, limit: int | None = None) -> Any:
+    """:func:`read_body`, then :func:`parse_json` (a big body in a worker thread, within its slot:
+    a 16 MiB parse would otherwise stall every other request)."""
+    ctx: Context = request.app.state.ctx
+    raw = await read_body(request, limit)
+    if len(raw) <= LARGE_BODY:
+        return parse_json(raw)
+    async with large_body_slot(ctx, len(raw)):
+        return await run_in_threadpool(parse_json, raw)
 
 
 def body_doc(description: str, example: Any) -> dict[str, Any]:

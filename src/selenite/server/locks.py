@@ -158,3 +158,11 @@ def lock_is_held_by(ctx: Context, project: str, asset: str, version: str, lock_h
         and rec.get("version") == version
         and not _expired(rec)
     )
+
+
+def refuse_if_locked(ctx: Context, project: str) -> None:
+    """403 at once when a live lock is on ``project``: upload start asks before reading its body
+    (the caller would be refused after parsing it anyway). A hint only: :func:`acquire` decides."""
+    current = ctx.storage.get_bytes(lock_key(project))
+    if current is not None and not _expired(_record(current)):
+        raise HttpError(403, LOCKED)

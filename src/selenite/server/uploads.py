@@ -167,18 +167,32 @@ def parse_slug(slug: str) -> list[str]:
     return value
 
 
-def start(ctx: Context, project: str, asset: str, version: str, body: object, authorization: str | None) -> dict[str, Any]:
+# An honest manifest entry needs at least ~43 bytes per object or array: `{"type":"dedup","path":"a",
+# "md5sum":"<32 hex>","size":0}` is 80 bytes with one object, a link entry with one-letter names is 86 with
+# two. A body denser in objects/arrays is refused before it is parsed (http.json_body tells why).
+START_BYTES_PER_CONTAINER = 32
+
+
+def check_start_rights(ctx: Context, project: str, asset: str, version: str, user: str) -> bool:
+    """Everything upload start decides without its body (400 for a bad new name, 400/403 from
+    §6.3, 403 for a project locked now): whether the user is a trusted uploader. Called before a
+    byte of the body is read."""
     for kind, name in (("asset", asset), ("version", version)):
         problem = new_name_problem(kind, name)
         if problem:
             raise HttpError(400, problem)
+    trusted = auth.check_upload(ctx, project, asset, version, user)[1]
+    locks.refuse_if_locked(ctx, project)
+    return trusted
+
+
+def start(ctx: Context, project: str, asset: str, version: str, body: object, user: str, trusted: bool) -> dict[str, Any]:
+    """The rest of upload start, once :func:`check_start_rights` passed and the body is parsed."""
     if not isinstance(body, dict):
         raise HttpError(400, "expected request body to be a JSON object")
     probation = body.get("on_probation", False)
     if not isinstance(probation, bool):
         raise HttpError(400, "expected the 'on_probation' property to be a boolean")
-    user = auth.identify(ctx, authorization)
-    _, trusted = auth.check_upload(ctx, project, asset, version, user)
     probation = probation or not trusted
 
     token = locks.acquire(ctx, project, asset, version, upload=True)

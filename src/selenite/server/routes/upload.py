@@ -16,8 +16,11 @@ from selenite.server.http import (
     body_doc,
     ctx_of,
     empty,
-    json_body,
     json_response,
+    large_body_slot,
+    parse_json,
+    read_body,
+    refuse_dense,
     session_header,
 )
 from selenite.server.names import names
@@ -52,10 +55,19 @@ async def upload_start(
     `abort_url` and `session_token`. 400 for an existing version (which is left untouched), 403
     when the project is locked by another upload."""
     p, a, v = names(project, asset, version)
-    await run_in_threadpool(auth.identify, ctx, authorization)  # before reading a byte of the body
-    body = await json_body(request)
-    out = await run_in_threadpool(uploads.start, ctx, p, a, v, body, authorization)
+    # Token and rights before reading a byte of the body: a caller who will be refused never makes
+    # the server hold (or parse) a 16 MiB manifest.
+    user = await run_in_threadpool(auth.identify, ctx, authorization)
+    trusted = await run_in_threadpool(uploads.check_start_rights, ctx, p, a, v, user)
+    raw = await read_body(request)
+    refuse_dense(raw, uploads.START_BYTES_PER_CONTAINER)
+    async with large_body_slot(ctx, len(raw)):  # the parsed manifest lives only inside the slot
+        out = await run_in_threadpool(_start, ctx, p, a, v, raw, user, trusted)
     return json_response(out)
+
+
+def _start(ctx: Context, p: str, a: str, v: str, raw: bytearray, user: str, trusted: bool) -> dict[str, object]:
+    return uploads.start(ctx, p, a, v, parse_json(raw), user, trusted)
 
 
 @router.post(
