@@ -6,6 +6,7 @@ import hashlib
 import multiprocessing
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,25 @@ def test_same_content_other_extension_is_a_hard_link(cache: Cache) -> None:
     assert cache.ensure_local(other)
     assert cache.object_path(other).stat().st_ino == cache.object_path(k).stat().st_ino
     assert not cache.ensure_local(key_of(b"absent"))
+
+
+def test_own_link_changes_keep_objects_signed_and_a_foreign_one_does_not(cache: Cache, tmp_path: Path) -> None:
+    """The signature holds ctime. Deduplicating by hard link, linking out, and removing a sibling move
+    it; selenite signs the objects again each time. A link made behind its back is re-hashed."""
+    k = key_of(b"data", ".csv")
+    cache.put_stream(k, [b"data"])
+    other = k.with_ext(".txt")
+    assert cache.ensure_local(other)  # a hard link to k's object
+    assert cache.signature_ok(k) and cache.signature_ok(other)
+    with cache.keeping_signatures([k]):
+        os.link(cache.object_path(k), tmp_path / "out")
+    assert cache.signature_ok(k) and cache.signature_ok(other)
+    assert cache.remove(other)
+    assert cache.signature_ok(k)
+    time.sleep(0.05)  # past the kernel's coarse ctime tick
+    os.link(cache.object_path(k), tmp_path / "foreign")  # not selenite's: the signature no longer holds
+    assert not cache.signature_ok(k)
+    assert cache.state(k) == OK and cache.signature_ok(k)  # one re-hash, signed anew
 
 
 def test_put_file_and_remove(cache: Cache, tmp_path: Path) -> None:

@@ -20,13 +20,17 @@ def test_a_signature_follows_every_write(tmp_path: Path) -> None:
     assert not statsig.unchanged(st, None)
 
 
-def test_objects_are_signed_without_ctime(tmp_path: Path) -> None:
+def test_a_write_that_restores_mtime_still_changes_the_signature(tmp_path: Path) -> None:
     f = tmp_path / "obj"
     f.write_bytes(b"abcd")
-    sig = StatSig.of(os.stat(f), ctime=False)
-    os.link(f, tmp_path / "hard")  # bumps ctime, not a byte
-    assert statsig.unchanged(os.stat(f), sig)
-    assert not statsig.unchanged(os.stat(f), StatSig.of(os.stat(tmp_path / "hard"))._replace(ctime_ns=1))
+    st = os.stat(f)
+    sig = StatSig.of(st)
+    time.sleep(0.05)  # past the kernel's coarse ctime tick
+    with open(f, "r+b") as out:
+        out.write(b"wxyz")  # same size
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # mtime set back: only ctime tells
+    assert os.stat(f).st_mtime_ns == st.st_mtime_ns
+    assert not statsig.unchanged(os.stat(f), sig)
 
 
 def test_racily_clean_files_are_not_recordable(tmp_path: Path) -> None:

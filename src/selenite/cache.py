@@ -109,8 +109,11 @@ class Cache:
             with contextlib.suppress(sqlite3.OperationalError):  # e.g. a filesystem without WAL support
                 db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
+            # Signatures with ctime (``statsig``). The older ``signatures`` table (no ctime) is left
+            # to older selenite versions that may share this cache: its rows are not trusted here.
             db.execute(
-                "CREATE TABLE IF NOT EXISTS signatures (key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, inode INTEGER)"
+                "CREATE TABLE IF NOT EXISTS object_sigs "
+                "(key TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, inode INTEGER)"
             )
             db.execute("CREATE TABLE IF NOT EXISTS worktrees (path TEXT PRIMARY KEY, registered REAL)")
             db.execute("CREATE TABLE IF NOT EXISTS registries (id TEXT PRIMARY KEY, url TEXT)")
@@ -140,23 +143,79 @@ class Cache:
         """An inter-process lock under ``locks/`` (e.g. ``cache.lock("gc")``)."""
         return FileLock(str(self.root / "locks" / f"{name}.lock"))
 
-    def record_signature(self, key: Key, st: os.stat_result | None = None) -> None:
-        """Sign an object known to be intact at stat ``st`` (without ctime: see ``statsig``). A
-        racily clean one is left unsigned: the next check re-hashes it."""
+    def record_signature(self, key: Key, st: os.stat_result | None = None) -> StatSig | None:
+        """Sign an object known to be intact at stat ``st``; returns the signature. A racily clean
+        one is left unsigned (None): the next check re-hashes it."""
         taken = statsig.now()
         st = st if st is not None else os.stat(self.object_path(key))
         if statsig.is_racy(st, taken):
-            return
-        sig = StatSig.of(st, ctime=False)
-        self._exec("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?)", (key.name, sig.size, sig.mtime_ns, sig.inode))
+            return None
+        sig = StatSig.of(st)
+        self._exec("INSERT OR REPLACE INTO object_sigs VALUES (?, ?, ?, ?, ?)",
+                   (key.name, sig.size, sig.mtime_ns, sig.ctime_ns, sig.inode))
+        return sig
+
+    def _forget_signature(self, key: Key) -> None:
+        self._exec("DELETE FROM object_sigs WHERE key = ?", (key.name,))
 
     def signature(self, key: Key) -> StatSig | None:
-        rows = self._exec("SELECT size, mtime_ns, inode FROM signatures WHERE key = ?", (key.name,))
+        rows = self._exec("SELECT size, mtime_ns, ctime_ns, inode FROM object_sigs WHERE key = ?", (key.name,))
         return _object_sig(*rows[0]) if rows else None
 
     def signatures(self) -> dict[str, StatSig]:
         """Every recorded signature in one query (for scanning many links)."""
-        return {str(k): _object_sig(s, m, i) for k, s, m, i in self._exec("SELECT key, size, mtime_ns, inode FROM signatures")}
+        return {str(k): _object_sig(s, m, c, i)
+                for k, s, m, c, i in self._exec("SELECT key, size, mtime_ns, ctime_ns, inode FROM object_sigs")}
+
+    @contextlib.contextmanager
+    def keeping_signatures(self, keys: Iterable[Key], sigs: dict[str, StatSig] | None = None,
+                           siblings: bool = True) -> Iterator[None]:
+        """Around an operation of selenite's own that moves these objects' ctime without touching
+        a byte (a hard link made or removed, a chmod): each object found intact just before (its
+        full signature, else a re-hash) is signed again right after, so the next check needs no
+        hash. So are the objects that share their inode (``siblings``: the same content under
+        another extension). ``sigs`` (from ``signatures``), when given, is used and kept up to date."""
+        todo = dict.fromkeys(keys)
+        if siblings:
+            for key in list(todo):
+                todo.update(dict.fromkeys(self._sharing_inode(key)))
+        before = [(k, st) for k in todo if (st := self._intact_stat(k, sigs)) is not None]
+        try:
+            yield
+        finally:
+            for key, st in before:
+                self._resign(key, st, sigs)
+
+    def _intact_stat(self, key: Key, sigs: Mapping[str, StatSig] | None) -> os.stat_result | None:
+        """The object's stat when it is intact by its recorded signature (re-hashed, and so signed
+        anew, when that differs); None when it is absent, damaged or cannot be signed."""
+        path = self.object_path(key)
+        try:
+            st = os.stat(path)
+            if self._sig_ok(key, st, sigs):
+                return st
+            if not self.verify(key):
+                return None
+            st = os.stat(path)
+        except OSError:
+            return None
+        if not self._sig_ok(key, st, None):  # racily clean, or changed since the hash
+            return None
+        if isinstance(sigs, dict):
+            sigs[key.name] = StatSig.of(st)
+        return st
+
+    def _resign(self, key: Key, before: os.stat_result, sigs: dict[str, StatSig] | None) -> None:
+        """Sign the object again after selenite's own ctime change, if nothing else moved."""
+        try:
+            st = os.stat(self.object_path(key))
+        except OSError:
+            return
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
+            return
+        sig = self.record_signature(key, st)
+        if sigs is not None and sig is not None:
+            sigs[key.name] = sig
 
     def signature_ok(self, key: Key, sigs: Mapping[str, StatSig] | None = None) -> bool:
         """Fast check: the object exists and its stat matches what was recorded at ingest."""
@@ -252,7 +311,7 @@ class Cache:
             return None  # another process moved it first (and said so)
         with contextlib.suppress(OSError):
             os.chmod(kept, 0o644)
-        self._exec("DELETE FROM signatures WHERE key = ?", (key.name,))
+        self._forget_signature(key)
         self.notice(f"selenite: warning: the cached object {key.name} no longer matched its key (edited "
                     f"through a link?); its bytes are kept at {kept}, and {then}")
         return kept
@@ -413,11 +472,12 @@ class Cache:
             tmp = self.tmp / f"ln-{os.getpid()}-{threading.get_ident()}-{key.name}"
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            try:
-                os.link(self.object_path(other), tmp)
-            except OSError:
-                return False  # e.g. a filesystem without hard links: the caller downloads instead
-            self._install(tmp, key)
+            with self.keeping_signatures([other]):  # the link and the chmod move ``other``'s ctime
+                try:
+                    os.link(self.object_path(other), tmp)
+                except OSError:
+                    return False  # e.g. a filesystem without hard links: the caller downloads instead
+                self._install(tmp, key)
             return True
         return False
 
@@ -441,14 +501,34 @@ class Cache:
         with contextlib.suppress(OSError):
             os.chmod(d, 0o755)
         try:
-            os.unlink(final)
+            with self.keeping_signatures(self._sharing_inode(key), siblings=False):  # their ctime moves too
+                os.unlink(final)
             removed = True
         except FileNotFoundError:
             removed = False
         with contextlib.suppress(OSError):
             os.rmdir(d)
-        self._exec("DELETE FROM signatures WHERE key = ?", (key.name,))
+        self._forget_signature(key)
         return removed
+
+    def _sharing_inode(self, key: Key) -> list[Key]:
+        """The other objects that are hard links of ``key``'s (same content, another extension)."""
+        try:
+            st = os.stat(self.object_path(key))
+        except OSError:
+            return []
+        if st.st_nlink < 2:
+            return []
+        d = self.objects / key.md5[0:2] / key.md5[2:4]
+        out = []
+        for name in _listdir(d):
+            other = try_parse_key(name)
+            if other is None or other == key or other.content() != key.content():
+                continue
+            with contextlib.suppress(OSError):
+                if os.stat(self.object_path(other)).st_ino == st.st_ino:
+                    out.append(other)
+        return out
 
     def iter_objects(self) -> Iterator[tuple[Key, Path, os.stat_result]]:
         """Every object in the cache with its ``lstat`` (names that are not keys are skipped)."""
@@ -560,8 +640,8 @@ class Cache:
         return [Path(str(p)) for (p,) in self._exec("SELECT path FROM worktrees ORDER BY path")]
 
 
-def _object_sig(size: object, mtime_ns: object, inode: object) -> StatSig:
-    return StatSig(int(size), int(mtime_ns), None, int(inode))  # type: ignore[call-overload]
+def _object_sig(size: object, mtime_ns: object, ctime_ns: object, inode: object) -> StatSig:
+    return StatSig(int(size), int(mtime_ns), int(ctime_ns), int(inode))  # type: ignore[call-overload]
 
 
 def _to_stderr(text: str) -> None:

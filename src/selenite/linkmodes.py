@@ -265,7 +265,7 @@ def _probe(root: Path, cache: Cache, mode: str) -> str | None:
 
 
 def place(root: Path, cache: Cache, mode: str, path: str, key: Key, hashes: StatCache | None = None,
-          checked: set[str] | None = None) -> bool:
+          checked: set[str] | None = None, sigs: dict[str, StatSig] | None = None) -> bool:
     """Put ``key``'s object at ``path`` as a hard link (read-only, the object's own inode) or a
     writable copy; replace whatever is there, atomically. False when the object is absent.
 
@@ -273,21 +273,25 @@ def place(root: Path, cache: Cache, mode: str, path: str, key: Key, hashes: Stat
     a copy: the tree still works, only that file costs its bytes twice.
 
     Never writes through a symlinked folder: a plain `git clone` of someone's tree may hold a
-    committed ``escape -> ~/.ssh`` and a record naming ``escape/authorized_keys`` (``safepath.parent``)."""
+    committed ``escape -> ~/.ssh`` and a record naming ``escape/authorized_keys`` (``safepath.parent``).
+
+    A hard link moves the object's ctime, part of its signature: it is signed again right after
+    (``Cache.keeping_signatures``; ``sigs`` is kept up to date), so the next check needs no hash."""
     full = safepath.parent(root, path, checked)
     obj = cache.object_path(key)
     tmp = safepath.temp_beside(full)
     if mode == HARDLINK:
-        try:
-            os.link(obj, tmp)
-        except FileNotFoundError:
-            return False
-        except OSError as e:
-            if e.errno not in _LINK_REFUSED:
-                raise
-        else:
-            safepath.replace_with(tmp, full)
-            return True
+        with cache.keeping_signatures([key], sigs):  # the link and its rename move the object's ctime
+            try:
+                os.link(obj, tmp)
+            except FileNotFoundError:
+                return False
+            except OSError as e:
+                if e.errno not in _LINK_REFUSED:
+                    raise
+            else:
+                safepath.replace_with(tmp, full)
+                return True
     try:
         shutil.copyfile(obj, tmp)  # copy_file_range: a reflink where the filesystem offers one
     except FileNotFoundError:
@@ -330,7 +334,7 @@ def place_all(root: Path, cache: Cache, mode: str, listing: Mapping[str, Key], p
             st = state.get(key)
             if st is None:
                 st = state[key] = cache.state(key, sigs)
-            if st == OK and place(root, cache, mode, path, key, hashes, checked):
+            if st == OK and place(root, cache, mode, path, key, hashes, checked, sigs):
                 n += 1
     finally:
         hashes.close()
@@ -523,7 +527,7 @@ def materialize(root: Path, cache: Cache, mode: str, entries: Iterable, whole_tr
     checked: set[str] = set()
     try:
         for path, key in sorted(todo.items()):
-            if cache.state(key, sigs) == OK and place(root, cache, mode, path, key, hashes, checked):
+            if cache.state(key, sigs) == OK and place(root, cache, mode, path, key, hashes, checked, sigs):
                 placed_n += 1
             else:
                 absent.append(path)
@@ -538,7 +542,11 @@ def materialize(root: Path, cache: Cache, mode: str, entries: Iterable, whole_tr
             if path in files:
                 continue
             full = safepath.parent(root, path, checked, create=False)
-            if shares_object(root, path, cache, key) or _holds(full, key):
+            if shares_object(root, path, cache, key):
+                with cache.keeping_signatures([key], sigs):  # removing a hard link moves its ctime
+                    full.unlink()
+                _prune_dirs(root, full.parent)
+            elif _holds(full, key):
                 full.unlink()
                 _prune_dirs(root, full.parent)
     write_placed(root, files, cache)

@@ -17,12 +17,17 @@ Two rules make that safe:
   that horizon (``backdate``), so they are recorded at once: any later write moves mtime to "now",
   which can no longer equal it.
 
-The ctime trade-off: cache objects are signed **without** ctime, because hard-linking an object
-into a hardlink-mode tree bumps its ctime (as ``chmod`` does) without changing a byte; re-hashing
-every object after each hardlink clone would cost more than ctime adds, given that mtime, size and
-inode are still compared. Working-tree files keep ctime in their signature (nothing links them), and
-the hook's stamp trusts only objects whose ctime, the one time no user call can set back, is
-older than its horizon.
+Every signature holds ctime, cache objects' too. ctime is the one time no user call can set back:
+a same-size edit that restores mtime with ``os.utime`` still moves it (so do a chmod and any hard
+link made or removed). The cost is that selenite's own link operations move it as well: placing a
+hard link in a hardlink-mode tree, storing identical content once by hard link, removing a link
+(drop, gc, unlock). So wherever selenite does that, it checks the object's full signature just
+before (a re-hash if it differs) and signs the object again right after
+(``Cache.keeping_signatures``): a fresh hardlink clone needs no hash on its next check. A ctime
+move selenite did not make (a user's ``rm`` of a hardlink-tree file, an edit) costs one re-hash on
+the next check, then the object is signed anew if it is intact. (Left open: an edit that sets
+mtime back within the same coarse ctime tick as selenite's own link; the hook's stamp, which
+trusts only objects whose ctime is older than its horizon, does not rely on that.)
 
 Kept import-light (``os``, ``time``): the pre-commit hook imports it on every commit.
 """
@@ -39,16 +44,16 @@ GRANULARITY_NS = 2_000_000_000
 
 
 class StatSig(NamedTuple):
-    """What a cheap ``stat`` tells about a file. ``ctime_ns`` is None for cache objects (see above)."""
+    """What a cheap ``stat`` tells about a file."""
 
     size: int
     mtime_ns: int
-    ctime_ns: int | None
+    ctime_ns: int
     inode: int
 
     @classmethod
-    def of(cls, st: os.stat_result, *, ctime: bool = True) -> StatSig:
-        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns if ctime else None, st.st_ino)
+    def of(cls, st: os.stat_result) -> StatSig:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def unchanged(st: os.stat_result, recorded: StatSig | None) -> bool:
@@ -58,7 +63,7 @@ def unchanged(st: os.stat_result, recorded: StatSig | None) -> bool:
         and st.st_size == recorded.size
         and st.st_mtime_ns == recorded.mtime_ns
         and st.st_ino == recorded.inode
-        and (recorded.ctime_ns is None or st.st_ctime_ns == recorded.ctime_ns)
+        and st.st_ctime_ns == recorded.ctime_ns
     )
 
 

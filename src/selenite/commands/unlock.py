@@ -35,6 +35,8 @@ def unlock(settings: Settings, paths: list[Path]) -> int:
     for e in todo:
         assert e.key is not None
         # Checked against the key as it is copied; the link is replaced only once the copy is on disk.
-        atomic_write_chunks(safepath.parent(root, e.path), read_object(cache, e.key), mode_bits)
+        # Replacing a hard link moves its object's ctime: the object is signed again right after.
+        with cache.keeping_signatures([e.key] if e.target is None else []):
+            atomic_write_chunks(safepath.parent(root, e.path), read_object(cache, e.key), mode_bits)
     output.info(f"unlocked {len(todo)} file(s): edit them freely, then `git commit` and `selenite push`")
     return 0
