@@ -38,7 +38,7 @@ TEMP_PREFIX = ".sel-"
 
 # Characters HFS+ ignores when it compares names (git's is_hfs_dotgit list): ".g\u200cit" is ".git" there.
 _HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1
 
 
 def is_git_name(component: str) -> bool:
@@ -53,7 +53,7 @@ def problem(path: object) -> str | None:
         return "is not a string"
     if not path:
         return "is empty"
-    if _CONTROL.search(path):
+    if CONTROL.search(path):
         return "holds a control character"
     try:
         size = len(path.encode("utf-8"))
@@ -86,17 +86,27 @@ def check(path: object, what: str = "path") -> str:
     return path
 
 
+def file_and_folder(paths: Iterable[str]) -> tuple[str, str] | None:
+    """The first ``(folder, path)`` of a listing where ``folder`` is a file too and ``path`` lies
+    inside it (``a`` and ``a/b``); None when there is none. Shared with the registry."""
+    paths = list(paths)
+    files = set(paths)
+    for p in paths:
+        parts = p.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in files:
+                return folder, p
+    return None
+
+
 def check_listing(paths: Iterable[str], where: str) -> None:
     """Refuse a listing where one path is a folder of another (``a`` and ``a/b``): the second file
     would have to be written inside the first."""
-    files = set(paths)
-    for p in files:
-        d = p
-        while "/" in d:
-            d = d.rsplit("/", 1)[0]
-            if d in files:
-                raise UnsafePath(f"{where} lists both {shown(d)} and {shown(p)}: a path cannot be a file "
-                                 "and a folder")
+    hit = file_and_folder(paths)
+    if hit is not None:
+        raise UnsafePath(f"{where} lists both {shown(hit[0])} and {shown(hit[1])}: a path cannot be a file "
+                         "and a folder")
 
 
 def shown(path: object) -> str:
@@ -159,5 +169,5 @@ def replace_with(tmp: Path, full: Path) -> None:
         raise
 
 
-__all__ = ["NAME_MAX", "PATH_MAX_BYTES", "check", "check_listing", "is_git_name", "parent", "problem",
-           "replace_with", "shown", "temp_beside"]
+__all__ = ["CONTROL", "NAME_MAX", "PATH_MAX_BYTES", "check", "check_listing", "file_and_folder", "is_git_name",
+           "parent", "problem", "replace_with", "shown", "temp_beside"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_to_bytes
 
+from selenite.safepath import CONTROL, file_and_folder
 from selenite.server.errors import HttpError
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -37,19 +38,18 @@ def check_name(kind: str, name: str) -> str:
 
 # Upload start refuses, beyond §4, what a Git working tree or a tag cannot hold: the client turns
 # every version into a checkout and a tag (docs/compat.md). Reads of existing names stay allowed.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1
 _TAG_BAD_CHARS = re.compile(r"[ ~^:?*\[\\]")
+# Zero-width and bidirectional controls: two names that print the same must not be two versions.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 # Code points HFS+ ignores when comparing names, so ".g\u200cit" is ".git" there (git's is_hfs_dotgit).
 _HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
 _NTFS_SHORT_GIT = re.compile(r"^git~[1-4]$")
-# Zero-width and bidirectional controls: two names that print the same must not be two versions.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 
 
 def new_name_problem(kind: str, name: str) -> str | None:
     """Why ``name`` cannot name a NEW asset or version (None when fine): control characters, or
     what ``git check-ref-format refs/tags/NAME`` refuses, or a leading '-' (an option to git)."""
-    if _CONTROL.search(name):
+    if CONTROL.search(name):
         return f"{kind} name cannot contain control characters"
     if name.startswith("-"):
         return f"{kind} name cannot start with '-'"
@@ -66,23 +66,11 @@ def new_name_problem(kind: str, name: str) -> str | None:
     return None
 
 
-def is_dot_git(component: str) -> bool:
-    """True for a path component Git treats as its own '.git' on some filesystem: any case, with
-    trailing dots or spaces or an NTFS stream suffix (':...'), the 8.3 short name 'git~1', or with
-    the code points HFS+ ignores (git's is_ntfs_dotgit / is_hfs_dotgit)."""
-    name = _HFS_IGNORED.sub("", component).lower().split(":", 1)[0].rstrip(" .")
-    return name == ".git" or bool(_NTFS_SHORT_GIT.match(name))
-
-
 def collision_problem(paths: list[str]) -> str | None:
     """A manifest holding both ``x`` and ``x/y`` can never be stored (nor checked out)."""
-    files = set(paths)
-    for path in paths:
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            folder = "/".join(parts[:i])
-            if folder in files:
-                return f"'files.path' holds both '{folder}' and '{path}' (a file cannot also be a folder)"
+    hit = file_and_folder(paths)
+    if hit is not None:
+        return f"'files.path' holds both '{hit[0]}' and '{hit[1]}' (a file cannot also be a folder)"
     # gypsum_client writes a space in a /file/ key as '+', and the read route then takes '+' for a
     # space when no such file exists; a version holding both spellings would serve gypsum_client
     # users other bytes than selenite clones show at the same path.
@@ -93,6 +81,14 @@ def collision_problem(paths: list[str]) -> str | None:
             return (f"'files.path' holds both '{other}' and '{path}', which gypsum_client cannot tell "
                     "apart (it sends a space as '+')")
     return None
+
+
+def is_dot_git(component: str) -> bool:
+    """True for a path component Git treats as its own '.git' on some filesystem: any case, with
+    trailing dots or spaces or an NTFS stream suffix (':...'), the 8.3 short name 'git~1', or with
+    the code points HFS+ ignores (git's is_ntfs_dotgit / is_hfs_dotgit)."""
+    name = _HFS_IGNORED.sub("", component).lower().split(":", 1)[0].rstrip(" .")
+    return name == ".git" or bool(_NTFS_SHORT_GIT.match(name))
 
 
 def names(project: str, asset: str | None = None, version: str | None = None) -> tuple[str, ...]:
@@ -126,7 +122,7 @@ def file_path_problem(path: object) -> str | None:
     if any(len(p.encode("utf-8", "surrogatepass")) > 255 for p in parts):
         return "components of 'files.path' cannot be longer than 255 bytes"
     # Beyond the worker: what a Git working tree cannot hold, or would print raw to a terminal.
-    if _CONTROL.search(path):
+    if CONTROL.search(path):
         return "'files.path' cannot contain control characters"
     if any(is_dot_git(p) for p in parts):
         return "'files.path' cannot have a '.git' component (in any case or spelling)"
