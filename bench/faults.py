@@ -5,7 +5,7 @@ and a misbehaving registry, many more times than the quick checks in tests/fault
     .venv/bin/python bench/faults.py --trials 50 --seed 3 --only clone,push
 
 Every part prints one line per trial or round and a summary; the exit code is 1 if any check
-found a problem. Results of the last full run are in docs/faults.md.
+found a problem. Results of the last full run are in docs/develop/faults.md.
 """
 
 from __future__ import annotations

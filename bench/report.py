@@ -1,4 +1,4 @@
-"""docs/benchmarks.md from the rows the cases return (generated: edit bench/, not the page)."""
+"""docs/develop/benchmarks.md from the rows the cases return (generated: edit bench/, not the page)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Benchmarks of selenite against gypsum_client (and curl, md5sum, git status), on one registry.
 
-    .venv/bin/python bench/run.py            # the full run (about 15 minutes); writes docs/benchmarks.md
+    .venv/bin/python bench/run.py            # the full run (about 15 minutes); writes docs/develop/benchmarks.md
     .venv/bin/python bench/run.py --quick    # smaller datasets, 3 runs each (about 3 minutes)
     .venv/bin/python bench/run.py --only clone-small,push --out /tmp/b.md
 
@@ -32,7 +32,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller datasets (under ~3 minutes)")
     ap.add_argument("--only", help=f"comma-separated cases among: {', '.join(cases.ALL)}")
-    ap.add_argument("--out", type=Path, help="report file (default: docs/benchmarks.md for a full run of every "
+    ap.add_argument("--out", type=Path, help="report file (default: docs/develop/benchmarks.md for a full run of every "
                     "case; a quick or partial run writes no report unless given one)")
     ap.add_argument("--keep", action="store_true", help="keep the tmp folder (registry, datasets) afterwards")
     args = ap.parse_args()
@@ -42,7 +42,7 @@ def main() -> int:
         ap.error(f"unknown case(s): {', '.join(unknown)}")
     out = args.out
     if out is None and not args.quick and not args.only:
-        out = ROOT / "docs" / "benchmarks.md"
+        out = ROOT / "docs" / "develop" / "benchmarks.md"
 
     sizes = cases.Sizes.quick() if args.quick else cases.Sizes()
     base = Path(tempfile.mkdtemp(prefix="selenite-bench-"))

@@ -1,7 +1,7 @@
 """The pre-commit check and the hook installer, on real git repositories with real commits.
 
 Trees are built by hand with the cache API (no server): one relative link per file through the
-anchor `.git/selenite/objects`, exactly as docs/internals.md lays them out.
+anchor `.git/selenite/objects`, exactly as docs/develop/internals.md lays them out.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The shared, content-addressed cache (one per user; every working tree links into it).
 
-Layout (docs/internals.md is the contract)::
+Layout (docs/develop/internals.md is the contract)::
 
     <cache>/objects/<md5[0:2]>/<md5[2:4]>/<KEY>/<KEY>   content, 0444; its <KEY>/ directory 0555
     <cache>/tmp/                                        in-flight writes (same filesystem as objects/)

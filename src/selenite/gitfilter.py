@@ -1,4 +1,4 @@
-"""Git stores pointers, never data: the ``selenite`` clean/smudge filter (docs/editing.md).
+"""Git stores pointers, never data: the ``selenite`` clean/smudge filter (docs/user/editing.md).
 
 A data file that is a regular file in the tree (unlocked and edited, or new) would otherwise go into
 ``.git`` whole on ``git commit``. With this filter Git stores a one-line *pointer* instead::

@@ -146,7 +146,7 @@ def install(repo: Path, python: str | None = None) -> Path:
             if any(m in head for m in _FRAMEWORK_MARKERS):
                 raise HookInstallRefused(
                     f"{hook} is the pre-commit framework's hook; add selenite to .pre-commit-config.yaml "
-                    "instead (see docs/hooks.md): both tools use pre-commit.legacy for chaining"
+                    "instead (see docs/user/hooks.md): both tools use pre-commit.legacy for chaining"
                 )
             if legacy.is_symlink() or legacy.exists():
                 raise HookInstallRefused(
@@ -187,7 +187,7 @@ def uninstall(repo: Path) -> tuple[Path, bool]:
 
 # --- the check -------------------------------------------------------------------------------
 
-ANCHOR = ".git/selenite/objects"  # relative to the working tree's top (docs/internals.md)
+ANCHOR = ".git/selenite/objects"  # relative to the working tree's top (docs/develop/internals.md)
 _ANCHOR_PREFIX = ANCHOR + "/"
 # Text a tool may leave in a regular file when it copied a link instead of its content.
 _LINK_TEXT_RE = re.compile(rb"(?:\.\./)*\.git/selenite/objects/[0-9a-f]{2}/[0-9a-f]{2}/([^/\s]+)/([^/\s]+)\s*\Z")
@@ -202,7 +202,7 @@ _MAX_LINK_TEXT = 4096  # PATH_MAX: a file larger than this cannot be a link's te
 _OK, _CORRUPTED, _MISSING, _INVALID = "ok", "corrupted", "missing", "invalid"
 
 # The check stamp: which objects a clean check found intact, so that the next check of an
-# unchanged tree needs neither the signature database nor a hash (see docs/hooks.md).
+# unchanged tree needs neither the signature database nor a hash (see docs/user/hooks.md).
 _STAMP_FILE = "selenite/check-stamp"
 _STAMP_VERSION = 3
 # A write bumps the file's ctime, which no user call can set back; the kernel stamps it from a
@@ -685,7 +685,7 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
 
     if os.path.isfile(root + ".selenite/tree.json") and not os.path.islink(root + ".selenite/tree.json"):
         # A hardlink/copy tree: its data are real files that Git does not list. A hard link written
-        # in place corrupts its object just as an edit through a symlink does (docs/link-modes.md).
+        # in place corrupts its object just as an edit through a symlink does (docs/user/link-modes.md).
         from selenite import linkmodes
 
         problems += [Problem(rel, kind, detail) for rel, kind, detail in linkmodes.hook_problems(top, cache_dir)]

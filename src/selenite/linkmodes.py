@@ -1,4 +1,4 @@
-"""Working trees without symlinks: hard links to, or copies of, the cache's objects (docs/link-modes.md).
+"""Working trees without symlinks: hard links to, or copies of, the cache's objects (docs/user/link-modes.md).
 
 In ``hardlink`` and ``copy`` modes the tree's files are real files, so Git must not hold them:
 

@@ -1,4 +1,4 @@
-"""What a registered working tree keeps in use, so that `gc` never removes it (docs/cache.md).
+"""What a registered working tree keeps in use, so that `gc` never removes it (docs/user/cache.md).
 
 Not only the links on disk: a tree also needs the content its HEAD, its index and its tags name,
 so that `git checkout v1`, `git stash pop` or a reset find their content in the cache even when
@@ -16,7 +16,7 @@ from selenite.keys import Key
 
 def pinned_keys(root: Path) -> set[Key]:
     """Keys of the links on disk and of the links (or the hardlink record) in HEAD, the index and
-    every tag. A copy-mode tree holds its own bytes and pins nothing (docs/link-modes.md)."""
+    every tag. A copy-mode tree holds its own bytes and pins nothing (docs/user/link-modes.md)."""
     keys = worktree.linked_keys(root)
     revs = (["HEAD"] if gitrepo.head(root) is not None else []) + gitrepo.tag_refs(root)
     if linkmodes.has_record(root):

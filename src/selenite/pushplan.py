@@ -1,6 +1,6 @@
 """What a push will send: every path of the working tree turned into a gypsum upload entry.
 
-The rules (docs/push.md):
+The rules (docs/user/push.md):
 
 - a link into the cache whose content the registry holds at some ``p/a/v/path`` -> a ``link``
   entry to it (moved, renamed and never-downloaded links included);

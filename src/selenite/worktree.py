@@ -31,7 +31,7 @@ from selenite.util import atomic_write
 ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
 _ANCHOR_PARTS = ANCHOR.split("/")
 
-# Path classes (docs/internals.md).
+# Path classes (docs/develop/internals.md).
 UNCHANGED = "unchanged"
 MOVED = "moved"
 MODIFIED = "modified"

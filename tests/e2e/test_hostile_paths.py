@@ -2,7 +2,7 @@
 
 A hostile registry (tests/evilreg.py) serves crafted manifests; a real `selenite serve` takes the
 versions an attacker could publish; an attacker's working tree is cloned with plain `git clone`.
-Issue 12 items 1, 2, 3, 5, 13, 14 and F14 (docs/working-trees.md, docs/push.md).
+Issue 12 items 1, 2, 3, 5, 13, 14 and F14 (docs/user/working-trees.md, docs/user/push.md).
 """
 
 from __future__ import annotations

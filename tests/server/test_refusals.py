@@ -203,7 +203,7 @@ def test_abandoned_lock_expires_and_its_partial_version_is_removed(short_lock_sr
     assert get_json(srv, "ttl/a/..latest") == {"version": "v1"}
 
 
-# --- what a Git working tree or tag cannot hold is refused at upload/start (docs/compat.md) ------
+# --- what a Git working tree or tag cannot hold is refused at upload/start (docs/operate/compat.md) ------
 
 _DOT_GIT = [".git", ".GIT", ".Git", ".git.", ".git ", ".git. .", ".git:stream", "git~1", "GIT~2", ".g\u200cit", "\ufeff.git"]
 _CONTROL = ["\x1b[31mred", "cr\rlf", "tab\tx", "del\x7f", "c1\x85", "csi\x9b2K"]

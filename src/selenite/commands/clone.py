@@ -237,7 +237,7 @@ def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, 
     if mode == linkmodes.SYMLINK:
         worktree.make_links(root, {p: k for p, k in listing.items() if not gitfiles.read_by_git(p)})
         gitfiles.place_copies(root, cache, listing)  # copies, never links: Git does not follow links to these
-    else:  # real files: Git holds the record, never their bytes (docs/link-modes.md)
+    else:  # real files: Git holds the record, never their bytes (docs/user/link-modes.md)
         linkmodes.start_tree(root, mode, listing)
     gitrepo.add_all(root)
     title = f"{o.project}/{o.asset}@{o.version}"

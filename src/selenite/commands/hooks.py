@@ -14,7 +14,7 @@ def install(cwd: Path) -> int:
     legacy = path.with_name(path.name + hooks.LEGACY_SUFFIX)
     note = f" (runs {legacy.name} first)" if legacy.exists() else ""
     output.info(f"selenite: pre-commit hook installed at {path}{note}")
-    output.info("selenite: Git stores data files as pointers here (filter.selenite; see docs/editing.md)")
+    output.info("selenite: Git stores data files as pointers here (filter.selenite; see docs/user/editing.md)")
     return 0
 
 

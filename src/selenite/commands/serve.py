@@ -85,7 +85,8 @@ def serve(
     if not _is_loopback(host) and not (public_url or "").startswith("https://"):
         output.info(
             f"warning: listening on {host}, beyond this machine, over plain HTTP: tokens and data cross the "
-            "network unencrypted. Put a TLS proxy in front and pass --public-url https://... (see docs/deploy.md)."
+            "network unencrypted. Put a TLS proxy in front and pass --public-url https://... "
+            "(see docs/operate/deploy.md)."
         )
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]

@@ -37,7 +37,7 @@ def check_name(kind: str, name: str) -> str:
 
 
 # Upload start refuses, beyond §4, what a Git working tree or a tag cannot hold: the client turns
-# every version into a checkout and a tag (docs/compat.md). Reads of existing names stay allowed.
+# every version into a checkout and a tag (docs/operate/compat.md). Reads of existing names stay allowed.
 _TAG_BAD_CHARS = re.compile(r"[ ~^:?*\[\\]")
 # Zero-width and bidirectional controls: two names that print the same must not be two versions.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")

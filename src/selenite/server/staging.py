@@ -9,7 +9,7 @@ expired changes no published byte, on either backend.
 
 Staged bytes of dead sessions go away on ``abort``, on lock take-over, and in the sweep below, which
 every ``selenite serve`` runs in the background (S3: a bucket lifecycle rule on ``staging/`` is the
-backstop, docs/deploy.md).
+backstop, docs/operate/deploy.md).
 """
 
 from __future__ import annotations

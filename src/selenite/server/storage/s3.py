@@ -12,7 +12,7 @@ presigned ``PutObject`` URL into ``staging/`` that signs ``Content-MD5`` and ``C
 the object store itself refuses bytes whose md5 or size is not the declared one and URLs that were
 tampered with or expired (403). The store cannot know when an upload session ends: a URL replayed
 after its session ended can only (re)write its staging object, which nothing serves and the
-staging sweep deletes (docs/deploy.md adds a lifecycle rule as a backstop).
+staging sweep deletes (docs/operate/deploy.md adds a lifecycle rule as a backstop).
 The project lock is ``PutObject`` with ``If-None-Match: *`` (a 412 means someone else holds it).
 
 Object stores that are really file systems (SeaweedFS) keep a "directory" after its last object is
