@@ -1,6 +1,6 @@
 """Benchmarks of selenite against gypsum_client (and curl, md5sum, git status), on one registry.
 
-    .venv/bin/python bench/run.py            # the full run (about 15 minutes); writes docs/develop/benchmarks.md
+    .venv/bin/python bench/run.py            # the full run (about 8 minutes); writes docs/develop/benchmarks.md
     .venv/bin/python bench/run.py --quick    # smaller datasets, 3 runs each (about 3 minutes)
     .venv/bin/python bench/run.py --only clone-small,push --out /tmp/b.md
 

@@ -33,7 +33,7 @@ def test_kill_push_at_random_moments(ttl_registry: Registry, tmp_path: Path) -> 
     tree, _, _ = faultlib.prepare_push(reg, tmp_path, 100, env)
     full = faultlib.timed(["push", "--token", reg.admin_token, "-j", "2"], tree, env)
     trials = [faultlib.kill_push_trial(reg, tmp_path, s, full, env, LOCK_TTL) for s in PUSH_SEEDS]
-    assert all(t.killed for t in trials), f"the push ended before it was killed were still running when killed ({full:.2f} s)"
+    assert all(t.killed for t in trials), f"a push finished before it was killed ({full:.2f} s for a whole push)"
     assert [(t.seed, t.delay, t.problems) for t in trials if t.problems] == []
 
 
