@@ -25,8 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from selenite import hooks
-from selenite.cache import Cache, object_relpath
-from selenite.keys import Key
+from selenite.cache import Cache
+from selenite.keys import Key, object_relpath
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.com"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from selenite.cache import CORRUPTED, MISSING, OK, Cache, object_relpath, registry_id, tree_hash
+from selenite.cache import CORRUPTED, MISSING, OK, Cache, registry_id, tree_hash
 from selenite.errors import ChecksumMismatch
 from selenite.keys import Key
 
@@ -182,7 +182,3 @@ def test_worktrees_registry(cache: Cache, tmp_path: Path) -> None:
     cache.forget_worktree(tmp_path / "t1")
     assert cache.worktrees() == [tmp_path / "t2"]
 
-
-def test_object_relpath() -> None:
-    k = key_of(b"z", ".csv")
-    assert object_relpath(k) == f"{k.md5[:2]}/{k.md5[2:4]}/{k.name}/{k.name}"

@@ -18,11 +18,11 @@ import pytest
 import yaml
 
 from selenite import hooks
-from selenite.cache import Cache, object_relpath, registry_id
+from selenite.cache import Cache, registry_id
 from selenite.commands import check as check_cmd
 from selenite.commands import hooks as hooks_cmd
 from selenite.config import Settings
-from selenite.keys import Key, try_parse_key
+from selenite.keys import Key, object_relpath, try_parse_key
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = "http://127.0.0.1:1"  # never contacted: the check needs no network

@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from selenite.keys import InvalidKey, Key, extension_of, key_for, key_of_file, normalize_md5, parse_key, try_parse_key
+from selenite.keys import (
+    InvalidKey,
+    Key,
+    extension_of,
+    key_for,
+    key_of_file,
+    normalize_md5,
+    object_relpath,
+    parse_key,
+    try_parse_key,
+)
 
 MD5 = hashlib.md5(b"hello").hexdigest()
 
@@ -72,3 +82,8 @@ def test_key_of_file(tmp_path: Path) -> None:
     p = tmp_path / "f.txt"
     p.write_bytes(b"hello")
     assert key_of_file(p) == Key(MD5, 5, ".txt")
+
+
+def test_object_relpath() -> None:
+    k = Key("0123456789abcdef0123456789abcdef", 3, ".csv")
+    assert object_relpath(k) == f"01/23/{k.name}/{k.name}"

@@ -38,7 +38,16 @@ from filelock import FileLock
 
 from selenite import statsig
 from selenite.errors import ChecksumMismatch, FatalError
-from selenite.keys import CHUNK, HashingWriter, Key, check_content, extension_of, iter_chunks, try_parse_key
+from selenite.keys import (
+    CHUNK,
+    HashingWriter,
+    Key,
+    check_content,
+    extension_of,
+    iter_chunks,
+    object_relpath,
+    try_parse_key,
+)
 from selenite import safepath
 from selenite.statsig import StatSig
 from selenite.util import atomic_write, fsync_dir
@@ -50,12 +59,6 @@ CORRUPTED = "corrupted"
 KEPT = "kept"  # damaged objects' bytes, moved aside before the object is restored
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
-
-
-def object_relpath(key: Key) -> str:
-    """``ab/cd/<KEY>/<KEY>``: the object's path below ``objects/`` (and below a tree's anchor)."""
-    name = key.name
-    return f"{key.md5[0:2]}/{key.md5[2:4]}/{name}/{name}"
 
 
 def registry_id(url: str) -> str:

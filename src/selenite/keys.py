@@ -53,6 +53,13 @@ class Key(NamedTuple):
         return Key(self.md5, self.size, ext)
 
 
+def object_relpath(key: Key) -> str:
+    """``ab/cd/<KEY>/<KEY>``: the object's path below the cache's ``objects/`` (and below a tree's
+    anchor). Defined here, beside the key grammar, so the cache and the link text share it."""
+    name = key.name
+    return f"{key.md5[0:2]}/{key.md5[2:4]}/{name}/{name}"
+
+
 def parse_key(name: str) -> Key:
     """Validate a key name and return its ``Key``; raise ``InvalidKey`` otherwise."""
     m = _KEY_RE.match(name)

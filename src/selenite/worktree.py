@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from selenite import gitfiles, gitfilter, gitrepo, safepath
-from selenite.cache import CORRUPTED, MISSING, OK, Cache, object_relpath
+from selenite.cache import CORRUPTED, MISSING, OK, Cache
 from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
-from selenite.keys import Key, key_for, md5_of_file, try_parse_key
+from selenite.keys import Key, key_for, md5_of_file, object_relpath, try_parse_key
 from selenite.statsig import StatSig
 from selenite.util import atomic_write
 
