@@ -1,4 +1,4 @@
-"""The registry as a FastAPI app speaking the gypsum REST protocol (shared/protocol/gypsum-api.md).
+"""The registry as a FastAPI app speaking the gypsum REST protocol (docs/develop/protocol.md).
 
 Routing works on the RAW request path, as the reference worker's router does: a key in
 ``/file/{key}`` arrives with its '/' encoded as ``%2F`` and must stay one path segment, so the
