@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from selenite.cache import Cache
-from selenite.commands.get import fetch_objects
+from selenite.transfer import fetch_objects
 from selenite.errors import RegistryError
 from selenite.keys import Key
 from selenite.registry import RegistryClient

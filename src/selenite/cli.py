@@ -132,9 +132,9 @@ def token_create(
     s3_region: S3RegionOpt = None,
 ) -> None:
     """Print a new bearer token for USER (stored hashed; works at once on running servers)."""
-    from selenite.commands import serve as cmd
+    from selenite.commands import token as cmd
 
-    raise typer.Exit(cmd.token_create(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+    raise typer.Exit(cmd.create(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
 
 
 @token_app.command("list")
@@ -146,9 +146,9 @@ def token_list(
     s3_region: S3RegionOpt = None,
 ) -> None:
     """List tokens: id, creation time, user (the tokens themselves are never stored)."""
-    from selenite.commands import serve as cmd
+    from selenite.commands import token as cmd
 
-    raise typer.Exit(cmd.token_list(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+    raise typer.Exit(cmd.show(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
 
 
 @token_app.command("revoke")
@@ -160,9 +160,9 @@ def token_revoke(
     s3_region: S3RegionOpt = None,
 ) -> None:
     """Revoke a token, or every token of a user; running servers refuse it at once."""
-    from selenite.commands import serve as cmd
+    from selenite.commands import token as cmd
 
-    raise typer.Exit(cmd.token_revoke(target, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+    raise typer.Exit(cmd.revoke(target, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
 
 
 @app.command()

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import gitfilter, gitrepo, linkmodes, registry, safepath, worktree
+from selenite import gitfilter, gitrepo, linkmodes, registry, safepath, versions, worktree
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, RegistryError, UnsafePath
 from selenite.keys import Key, extension_of, md5_of_file
@@ -114,12 +114,8 @@ class Locations:
 
     def _load(self) -> None:
         o = self._origin
-        m = self._cache.load_manifest(self._reg, o.project, o.asset, o.version)
-        if m is None:
-            try:
-                m = self._client.manifest(o.project, o.asset, o.version)
-            except registry.NotFound:
-                m = None  # the version was removed since: other versions may still hold the bytes
+        # None when the version was removed since: other versions may still hold the bytes
+        m = versions.manifest_if_any(self._client, self._cache, self._reg, o.project, o.asset, o.version)
         if m is not None:
             self._absorb(o.project, o.asset, o.version, m)
         for v in self._cache.manifest_versions(self._reg, o.project, o.asset):
@@ -153,12 +149,9 @@ class Locations:
 
     def holds(self, loc: Location) -> Key | None:
         """The key of ``loc``'s file when the registry holds that file in a finished version."""
-        m = self._cache.load_manifest(self._reg, loc.project, loc.asset, loc.version)
+        m = versions.manifest_if_any(self._client, self._cache, self._reg, loc.project, loc.asset, loc.version)
         if m is None:
-            try:
-                m = self._client.manifest(loc.project, loc.asset, loc.version)
-            except registry.NotFound:
-                return None
+            return None
         spec = worktree.parse_manifest(m, loc.project, loc.asset, loc.version).get(loc.path)
         return None if spec is None else spec.key
 

@@ -14,12 +14,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from selenite import gitfiles, gitfilter, gitrepo, linkmodes, output, registry, safepath, worktree
+from selenite import gitfiles, gitfilter, gitrepo, linkmodes, output, registry, versions, worktree
 from selenite.cache import OK, Cache, registry_id
-from selenite.commands.get import fetch_objects
 from selenite.config import Settings
 from selenite.errors import FatalError
 from selenite.keys import Key
+from selenite.transfer import fetch_objects
 from selenite.util import human_bytes
 
 
@@ -35,53 +35,6 @@ def parse_source(source: str) -> tuple[str, str, str | None]:
         if name.startswith("..") or name == "." or "\\" in name or "/" in name:
             raise FatalError(f"{source!r}: {what} name {name!r} is not valid")
     return parts[0], parts[1], version or None
-
-
-def _explain_missing(client: registry.RegistryClient, project: str, asset: str, version: str | None) -> FatalError:
-    """One clear line naming what does not exist (a few list calls, only on the failure path)."""
-    if project not in client.list_projects():
-        return FatalError(f"the registry at {client.url} has no project {project!r}")
-    if asset not in client.list_assets(project):
-        return FatalError(f"project {project!r} has no asset {asset!r}")
-    if version is None:
-        return FatalError(f"{project}/{asset} has no finished, non-probational version (name one with @VERSION)")
-    return FatalError(f"{project}/{asset} has no version {version!r}")
-
-
-def resolve_version(
-    client: registry.RegistryClient, cache: Cache, project: str, asset: str, version: str | None
-) -> tuple[str, dict[str, Key], dict[str, worktree.FileSpec] | None]:
-    """(version, {path: key}, {path: FileSpec} or None when the listing came from the cache).
-
-    A version whose ref and tree are cached costs no request (one, for ``..latest``, when the
-    version is not named); otherwise the summary and the manifest are read and, for finished
-    non-probational versions, kept (manifest, tree, ref) — they are immutable.
-    """
-    reg = registry_id(client.url)
-    if version is None:
-        version = client.latest(project, asset)
-        if version is None:
-            raise _explain_missing(client, project, asset, None)
-    if (why := gitrepo.tag_name_problem(version)) is not None:  # a registry's name: before anything is written
-        raise FatalError(f"version {safepath.shown(version)} of {project}/{asset} {why}: selenite clones a "
-                         "version as a Git tag of that name, so it cannot clone this one")
-    h = cache.get_ref(reg, project, asset, version)
-    tree = cache.get_tree(h) if h else None
-    if tree is not None:
-        return version, tree, None
-    try:
-        summary = client.summary(project, asset, version)
-        manifest = client.manifest(project, asset, version)
-    except registry.NotFound:
-        raise _explain_missing(client, project, asset, version) from None
-    specs = worktree.parse_manifest(manifest, project, asset, version)
-    listing = {p: s.key for p, s in specs.items()}
-    if not summary.get("upload_finish"):
-        raise FatalError(f"{project}/{asset}/{version} is still being uploaded; try again when it is finished")
-    if not summary.get("on_probation"):
-        cache.save_manifest(reg, project, asset, version, manifest)
-        cache.set_ref(reg, project, asset, version, cache.put_tree(listing))
-    return version, listing, specs
 
 
 # ``.git/selenite/clone-incomplete``: written before anything else in DIR, removed once the clone
@@ -186,7 +139,7 @@ def clone(
         _check_dest(dest)
     cache = Cache(settings.cache_dir)
     with registry.session_for(*endpoint.pair(), jobs) as client:
-        version, listing, specs = resolve_version(client, cache, project, asset, version)
+        version, listing, specs = versions.resolve_version(client, cache, project, asset, version)
         o = worktree.Origin(client.url, project, asset, version)
         if _already_cloned(dest, client.url, project, asset, version):
             output.info(f"{dest} is already a clone of {project}/{asset}@{version} (`selenite get` there fetches "
@@ -255,9 +208,7 @@ def _download(
     if not absent:
         return
     if specs is None:  # listing from the cached tree: the cached manifest says where bytes live
-        m = cache.load_manifest(registry_id(o.url), o.project, o.asset, o.version)
-        if m is None:
-            m = client.manifest(o.project, o.asset, o.version)
+        m = versions.manifest(client, cache, registry_id(o.url), o.project, o.asset, o.version)
         specs = worktree.parse_manifest(m, o.project, o.asset, o.version)
     sources = {s.key: s.source for s in specs.values() if s.key in absent}
     fetch_objects(client, cache, sources, jobs)

@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 
 from selenite import output, registry, worktree
-from selenite.commands.get import open_tree, resolve_sources
 from selenite.config import Settings
+from selenite.transfer import resolve_sources
 from selenite.util import human_bytes
+from selenite.workspace import open_tree
 
 
 def drop(settings: Settings, paths: list[Path]) -> int:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from selenite import linkmodes, output, registry, safepath, worktree
 from selenite.cache import Cache
-from selenite.commands.get import fetch_objects, open_tree, resolve_sources
 from selenite.config import Settings
 from selenite.keys import CHUNK, Key
+from selenite.transfer import fetch_objects, resolve_sources
 from selenite.util import atomic_write_chunks, user_file_mode
+from selenite.workspace import open_tree
 
 
 def fsck(settings: Settings, *, repair: bool = False) -> int:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from selenite import output, registry, worktree
+from selenite import output, registry, versions, worktree
 from selenite.config import Settings
 from selenite.errors import FatalError, NotAWorkingTree
 from selenite.util import human_bytes
@@ -95,9 +95,7 @@ def _files(client: registry.RegistryClient, project: str, asset: str, version: s
     try:
         manifest = client.manifest(project, asset, version)
     except registry.NotFound:
-        from selenite.commands.clone import _explain_missing
-
-        raise _explain_missing(client, project, asset, version) from None
+        raise versions.explain_missing(client, project, asset, version) from None
     rows = []
     for path in sorted(manifest):
         e = manifest[path] if isinstance(manifest[path], dict) else {}

@@ -25,12 +25,12 @@ from pathlib import Path
 
 from selenite import gitfiles, gitrepo, hooks, linkmodes, output, pushplan, registry, worktree
 from selenite.cache import Cache, registry_id
-from selenite.commands.get import open_tree
 from selenite.config import Settings
 from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, RegistryError
 from selenite.keys import md5_of_file
 from selenite.statcache import StatCache
 from selenite.util import atomic_write, human_bytes
+from selenite.workspace import open_tree
 
 SESSION_FILE = "push-session.json"
 

@@ -1,4 +1,4 @@
-"""`selenite serve` (the registry) and `selenite token create|list|revoke` (its bearer tokens)."""
+"""`selenite serve`: run the registry."""
 
 from __future__ import annotations
 
@@ -120,46 +120,4 @@ def serve(
         stop_sweeping()
         sock.close()
     output.info("selenite registry stopped")
-    return 0
-
-
-def token_create(
-    user: str, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
-) -> int:
-    """Print a new token for USER on stdout; the registry keeps only its hash."""
-    from selenite.server.storage import open_storage
-    from selenite.server.tokens import create_token
-
-    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
-    output.write(create_token(store, user))
-    return 0
-
-
-def token_list(
-    user: str | None, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
-) -> int:
-    """One line per stored token: its id, creation time and user (never the token itself)."""
-    from selenite.server.storage import open_storage
-    from selenite.server.tokens import list_tokens
-
-    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
-    tokens = list_tokens(store, user)
-    for t in tokens:
-        output.write(f"{t.id}  {t.created}  {t.user}")
-    if not tokens:
-        output.info(f"no tokens{f' for {user}' if user else ''}")
-    return 0
-
-
-def token_revoke(
-    target: str, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
-) -> int:
-    """Delete one token (by id) or all of a user's; running servers refuse them at once."""
-    from selenite.server.storage import open_storage
-    from selenite.server.tokens import revoke
-
-    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
-    gone = revoke(store, target)
-    for t in gone:
-        output.info(f"revoked token {t.id} of {t.user} (created {t.created})")
     return 0

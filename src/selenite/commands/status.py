@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from selenite import linkmodes, output, worktree
-from selenite.commands.get import open_tree
 from selenite.config import Settings
+from selenite.workspace import open_tree
 
 _LABELS = {
     worktree.UNCHANGED: "unchanged",

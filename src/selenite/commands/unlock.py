@@ -6,10 +6,10 @@ from pathlib import Path
 
 from selenite import linkmodes, output, safepath, worktree
 from selenite.cache import read_object
-from selenite.commands.get import open_tree
 from selenite.config import Settings
 from selenite.errors import FatalError
 from selenite.util import atomic_write_chunks, user_file_mode
+from selenite.workspace import open_tree
 
 _LINKS = (worktree.UNCHANGED, worktree.MOVED, worktree.MODIFIED, worktree.NEW)
 

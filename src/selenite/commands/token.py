@@ -1,0 +1,43 @@
+"""`selenite token create|list|revoke`: the registry's bearer tokens, read and written in its storage
+directly (no server needs to run; running servers see the change at once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selenite import output
+from selenite.server import tokens
+from selenite.server.storage import open_storage
+
+
+def create(
+    user: str, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
+) -> int:
+    """Print a new token for USER on stdout; the registry keeps only its hash."""
+    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+    output.write(tokens.create_token(store, user))
+    return 0
+
+
+def show(
+    user: str | None, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
+) -> int:
+    """One line per stored token: its id, creation time and user (never the token itself)."""
+    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+    found = tokens.list_tokens(store, user)
+    for t in found:
+        output.write(f"{t.id}  {t.created}  {t.user}")
+    if not found:
+        output.info(f"no tokens{f' for {user}' if user else ''}")
+    return 0
+
+
+def revoke(
+    target: str, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
+) -> int:
+    """Delete one token (by id) or all of a user's; running servers refuse them at once."""
+    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+    gone = tokens.revoke(store, target)
+    for t in gone:
+        output.info(f"revoked token {t.id} of {t.user} (created {t.created})")
+    return 0

@@ -1,0 +1,206 @@
+"""Downloading objects into the cache, and finding where the registry holds them.
+
+Used by clone, get, drop and fsck --repair: parallel threads, a progress bar on a terminal, every
+object checked against its key while it streams in, Ctrl-C stops at once and leaves no partial
+object.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from typing import Any
+
+from selenite import output, registry, versions, worktree
+from selenite.cache import Cache, registry_id
+from selenite.errors import ChecksumMismatch, FatalError, RegistryError, UnsafePath
+from selenite.keys import Key
+
+DOWNLOAD_ATTEMPTS = 3
+# Objects up to this size travel many to a request (``RegistryClient.get_objects``): per-request
+# costs, on both sides, are most of the time of a clone of thousands of small files.
+BATCH_OBJECT_MAX = 256 * 1024
+BATCH_KEYS = 64
+BATCH_BYTES = 4 << 20
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _stoppable(chunks: Iterable[bytes], stop: threading.Event) -> Iterator[bytes]:
+    for block in chunks:
+        if stop.is_set():
+            raise _Stopped
+        yield block
+
+
+def fetch_objects(
+    client: registry.RegistryClient, cache: Cache, wanted: Mapping[Key, str], jobs: int = 8, replace: bool = False
+) -> int:
+    """Make every key of ``wanted`` (key -> bucket key holding its bytes) present in the cache.
+
+    Keys already present (or linkable from the same content under another extension) are not
+    downloaded; each distinct content is downloaded once. Returns the number of downloads.
+    """
+    groups: dict[tuple[str, int], list[Key]] = defaultdict(list)
+    for key in wanted:
+        groups[key.content()].append(key)
+    todo: list[Key] = []
+    for keys in groups.values():
+        if replace or not any(cache.ensure_local(k) for k in keys):
+            todo.append(keys[0])
+    if not todo:
+        _link_rest(cache, groups)
+        return 0
+    stop = threading.Event()
+    total = sum(k.size for k in todo)
+    with output.transfer("get", len(todo), total) as progress:
+
+        def one(key: Key) -> None:
+            source = wanted[key]
+            for attempt in range(DOWNLOAD_ATTEMPTS):
+                try:
+                    cache.put_stream(
+                        key, _stoppable(client.iter_file(source, key.size), stop), progress.advance_bytes,
+                        what=f"registry sent wrong bytes for {source}", replace=replace,
+                    )
+                    break
+                except ChecksumMismatch:
+                    # Bytes damaged on the way (a flaky proxy or link) come right when asked again;
+                    # a registry that stores wrong bytes fails every attempt and the error stands.
+                    if attempt == DOWNLOAD_ATTEMPTS - 1:
+                        raise
+                except RegistryError as e:
+                    # 4xx will not get better by asking again; a broken stream or 5xx may.
+                    if e.status is not None and e.status < 500 or attempt == DOWNLOAD_ATTEMPTS - 1:
+                        raise
+            progress.file_done()
+
+        def batch(keys: list[Key]) -> None:
+            """Small objects in one request; whatever it did not deliver is fetched one by one."""
+            stored = 0
+            if client.batching:
+                records = client.get_objects([wanted[k] for k in keys], [k.size for k in keys])
+                got: list[tuple[Key, bytes]] = []
+                try:
+                    for key, (_, data) in zip(keys, records):
+                        if stop.is_set():
+                            raise _Stopped
+                        if data is None:
+                            break  # absent: its own GET below reports it as usual
+                        got.append((key, data))
+                    cache.put_many(got, replace=replace)  # one disk flush for the lot
+                    stored = len(got)
+                except (RegistryError, ChecksumMismatch) as e:
+                    # Wrong bytes or a broken stream: every object of the lot is fetched again alone.
+                    if not got and isinstance(e, RegistryError) and e.status in (404, 405, 501):
+                        client.batching = False  # a gypsum worker: no batched route
+                finally:
+                    records.close()
+                for key, data in got[:stored]:
+                    progress.advance_bytes(len(data))
+                    progress.file_done()
+            for key in keys[stored:]:
+                one(key)
+
+        small = [k for k in todo if k.size <= BATCH_OBJECT_MAX]
+        tasks: list[tuple[Callable[[Any], None], Any]] = [(one, k) for k in todo if k.size > BATCH_OBJECT_MAX]
+        if len(small) > 1:
+            tasks += [(batch, b) for b in _batches(small)]
+        else:
+            tasks += [(one, k) for k in small]
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="selenite-get")
+        # One directory fsync per batch, not per object: most of a small-file clone's time otherwise.
+        with cache.deferred_dir_sync():
+            try:
+                futures = [pool.submit(fn, arg) for fn, arg in tasks]
+                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                for f in done:
+                    if f.exception() is not None:
+                        raise f.exception()  # type: ignore[misc]
+            except BaseException:
+                stop.set()  # running downloads stop at their next chunk; their temp files are removed
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
+    _link_rest(cache, groups)
+    return len(todo)
+
+
+def _batches(keys: list[Key]) -> list[list[Key]]:
+    out: list[list[Key]] = []
+    cur: list[Key] = []
+    size = 0
+    for k in keys:
+        if cur and (len(cur) == BATCH_KEYS or size + k.size > BATCH_BYTES):
+            out.append(cur)
+            cur, size = [], 0
+        cur.append(k)
+        size += k.size
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _link_rest(cache: Cache, groups: Mapping[tuple[str, int], list[Key]]) -> None:
+    for keys in groups.values():
+        for k in keys:
+            if not cache.ensure_local(k):
+                raise FatalError(f"could not store {k.name} in the cache")
+
+
+def resolve_sources(
+    client: registry.RegistryClient | None, cache: Cache, origin: worktree.Origin, keys: Iterable[Key],
+    strict: bool = True,
+) -> dict[Key, str]:
+    """Where the registry holds each key's bytes: the origin version's manifest, then other cached
+    manifests of the asset, then (network) the asset's other versions. Keys found nowhere raise
+    when ``strict``; otherwise they are left out of the answer."""
+    need = set(keys)
+    out: dict[Key, str] = {}
+    by_content: dict[tuple[str, int], str] = {}
+    reg = registry_id(origin.url)
+
+    def absorb(specs: Mapping[str, worktree.FileSpec]) -> None:
+        for spec in specs.values():
+            by_content.setdefault(spec.key.content(), spec.source)
+        for k in list(need):
+            src = by_content.get(k.content())
+            if src is not None:
+                out[k] = src
+                need.discard(k)
+
+    def manifest_of(version: str, fetch: bool) -> dict[str, worktree.FileSpec] | None:
+        m = versions.manifest_if_any(client if fetch else None, cache, reg, origin.project, origin.asset, version)
+        if m is None:
+            return None
+        try:
+            return worktree.parse_manifest(m, origin.project, origin.asset, version)
+        except UnsafePath:
+            if version == origin.version:
+                raise
+            return None  # another version no tree could hold: not where this tree's bytes come from
+
+    first = manifest_of(origin.version, fetch=True)
+    if first is not None:
+        absorb(first)
+    for v in cache.manifest_versions(reg, origin.project, origin.asset):
+        if not need:
+            break
+        m = manifest_of(v, fetch=False)
+        if m is not None:
+            absorb(m)
+    if need and client is not None:
+        for v in reversed(client.list_versions(origin.project, origin.asset)):
+            if not need:
+                break
+            m = manifest_of(v, fetch=True)
+            if m is not None:
+                absorb(m)
+    if need and strict:
+        names = ", ".join(sorted(k.name for k in need)[:3])
+        raise FatalError(f"the registry holds no copy of {len(need)} object(s) this tree needs ({names})")
+    return out

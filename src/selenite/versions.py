@@ -1,0 +1,83 @@
+"""Looking up a version of an asset: which one to clone, its listing and its manifest.
+
+A finished, non-probational version is immutable in the registry, so its manifest (and, for
+clone, its tree and ref) is kept in the cache and read from there before the registry is asked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from selenite import gitrepo, registry, safepath, worktree
+from selenite.cache import Cache, registry_id
+from selenite.errors import FatalError
+from selenite.keys import Key
+
+
+def explain_missing(client: registry.RegistryClient, project: str, asset: str, version: str | None) -> FatalError:
+    """One clear line naming what does not exist (a few list calls, only on the failure path)."""
+    if project not in client.list_projects():
+        return FatalError(f"the registry at {client.url} has no project {project!r}")
+    if asset not in client.list_assets(project):
+        return FatalError(f"project {project!r} has no asset {asset!r}")
+    if version is None:
+        return FatalError(f"{project}/{asset} has no finished, non-probational version (name one with @VERSION)")
+    return FatalError(f"{project}/{asset} has no version {version!r}")
+
+
+def manifest(
+    client: registry.RegistryClient, cache: Cache, reg: str, project: str, asset: str, version: str
+) -> dict[str, Any]:
+    """The version's manifest: the cached copy (``reg`` is the registry's id in the cache), else the
+    registry's. ``registry.NotFound`` when the registry has no such version."""
+    m = cache.load_manifest(reg, project, asset, version)
+    return m if m is not None else client.manifest(project, asset, version)
+
+
+def manifest_if_any(
+    client: registry.RegistryClient | None, cache: Cache, reg: str, project: str, asset: str, version: str
+) -> dict[str, Any] | None:
+    """Like ``manifest``, but None when the registry has no such version (removed since), or when
+    it is not cached and there is no ``client`` to ask."""
+    if client is None:
+        return cache.load_manifest(reg, project, asset, version)
+    try:
+        return manifest(client, cache, reg, project, asset, version)
+    except registry.NotFound:
+        return None
+
+
+def resolve_version(
+    client: registry.RegistryClient, cache: Cache, project: str, asset: str, version: str | None
+) -> tuple[str, dict[str, Key], dict[str, worktree.FileSpec] | None]:
+    """(version, {path: key}, {path: FileSpec} or None when the listing came from the cache).
+
+    A version whose ref and tree are cached costs no request (one, for ``..latest``, when the
+    version is not named); otherwise the summary and the manifest are read and, for finished
+    non-probational versions, kept (manifest, tree, ref) — they are immutable.
+    """
+    reg = registry_id(client.url)
+    if version is None:
+        version = client.latest(project, asset)
+        if version is None:
+            raise explain_missing(client, project, asset, None)
+    if (why := gitrepo.tag_name_problem(version)) is not None:  # a registry's name: before anything is written
+        raise FatalError(f"version {safepath.shown(version)} of {project}/{asset} {why}: selenite clones a "
+                         "version as a Git tag of that name, so it cannot clone this one")
+    h = cache.get_ref(reg, project, asset, version)
+    tree = cache.get_tree(h) if h else None
+    if tree is not None:
+        return version, tree, None
+    try:
+        summary = client.summary(project, asset, version)
+        fetched = client.manifest(project, asset, version)
+    except registry.NotFound:
+        raise explain_missing(client, project, asset, version) from None
+    specs = worktree.parse_manifest(fetched, project, asset, version)
+    listing = {p: s.key for p, s in specs.items()}
+    if not summary.get("upload_finish"):
+        raise FatalError(f"{project}/{asset}/{version} is still being uploaded; try again when it is finished")
+    if not summary.get("on_probation"):
+        cache.save_manifest(reg, project, asset, version, fetched)
+        cache.set_ref(reg, project, asset, version, cache.put_tree(listing))
+    return version, listing, specs

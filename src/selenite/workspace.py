@@ -1,0 +1,27 @@
+"""The working tree a command runs in: found from the current directory, its origin recorded in
+git config, its filter configured and its cache anchored, once per command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selenite import gitfilter, gitrepo, worktree
+from selenite.cache import Cache
+from selenite.config import Settings
+
+
+def open_tree(settings: Settings, cwd: Path | None = None) -> tuple[Path, worktree.Origin, Cache]:
+    """The working tree around ``cwd``, its origin (recorded again in git config if it only came
+    from commit trailers, e.g. after a plain `git clone`), and its cache (anchor recreated)."""
+    root = gitrepo.find_root(cwd or Path.cwd())
+    o = worktree.require_origin(root)
+    if gitrepo.config_get(root, "selenite.url") is None or gitrepo.config_get(root, "selenite.version") != o.version:
+        worktree.record_origin(root, o)  # after a plain `git clone`, or a checkout/pull of another version
+    gitfilter.ensure_configured(root)  # e.g. a plain `git clone`: it has no filter yet
+    if worktree.anchor_target(root) is None:
+        cache = Cache(settings.cache_dir)
+        worktree.make_anchor(root, cache)
+    else:
+        cache = worktree.tree_cache(root, settings.cache_dir)
+    cache.register_worktree(root, o.url)  # again at every command: a tree moved with `mv` is found again
+    return root, o, cache
