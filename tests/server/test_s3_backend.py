@@ -23,7 +23,7 @@ import pytest
 import requests
 from srvhelpers import Server, free_port, q, s3_storage, s3server, start, start_server, upload
 
-from selenite.server.storage import ChecksumMismatch
+from selenite.server.errors import DigestMismatch
 from selenite.server.storage import s3 as s3mod
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_presigned_url_signs_content_md5_and_expires(pair: tuple[Server, Server]
     # An expired URL: the same backend, asked for a 1-second URL.
     storage = s3_storage()
     md5_b64 = base64.b64encode(hashlib.md5(b"late").digest()).decode()
-    url = storage.presign_put("q/s/late.txt", md5_b64, 4, 1, "http://unused", key="q/a/v1/late.txt", lock_hash="")
+    url = storage.presign_put("q/s/late.txt", md5_b64, 4, 1, key="q/a/v1/late.txt")
     time.sleep(2.2)
     r = requests.put(url, data=b"late", headers={"Content-MD5": md5_b64}, timeout=10)
     assert r.status_code == 403 and "expired" in r.text.lower()
@@ -160,7 +160,7 @@ def test_put_stream_multipart_stores_nothing_on_mismatch(monkeypatch: pytest.Mon
     monkeypatch.setattr(s3mod, "_PART", 5 * 1024 * 1024)  # the S3 minimum part size: 3 parts below
     data = os.urandom(11 * 1024 * 1024 + 3)
     chunks = [data[i:i + 1_000_000] for i in range(0, len(data), 1_000_000)]
-    with pytest.raises(ChecksumMismatch):
+    with pytest.raises(DigestMismatch):
         storage.put_stream("p/a/v/big.bin", iter(chunks), md5_hex="0" * 32)
     assert storage.head("p/a/v/big.bin") is None
     pending = storage.client.list_multipart_uploads(Bucket=storage.bucket, Prefix=storage.prefix + "/")
@@ -190,15 +190,15 @@ def test_listing_paginates_and_deletion_batches(monkeypatch: pytest.MonkeyPatch)
     keys = [f"p/a/v1/f{i}.txt" for i in range(7)] + ["p/a/v1/sub/x", "p/a/..latest", "p/b/v1/y"]
     for k in keys:
         storage.put_bytes(k, k.encode())
-    assert storage.list("p/") == ["p/a/", "p/b/"]
-    assert storage.list("p/a/v1/") == ["p/a/v1/sub/"] + [f"p/a/v1/f{i}.txt" for i in range(7)]
+    assert storage.list_dir("p/") == ["p/a/", "p/b/"]
+    assert storage.list_dir("p/a/v1/") == ["p/a/v1/sub/"] + [f"p/a/v1/f{i}.txt" for i in range(7)]
     assert [k for k, _ in storage.list_recursive("p/a/")] == sorted(k for k in keys if k.startswith("p/a/"))
     freed = storage.delete_prefix("p/a/v1/")
     assert freed == {k: len(k) for k in keys if k.startswith("p/a/v1/")}
     assert calls[:3] == [3, 3, 2]  # 8 objects in batches of at most 3, then the emptied folders
     # SeaweedFS keeps emptied "directories"; they must not show up as prefixes
-    assert storage.list("p/a/") == ["p/a/..latest"]
-    assert storage.list("p/") == ["p/a/", "p/b/"]
+    assert storage.list_dir("p/a/") == ["p/a/..latest"]
+    assert storage.list_dir("p/") == ["p/a/", "p/b/"]
 
 
 def test_bad_storage_settings_are_one_line(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from selenite.server.storage import ChecksumMismatch, InvalidKey, Storage, open_storage, validate_key
+from selenite.server.errors import BadStorageKey, DigestMismatch, SetupError
+from selenite.server.storage.base import Storage, validate_key
+from selenite.server.storage.factory import open_storage
 from selenite.server.storage.folder import FolderStorage
 from srvhelpers import BACKENDS
 
@@ -52,7 +54,7 @@ def test_stream_put_checks_md5_and_stores_nothing_on_mismatch(storage: Storage, 
     finally:
         stream.close()
 
-    with pytest.raises(ChecksumMismatch):
+    with pytest.raises(DigestMismatch):
         storage.put_stream("p/a/v/bad.bin", iter([b"hello"]), md5_hex="0" * 32)
     assert storage.head("p/a/v/bad.bin") is None
     if isinstance(storage, FolderStorage):
@@ -81,11 +83,11 @@ def test_listing_follows_the_delimiter_semantics(storage: Storage) -> None:
     for key in ("test/..permissions", "test/blob/..latest", "test/blob/v1/..summary", "test/blob/v1/x.txt",
                 "test/blob/v1/sub/y.txt", "testicle/..permissions", "..logs/2025-01-01T00:00:00.000Z_123456"):
         storage.put_bytes(key, b"{}")
-    assert storage.list("") == ["..logs/", "test/", "testicle/"]
-    assert storage.list("test/") == ["test/blob/", "test/..permissions"]
-    assert storage.list("test/blob/v1") == ["test/blob/v1/"]
-    assert storage.list("test/blob/..") == ["test/blob/..latest"]  # a partial last component is a string prefix
-    assert storage.list("nothing/") == []
+    assert storage.list_dir("") == ["..logs/", "test/", "testicle/"]
+    assert storage.list_dir("test/") == ["test/blob/", "test/..permissions"]
+    assert storage.list_dir("test/blob/v1") == ["test/blob/v1/"]
+    assert storage.list_dir("test/blob/..") == ["test/blob/..latest"]  # a partial last component is a string prefix
+    assert storage.list_dir("nothing/") == []
     assert [k for k, _ in storage.list_recursive("test/blob/")] == [
         "test/blob/..latest", "test/blob/v1/..summary", "test/blob/v1/sub/y.txt", "test/blob/v1/x.txt"]
     assert [k for k, _ in storage.list_recursive("test")] [-1] == "testicle/..permissions"
@@ -96,27 +98,27 @@ def test_delete_prefix_reports_sizes_and_respects_the_boundary(storage: Storage)
     storage.put_bytes("test/a/v1/d/y", b"12")
     storage.put_bytes("testicle/a/v1/x", b"1")
     assert storage.delete_prefix("test/") == {"test/a/v1/x": 5, "test/a/v1/d/y": 2}
-    assert storage.list("") == ["testicle/"]  # emptied folders are not listed as prefixes
+    assert storage.list_dir("") == ["testicle/"]  # emptied folders are not listed as prefixes
     assert storage.delete("testicle/a/v1/x") == 1
     assert storage.delete("testicle/a/v1/x") is None
-    assert storage.list("") == []
+    assert storage.list_dir("") == []
 
 
 @pytest.mark.parametrize("key", ["", "../etc/passwd", "a/../../b", "a//b", "/abs", "a/./b", "a\\b", "a\x00b", ".", "a/", "x/" + "y" * 300])
 def test_bad_keys_are_refused_everywhere(storage: Storage, key: str) -> None:
-    with pytest.raises(InvalidKey):
+    with pytest.raises(BadStorageKey):
         validate_key(key)
     for call in (lambda: storage.get_bytes(key), lambda: storage.put_bytes(key, b"x"), lambda: storage.head(key),
                  lambda: storage.create_exclusive(key, b"x"), lambda: storage.delete(key), lambda: storage.open(key),
                  lambda: storage.state_put(key, b"x")):
-        with pytest.raises(InvalidKey):
+        with pytest.raises(BadStorageKey):
             call()
 
 
 def test_list_prefix_cannot_climb_out(storage: Storage) -> None:
-    with pytest.raises(InvalidKey):
-        storage.list("../")
-    with pytest.raises(InvalidKey):
+    with pytest.raises(BadStorageKey):
+        storage.list_dir("../")
+    with pytest.raises(BadStorageKey):
         list(storage.list_recursive("a/../../"))
 
 
@@ -124,7 +126,7 @@ def test_state_area_is_separate_from_the_bucket(storage: Storage) -> None:
     storage.state_put("tokens/abc", b"secret")
     assert storage.state_get("tokens/abc") == b"secret"
     assert storage.get_bytes("tokens/abc") is None
-    assert storage.list("") == [] and list(storage.list_recursive("")) == []
+    assert storage.list_dir("") == [] and list(storage.list_recursive("")) == []
     assert storage.state_create_exclusive("tokens/abc", b"other") is False
     storage.state_delete("tokens/abc")
     assert storage.state_get("tokens/abc") is None
@@ -139,7 +141,7 @@ def test_staging_area_is_separate_and_promote_moves_into_the_bucket(storage: Sto
         info = storage.stage_file(name, path, md5_hex=hashlib.md5(data).hexdigest())
         assert (info.size, info.md5) == (len(data), hashlib.md5(data).hexdigest()) and not os.path.exists(path)
     # nothing of it is in the bucket, its listings or its keys
-    assert storage.list("") == [] and list(storage.list_recursive("")) == [] and storage.head("p/s1/d/f.bin") is None
+    assert storage.list_dir("") == [] and list(storage.list_recursive("")) == [] and storage.head("p/s1/d/f.bin") is None
     assert [n for n, _ in storage.list_staged("p/s1/")] == ["p/s1/d/f.bin", "p/s1/d/f.binx"]
     info = storage.promote("p/s1/d/f.bin", "p/a/v/d/f.bin")
     assert info is not None and (info.size, info.md5) == (len(data), hashlib.md5(data).hexdigest())
@@ -147,7 +149,7 @@ def test_staging_area_is_separate_and_promote_moves_into_the_bucket(storage: Sto
     assert storage.promote("p/s1/d/f.bin", "p/a/v/d/f.bin") is None  # nothing staged there any more
     assert storage.delete_staged("p/s1/") == {"p/s1/d/f.binx": len(data)}
     assert [n for n, _ in storage.list_staged("")] == ["p/s2/g.bin"]
-    with pytest.raises(InvalidKey):
+    with pytest.raises(BadStorageKey):
         storage.head_staged("p/../../x")
 
 
@@ -158,20 +160,18 @@ def test_folder_refuses_symlinks_that_leave_the_bucket(tmp_path: Path) -> None:
     (outside / "secret.txt").write_text("no")
     (fs.bucket / "p").mkdir()
     os.symlink(outside, fs.bucket / "p" / "evil")
-    with pytest.raises(InvalidKey):
+    with pytest.raises(BadStorageKey):
         fs.get_bytes("p/evil/secret.txt")
-    with pytest.raises(InvalidKey):
+    with pytest.raises(BadStorageKey):
         fs.put_bytes("p/evil/new.txt", b"x")
     assert not (outside / "new.txt").exists()
 
 
 def test_open_storage_needs_exactly_one_location(tmp_path: Path) -> None:
-    from selenite.errors import FatalError
-
-    with pytest.raises(FatalError):
+    with pytest.raises(SetupError):
         open_storage()
-    with pytest.raises(FatalError):
+    with pytest.raises(SetupError):
         open_storage(root=tmp_path, storage="s3://b")
-    with pytest.raises(FatalError):
+    with pytest.raises(SetupError):
         open_storage(storage="gs://b")
     assert isinstance(open_storage(root=tmp_path / "r"), FolderStorage)

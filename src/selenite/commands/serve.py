@@ -64,15 +64,19 @@ def serve(
     from selenite.server.app import create_app
     from selenite.server.connections import fd_budget, protocol_class
     from selenite.server.context import ServerSettings
+    from selenite.server.errors import SetupError
     from selenite.server.staging import start_sweeper
-    from selenite.server.storage import open_storage
+    from selenite.server.storage.factory import open_storage
 
     for name, value in (("--lock-ttl", lock_ttl), ("--header-timeout", header_timeout),
                         ("--idle-timeout", idle_timeout), ("--keep-alive", keep_alive)):
         if value <= 0:
             raise FatalError(f"{name} must be a positive number of seconds")
     public_url = _check_public_url(public_url)
-    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+    try:
+        store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+    except SetupError as e:  # the server's refusals are one line here, like every CLI error
+        raise FatalError(str(e)) from None
     settings = ServerSettings(
         admins=tuple(dict.fromkeys(a.strip() for a in admins if a.strip())),
         lock_ttl=lock_ttl,

@@ -6,16 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from selenite import output
+from selenite.errors import FatalError
 from selenite.server import tokens
-from selenite.server.storage import open_storage
+from selenite.server.errors import SetupError
+from selenite.server.storage.factory import open_storage
 
 
 def create(
     user: str, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
 ) -> int:
     """Print a new token for USER on stdout; the registry keeps only its hash."""
-    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
-    output.write(tokens.create_token(store, user))
+    try:  # the server's refusals (SetupError) are one line here, like every CLI error
+        store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+        token = tokens.create_token(store, user)
+    except SetupError as e:
+        raise FatalError(str(e)) from None
+    output.write(token)
     return 0
 
 
@@ -23,7 +29,10 @@ def show(
     user: str | None, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
 ) -> int:
     """One line per stored token: its id, creation time and user (never the token itself)."""
-    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+    try:
+        store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+    except SetupError as e:
+        raise FatalError(str(e)) from None
     found = tokens.list_tokens(store, user)
     for t in found:
         output.write(f"{t.id}  {t.created}  {t.user}")
@@ -36,8 +45,11 @@ def revoke(
     target: str, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
 ) -> int:
     """Delete one token (by id) or all of a user's; running servers refuse them at once."""
-    store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
-    gone = tokens.revoke(store, target)
+    try:
+        store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+        gone = tokens.revoke(store, target)
+    except SetupError as e:
+        raise FatalError(str(e)) from None
     for t in gone:
         output.info(f"revoked token {t.id} of {t.user} (created {t.created})")
     return 0

@@ -21,11 +21,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from selenite import __version__
 from selenite.server.context import Context, ServerSettings
-from selenite.server.errors import HttpError
+from selenite.server.errors import BadStorageKey, HttpError
 from selenite.server.http import error_response
 from selenite.server.limits import guard_body
 from selenite.server.routes import admin, extras, read, upload
-from selenite.server.storage import InvalidKey, Storage
+from selenite.server.storage.base import Storage
 
 log = logging.getLogger("selenite.server")
 
@@ -87,8 +87,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: HttpError) -> Response:
         return error_response(exc.status, exc.reason)
 
-    @app.exception_handler(InvalidKey)
-    async def _invalid_key(request: Request, exc: InvalidKey) -> Response:
+    @app.exception_handler(BadStorageKey)
+    async def _bad_key(request: Request, exc: BadStorageKey) -> Response:
         return error_response(400, f"invalid key: {exc}")
 
     @app.exception_handler(StarletteHTTPException)

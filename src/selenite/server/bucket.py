@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from selenite.server.errors import HttpError
-from selenite.server.storage import Storage, is_internal
+from selenite.server.storage.base import Storage, is_internal
 
 LOG_RETENTION = datetime.timedelta(days=7)
 DEFAULT_QUOTA = {"baseline": 10_000_000_000, "growth_rate": 20_000_000_000}
@@ -132,7 +132,7 @@ def recompute_latest(storage: Storage, project: str, asset: str) -> str | None:
     """§7.4, minus quirk #4: the newest *finished*, non-probational version; ..latest follows."""
     prefix = f"{project}/{asset}/"
     best: tuple[float, str] | None = None
-    for entry in storage.list(prefix):
+    for entry in storage.list_dir(prefix):
         name = entry[len(prefix):]
         if not name.endswith("/") or name.startswith(".."):
             continue

@@ -6,7 +6,7 @@ import asyncio
 import threading
 from dataclasses import dataclass, field
 
-from selenite.server.storage import Storage
+from selenite.server.storage.base import Storage
 
 
 @dataclass(frozen=True)

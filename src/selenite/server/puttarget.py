@@ -32,8 +32,8 @@ from starlette.requests import ClientDisconnect, Request
 from selenite.server import locks, signing
 from selenite.server.bucket import staging_prefix
 from selenite.server.context import Context
-from selenite.server.errors import HttpError
-from selenite.server.storage import InvalidKey, is_internal, validate_key
+from selenite.server.errors import BadStorageKey, HttpError
+from selenite.server.storage.base import is_internal, validate_key
 
 _FLUSH = 1 << 20  # bytes gathered on the loop before one write in a worker thread
 
@@ -66,7 +66,7 @@ def check_url(
     try:
         validate_key(key)
         md5_hex = base64.b64decode(md5_b64, validate=True).hex()
-    except (InvalidKey, binascii.Error, ValueError) as e:
+    except (BadStorageKey, binascii.Error, ValueError) as e:
         raise HttpError(400, f"invalid upload target: {e}") from None
     if content_md5 is not None and content_md5.strip() != md5_b64:
         raise HttpError(400, "Content-MD5 header does not match the md5 this URL was signed for")

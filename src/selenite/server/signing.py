@@ -13,13 +13,13 @@ import secrets
 import time
 from urllib.parse import urlencode
 
-from selenite.server.storage import Storage
+from selenite.server.storage.base import StateStore
 
 UPLOAD_ROUTE = "/_selenite/upload"
 _SECRET_NAME = "upload-signing-secret"
 
 
-def upload_secret(storage: Storage) -> bytes:
+def upload_secret(storage: StateStore) -> bytes:
     """The storage's signing secret, created on first use (every server on one storage agrees)."""
     secret = storage.state_get(_SECRET_NAME)
     if secret:

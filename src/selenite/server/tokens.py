@@ -14,9 +14,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from selenite.errors import FatalError
+from selenite.server.errors import SetupError
 from selenite.server.bucket import now_iso
-from selenite.server.storage import Storage
+from selenite.server.storage.base import Storage
 
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 _FOLDER = "tokens"
@@ -30,7 +30,7 @@ def token_name(token: str) -> str:
 
 def check_user(user: str) -> None:
     if not _USER.match(user):
-        raise FatalError(f"user name {user!r} must be 1-100 letters, digits or ._@+- (starting with a letter or digit)")
+        raise SetupError(f"user name {user!r} must be 1-100 letters, digits or ._@+- (starting with a letter or digit)")
 
 
 def create_token(storage: Storage, user: str) -> str:
@@ -39,7 +39,7 @@ def create_token(storage: Storage, user: str) -> str:
     token = "sel_" + secrets.token_urlsafe(32)
     record = json.dumps({"user": user, "created": now_iso()}).encode()
     if not storage.state_create_exclusive(token_name(token), record):
-        raise FatalError("token collision (try again)")
+        raise SetupError("token collision (try again)")
     return token
 
 
@@ -72,10 +72,10 @@ def revoke(storage: Storage, target: str) -> list[TokenInfo]:
     by_id = [t for t in tokens if t.id == target]
     by_user = [t for t in tokens if t.user == target]
     if by_id and by_user:
-        raise FatalError(f"{target!r} is both a token id and a user name; nothing revoked")
+        raise SetupError(f"{target!r} is both a token id and a user name; nothing revoked")
     chosen = by_id or by_user
     if not chosen:
-        raise FatalError(f"no token has the id {target!r} and no user {target!r} has a token "
+        raise SetupError(f"no token has the id {target!r} and no user {target!r} has a token "
                          "(see `selenite token list`)")
     for t in chosen:
         storage.state_delete(t.name)

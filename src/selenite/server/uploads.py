@@ -12,7 +12,7 @@ import re
 from urllib.parse import quote
 from typing import Any
 
-from selenite.server import auth, locks, staging
+from selenite.server import auth, locks, signing, staging
 from selenite.server.bucket import (
     add_log,
     add_usage,
@@ -29,9 +29,9 @@ from selenite.server.bucket import (
     write_json,
 )
 from selenite.server.context import Context
-from selenite.server.errors import HttpError
+from selenite.server.errors import BadStorageKey, HttpError
 from selenite.server.names import check_name, collision_problem, file_path_problem, new_name_problem
-from selenite.server.storage import InvalidKey, validate_key
+from selenite.server.storage.base import validate_key
 
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
 
@@ -119,7 +119,7 @@ def _resolve_links(ctx: Context, project: str, asset: str, version: str, links: 
                 for kind, name in (("project", tp), ("asset", ta), ("version", tv)):
                     check_name(kind, name)
                 summary = read_json(ctx.storage, summary_key(tp, ta, tv), must=False)
-            except (HttpError, InvalidKey):
+            except (HttpError, BadStorageKey):
                 summary = None  # a name that cannot exist names no version
             if not isinstance(summary, dict):
                 raise HttpError(400, f"cannot find version summary for link {where}")
@@ -213,7 +213,7 @@ def start(ctx: Context, project: str, asset: str, version: str, body: object, us
             try:
                 validate_key(version_prefix(project, asset, version) + f["path"])
                 validate_key(staged + f["path"])
-            except InvalidKey as e:
+            except BadStorageKey as e:
                 raise HttpError(400, str(e)) from None
 
         usage = read_json(ctx.storage, usage_key(project))
@@ -272,15 +272,15 @@ def presign(ctx: Context, slug: str, authorization: str | None, base_url: str) -
     if entry["md5sum"].lower() != md5.lower() or not _MD5.match(md5):
         raise HttpError(400, f"md5sum in the slug does not match the manifest for '{path}'")
     md5_b64 = base64.b64encode(bytes.fromhex(md5)).decode()
-    url = ctx.storage.presign_put(
-        staging_prefix(project, rec["session_hash"]) + path,
-        md5_b64,
-        int(entry["size"]),
-        ctx.settings.presign_expiry,
-        ctx.settings.public_url or base_url,
-        key=version_prefix(project, asset, version) + path,
-        lock_hash=rec["session_hash"],
-    )
+    key, size, expiry = version_prefix(project, asset, version) + path, int(entry["size"]), ctx.settings.presign_expiry
+    url = ctx.storage.presign_put(staging_prefix(project, rec["session_hash"]) + path, md5_b64, size, expiry, key=key)
+    if url is None:
+        # The backend has no upload URLs of its own (the folder): one of this server's, signed. It
+        # names the version's key and the session; the upload target derives the staging name from
+        # those two (so a URL cannot name another session's staging area).
+        secret = signing.upload_secret(ctx.storage)
+        base = ctx.settings.public_url or base_url
+        url = signing.signed_upload_url(secret, base, key, md5_b64, size, expiry, rec["session_hash"])
     return {"url": url, "md5sum_base64": md5_b64}
 
 

@@ -12,7 +12,7 @@ from selenite.server import auth
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
 from selenite.server.http import CORS, authorization_header, body_doc, ctx_of, json_body, json_response
-from selenite.server.storage import validate_key
+from selenite.server.storage.base import validate_key
 
 BATCH_MAX_KEYS = 1000
 BATCH_MAX_BODY = 1 << 20  # 1000 keys of ~1 KiB; this route is public, so its body cap is small

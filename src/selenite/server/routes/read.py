@@ -13,7 +13,7 @@ from selenite.server.context import Context
 from selenite.server.errors import HttpError
 from selenite.server.http import CORS, ctx_of, json_response
 from selenite.server.names import decode_component
-from selenite.server.storage import ObjectInfo, ObjectStream, is_internal
+from selenite.server.storage.base import ObjectInfo, ObjectStream, is_internal
 
 router = APIRouter(tags=["read"])
 
@@ -126,7 +126,7 @@ def list_keys(
     ctx.stats.add("list")
     prefix = prefix or ""
     cap = ctx.settings.max_list_entries
-    keys = [k for k, _ in ctx.storage.list_recursive(prefix)] if recursive == "true" else ctx.storage.list(prefix)
+    keys = [k for k, _ in ctx.storage.list_recursive(prefix)] if recursive == "true" else ctx.storage.list_dir(prefix)
     if len(keys) > cap:  # beyond the worker: one answer must stay a bounded size
         raise HttpError(400, f"more than {cap} keys under prefix '{prefix}'; list a narrower prefix")
     return json_response(keys, cors=True)

@@ -25,24 +25,16 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from selenite.server import signing
-from selenite.server.storage import (
-    ChecksumMismatch,
-    InvalidKey,
-    ObjectInfo,
-    ObjectStream,
-    validate_key,
-    validate_prefix,
-)
+from selenite.server.errors import BadStorageKey, DigestMismatch
+from selenite.server.storage.base import CHUNK, ObjectInfo, ObjectStream, utf8, validate_key, validate_prefix
 from selenite.util import fsync_dir
 
 _XATTR = "user.selenite.md5"
-_CHUNK = 1 << 20
 _SMALL = 1 << 20  # files up to this size get their md5 computed on HEAD when no xattr is there
 
 
 class FolderStorage:
-    """A :class:`selenite.server.storage.Storage` on a local directory."""
+    """A :class:`selenite.server.storage.base.Storage` on a local directory."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).expanduser().resolve()
@@ -66,7 +58,7 @@ class FolderStorage:
         # validate_key already rules out '..'; this also catches symlinks planted inside the area.
         real = os.path.realpath(path)
         if not real.startswith(str(base) + os.sep):
-            raise InvalidKey(f"key {key!r} resolves outside the storage root")
+            raise BadStorageKey(f"key {key!r} resolves outside the storage root")
         return path
 
     def _state_path(self, name: str) -> Path:
@@ -152,7 +144,7 @@ class FolderStorage:
                 f.flush()
                 actual = h.hexdigest()
                 if actual != md5_hex.lower():
-                    raise ChecksumMismatch(key, md5_hex.lower(), actual)
+                    raise DigestMismatch(key, md5_hex.lower(), actual)
                 os.fsync(f.fileno())
                 self._tag_md5(f.fileno(), actual)
             os.chmod(tmp, 0o644)
@@ -206,7 +198,7 @@ class FolderStorage:
             try:
                 left = info.size
                 while left > 0:
-                    block = f.read(min(_CHUNK, left))
+                    block = f.read(min(CHUNK, left))
                     if not block:
                         break
                     left -= len(block)
@@ -264,10 +256,10 @@ class FolderStorage:
         directory = area.joinpath(*head.rstrip("/").split("/")) if head else area
         real = os.path.realpath(directory)
         if real != str(area) and not real.startswith(str(area) + os.sep):
-            raise InvalidKey(f"prefix {prefix!r} resolves outside the storage root")
+            raise BadStorageKey(f"prefix {prefix!r} resolves outside the storage root")
         return directory, head, partial
 
-    def list(self, prefix: str = "") -> list[str]:
+    def list_dir(self, prefix: str = "") -> list[str]:
         directory, head, partial = self._dir_for(prefix)
         prefixes: list[str] = []
         keys: list[str] = []
@@ -283,7 +275,7 @@ class FolderStorage:
                     prefixes.append(f"{head}{e.name}/")
             elif e.is_file(follow_symlinks=False):
                 keys.append(head + e.name)
-        return sorted(prefixes, key=_utf8) + sorted(keys, key=_utf8)
+        return sorted(prefixes, key=utf8) + sorted(keys, key=utf8)
 
     def list_recursive(self, prefix: str = "") -> Iterator[tuple[str, int]]:
         return self._walk(prefix, self.bucket)
@@ -305,19 +297,16 @@ class FolderStorage:
                     found.append((self._key_of(e.path, area), e.stat(follow_symlinks=False).st_size))
             except FileNotFoundError:  # deleted while we walked
                 continue
-        found.sort(key=lambda ks: _utf8(ks[0]))
+        found.sort(key=lambda ks: utf8(ks[0]))
         return iter(found)
 
     # --- uploads -------------------------------------------------------------------------
 
-    def presign_put(
-        self, name: str, md5_b64: str, size: int, expires: int, base_url: str, *, key: str, lock_hash: str
-    ) -> str:
-        # Our own URL: it names the version's key and the session; the upload target derives the
-        # staging name from those two (so a URL cannot name another session's staging area).
+    def presign_put(self, name: str, md5_b64: str, size: int, expires: int, *, key: str) -> str | None:
+        # No URLs of its own: the app signs one of its own upload route, which stages the body.
         validate_key(name)
         validate_key(key)
-        return signing.signed_upload_url(signing.upload_secret(self), base_url, key, md5_b64, size, expires, lock_hash)
+        return None
 
     def spool_dir(self) -> str:
         return str(self.tmp)  # same filesystem as staging/: stage_file is a rename
@@ -394,11 +383,6 @@ def _make_private(state: Path) -> None:
             path = os.path.join(dirpath, name)
             if stat.S_IMODE(os.lstat(path).st_mode) & 0o077 and not os.path.islink(path):
                 os.chmod(path, 0o600)
-
-
-def _utf8(s: str) -> bytes:
-    # S3 and R2 list in UTF-8 byte order.
-    return s.encode("utf-8", "surrogatepass")
 
 
 def _has_any_file(path: str) -> bool:

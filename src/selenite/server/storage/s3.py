@@ -34,22 +34,22 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from selenite.server.storage import (
-    ChecksumMismatch,
-    InvalidKey,
+from selenite.server.errors import BadStorageKey, DigestMismatch
+from selenite.server.storage.base import (
+    CHUNK,
+    MAX_KEY_BYTES,
     ObjectInfo,
     ObjectStream,
+    utf8,
     validate_key,
     validate_prefix,
 )
 
 __all__ = ["S3Storage"]
 
-_CHUNK = 1 << 20  # streaming reads: flat memory, one MiB at a time
 _PART = 8 << 20  # put_stream: one PutObject up to this size, multipart beyond (min part is 5 MiB)
 _BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
 _PAGE = 1000  # ListObjectsV2 page size (the S3 maximum)
-_MAX_KEY_BYTES = 1024
 _MD5_ETAG = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
 _ABSENT = {"404", "NoSuchKey", "NotFound"}
 _CONFLICT = {"412", "PreconditionFailed", "409", "ConditionalRequestConflict"}
@@ -71,11 +71,6 @@ def _absent(e: ClientError) -> bool:
     return _code(e) in _ABSENT or _status(e) == 404
 
 
-def _utf8(s: str) -> bytes:
-    # S3 lists in UTF-8 byte order; file-system-backed clones (SeaweedFS) walk directories instead.
-    return s.encode("utf-8", "surrogatepass")
-
-
 def _md5_of(etag: str | None, metadata: dict[str, str] | None) -> str | None:
     """A single-part PUT's ETag is the md5; multipart objects carry it in our metadata."""
     m = _MD5_ETAG.match(etag or "")
@@ -92,7 +87,7 @@ def _parents(key: str) -> list[str]:
 
 
 class S3Storage:
-    """A :class:`selenite.server.storage.Storage` in an S3-compatible bucket."""
+    """A :class:`selenite.server.storage.base.Storage` in an S3-compatible bucket."""
 
     def __init__(self, client: Any, bucket: str, prefix: str = "", *, presign_client: Any = None,
                  endpoint: str | None = None) -> None:
@@ -115,8 +110,8 @@ class S3Storage:
     def _s3key(self, key: str, area: str | None = None, what: str = "key") -> str:
         validate_key(key, what)
         full = (area or self._objects) + key
-        if len(_utf8(full)) > _MAX_KEY_BYTES:
-            raise InvalidKey(f"{what} {key!r} is too long for this bucket prefix")
+        if len(utf8(full)) > MAX_KEY_BYTES:
+            raise BadStorageKey(f"{what} {key!r} is too long for this bucket prefix")
         return full
 
     def _state_key(self, name: str) -> str:
@@ -189,7 +184,7 @@ class S3Storage:
                     parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
             actual = h.hexdigest()
             if actual != expected:
-                raise ChecksumMismatch(key, expected, actual)
+                raise DigestMismatch(key, expected, actual)
             if upload_id is None:
                 # ContentMD5 makes the store check the bytes too (they could change in transit).
                 self.client.put_object(Bucket=self.bucket, Key=s3key, Body=bytes(buf), ContentMD5=_b64md5(bytes(buf)), **extra)
@@ -272,7 +267,7 @@ class S3Storage:
         def chunks() -> Iterator[bytes]:
             # Flat memory: the StreamingBody is read one chunk at a time, never as a whole.
             try:
-                yield from body.iter_chunks(_CHUNK)
+                yield from body.iter_chunks(CHUNK)
             finally:
                 body.close()
 
@@ -345,7 +340,7 @@ class S3Storage:
         pages = self.client.get_paginator("list_objects_v2").paginate(**args, PaginationConfig={"PageSize": _PAGE})
         yield from pages
 
-    def list(self, prefix: str = "") -> list[str]:
+    def list_dir(self, prefix: str = "") -> list[str]:
         head, partial = validate_prefix(prefix)
         prefixes: list[str] = []
         keys: list[str] = []
@@ -353,7 +348,7 @@ class S3Storage:
             prefixes.extend(self._key_of(p["Prefix"]) for p in page.get("CommonPrefixes", []))
             # A key ending in '/' is a clone's directory marker, never one of ours.
             keys.extend(self._key_of(o["Key"]) for o in page.get("Contents", []) if not o["Key"].endswith("/"))
-        return sorted(prefixes, key=_utf8) + sorted(keys, key=_utf8)
+        return sorted(prefixes, key=utf8) + sorted(keys, key=utf8)
 
     def list_recursive(self, prefix: str = "") -> Iterator[tuple[str, int]]:
         return self._walk(prefix, self._objects)
@@ -366,14 +361,12 @@ class S3Storage:
             for o in page.get("Contents", [])
             if not o["Key"].endswith("/")
         ]
-        found.sort(key=lambda ks: _utf8(ks[0]))
+        found.sort(key=lambda ks: utf8(ks[0]))
         return iter(found)
 
     # --- uploads -------------------------------------------------------------------------
 
-    def presign_put(
-        self, name: str, md5_b64: str, size: int, expires: int, base_url: str, *, key: str, lock_hash: str
-    ) -> str:
+    def presign_put(self, name: str, md5_b64: str, size: int, expires: int, *, key: str) -> str | None:
         # The URL's signature covers Content-MD5 and Content-Length: the store refuses other bytes
         # (BadDigest) and other sizes (a signature mismatch). It writes into staging only; complete
         # re-checks size and md5 before it copies the object into the version.
@@ -395,7 +388,7 @@ class S3Storage:
     def stage_file(self, name: str, path: str, *, md5_hex: str) -> ObjectInfo:
         try:
             with open(path, "rb") as f:
-                self._put_stream(self._staged_key(name), name, iter(lambda: f.read(_CHUNK), b""), md5_hex)
+                self._put_stream(self._staged_key(name), name, iter(lambda: f.read(CHUNK), b""), md5_hex)
         finally:
             os.unlink(path)
         info = self.head_staged(name)

@@ -21,8 +21,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from selenite.errors import FatalError
-from selenite.server.storage import InvalidKey, validate_key
+from selenite.server.errors import BadStorageKey, SetupError
+from selenite.server.storage.base import validate_key
 from selenite.server.storage.s3 import S3Storage, _code, _status
 
 __all__ = ["client_config", "make_client", "open_s3_storage", "parse_url"]
@@ -35,10 +35,10 @@ def client_config(endpoint: str | None) -> Config:
     """The botocore settings S3 clones need (see the module docstring)."""
     checksums = os.environ.get("SELENITE_S3_CHECKSUMS", "when_required").strip() or "when_required"
     if checksums not in _CHECKSUM_MODES:
-        raise FatalError(f"SELENITE_S3_CHECKSUMS must be one of {', '.join(_CHECKSUM_MODES)}, not {checksums!r}")
+        raise SetupError(f"SELENITE_S3_CHECKSUMS must be one of {', '.join(_CHECKSUM_MODES)}, not {checksums!r}")
     addressing = os.environ.get("SELENITE_S3_ADDRESSING", "").strip() or ("path" if endpoint else "auto")
     if addressing not in ("path", "virtual", "auto"):
-        raise FatalError(f"SELENITE_S3_ADDRESSING must be path, virtual or auto, not {addressing!r}")
+        raise SetupError(f"SELENITE_S3_ADDRESSING must be path, virtual or auto, not {addressing!r}")
     return Config(
         signature_version="s3v4",
         s3={"addressing_style": addressing},
@@ -62,12 +62,12 @@ def parse_url(url: str) -> tuple[str, str]:
     bucket, _, prefix = rest.partition("/")
     prefix = prefix.strip("/")
     if not _BUCKET_NAME.match(bucket):
-        raise FatalError(f"--storage {url!r}: {bucket!r} is not a valid S3 bucket name")
+        raise SetupError(f"--storage {url!r}: {bucket!r} is not a valid S3 bucket name")
     if prefix:
         try:
             validate_key(prefix, "prefix")
-        except InvalidKey as e:
-            raise FatalError(f"--storage {url!r}: {e}") from None
+        except BadStorageKey as e:
+            raise SetupError(f"--storage {url!r}: {e}") from None
     return bucket, prefix
 
 
@@ -80,11 +80,11 @@ def open_s3_storage(url: str, endpoint: str | None = None, region: str | None = 
     try:
         client.head_bucket(Bucket=bucket)
     except NoCredentialsError:
-        raise FatalError("no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)") from None
+        raise SetupError("no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)") from None
     except ClientError as e:
         status = _status(e)
         why = {404: "does not exist", 403: "is not accessible with these credentials"}.get(status, f"answered {_code(e) or status}")
-        raise FatalError(f"S3 bucket {bucket!r} {why}") from None
+        raise SetupError(f"S3 bucket {bucket!r} {why}") from None
     except BotoCoreError as e:
-        raise FatalError(f"cannot reach S3{f' at {endpoint}' if endpoint else ''}: {e}") from None
+        raise SetupError(f"cannot reach S3{f' at {endpoint}' if endpoint else ''}: {e}") from None
     return S3Storage(client, bucket, prefix, presign_client=presign_client, endpoint=endpoint)
