@@ -239,7 +239,7 @@ def verify(reg: Registry, results: list[ClientResult], reads: dict[str, bytes]) 
 
 def run_load(reg: Registry, tmp: Path, clients: int = 16, requests_each: int = 200, seed: int = 0) -> dict[str, Any]:
     from selenite.server.tokens import create_token
-    from selenite.server.storage import open_storage
+    from selenite.server.storage.factory import open_storage
 
     reads = setup(reg, tmp, clients)
     store = open_storage(root=reg.root)  # tokens straight into the folder: one CLI run each is slow
