@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from selenite.keys import (
+    KEY_PATTERN,
     InvalidKey,
     Key,
     extension_of,
@@ -87,3 +89,12 @@ def test_key_of_file(tmp_path: Path) -> None:
 def test_object_relpath() -> None:
     k = Key("0123456789abcdef0123456789abcdef", 3, ".csv")
     assert object_relpath(k) == f"01/23/{k.name}/{k.name}"
+
+
+_NEAR_KEYS = st.from_regex(r"MD5E-s[0-9]{1,21}--[0-9a-fA-F]{30,33}(\.[A-Za-z0-9_]{0,5}){0,3}", fullmatch=True)
+
+
+@given(_NEAR_KEYS | st.text(max_size=80))
+def test_key_pattern_is_the_parser_grammar(name: str) -> None:
+    """KEY_PATTERN (embedded in the link-text parser) accepts exactly what parse_key accepts."""
+    assert (re.fullmatch(KEY_PATTERN, name) is not None) == (try_parse_key(name) is not None)

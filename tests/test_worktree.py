@@ -21,25 +21,6 @@ def key_of(data: bytes, ext: str = ".txt") -> Key:
     return Key(hashlib.md5(data).hexdigest(), len(data), ext)
 
 
-def test_link_text_round_trip() -> None:
-    k = key_of(b"x")
-    assert worktree.link_text("a.txt", k).startswith(".git/selenite/objects/")
-    assert worktree.link_text("d/e/a.txt", k).startswith("../../.git/selenite/objects/")
-    for path in ("a.txt", "d/a.txt", "d/e/f/a.txt"):
-        assert worktree.key_from_link(path, worktree.link_text(path, k)) == k
-    assert worktree.key_from_link("d/a.txt", worktree.link_text("a.txt", k)) is None  # wrong depth
-    assert worktree.key_from_link("a.txt", "/etc/passwd") is None
-    assert worktree.key_from_link("a.txt", "../../outside/" + k.name) is None
-
-
-def test_destroyed_text_detection() -> None:
-    k = key_of(b"x")
-    assert worktree.key_from_destroyed("d/a.txt", worktree.link_text("d/a.txt", k).encode()) == k
-    assert worktree.key_from_destroyed("a.txt", (worktree.link_text("a.txt", k) + "\n").encode()) == k
-    assert worktree.key_from_destroyed("a.txt", b"just data") is None
-    assert worktree.key_from_destroyed("a.txt", ("x/" + worktree.link_text("a.txt", k)).encode()) is None
-
-
 def manifest_entry(data: bytes) -> dict[str, object]:
     return {"md5sum": hashlib.md5(data).hexdigest(), "size": len(data)}
 

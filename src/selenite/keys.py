@@ -20,8 +20,15 @@ from selenite.errors import ChecksumMismatch, FatalError
 
 CHUNK = 1 << 20  # 1 MiB: large enough for disk speed, small enough for flat memory
 
-_KEY_RE = re.compile(r"MD5E-s(0|[1-9][0-9]{0,18})--([0-9a-f]{32})((?:\.[A-Za-z0-9]{1,4}){0,2})\Z")
-_MD5_RE = re.compile(r"[0-9a-f]{32}\Z")
+# The key grammar, in pieces: the one anchored parser below and the link-text parser
+# (``tree.links``) are both built from them, so a key is recognised the same way everywhere.
+_SIZE = r"0|[1-9][0-9]{0,18}"
+_MD5 = r"[0-9a-f]{32}"
+_EXT = r"(?:\.[A-Za-z0-9]{1,4}){0,2}"
+KEY_PATTERN = rf"MD5E-s(?:{_SIZE})--{_MD5}{_EXT}"
+"""A key name as a regular expression without groups or anchors, for embedding in larger patterns."""
+_KEY_RE = re.compile(rf"MD5E-s({_SIZE})--({_MD5})({_EXT})\Z")
+_MD5_RE = re.compile(rf"{_MD5}\Z")
 _EXT_PART_RE = re.compile(r"[A-Za-z0-9]{1,4}\Z")
 MAX_EXTENSIONS = 2
 

@@ -32,6 +32,7 @@ from selenite.errors import FatalError
 from selenite.keys import Key, md5_of_file, try_parse_key
 from selenite.statcache import StatCache
 from selenite.statsig import StatSig
+from selenite.tree.links import key_from_link
 from selenite.util import atomic_write, user_file_mode, write_marked_block
 
 SYMLINK = "symlink"
@@ -497,7 +498,7 @@ def _symlink_entry(root: Path, path: str, old: Key | None, by_key: set[Key], obj
     from selenite import worktree as wt
 
     text = os.readlink(root / path)
-    key = wt.key_from_link(path, text)
+    key = key_from_link(path, text)
     if key is None:
         return wt.Entry(path, wt.OUTSIDE, None, old, text)
     if object_state is not None and (st := object_state(key)) != OK:

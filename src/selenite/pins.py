@@ -12,6 +12,7 @@ from pathlib import Path
 from selenite import gitrepo, linkmodes, worktree
 from selenite.errors import FatalError
 from selenite.keys import Key
+from selenite.tree.links import parse_link_text
 
 
 def pinned_keys(root: Path) -> set[Key]:
@@ -28,9 +29,9 @@ def pinned_keys(root: Path) -> set[Key]:
             except FatalError:
                 continue  # a damaged record in some commit names nothing we can keep
         return keys
-    for path, text in gitrepo.symlinks_in(root, revs, index=True):
+    for _path, text in gitrepo.symlinks_in(root, revs, index=True):
         # Any link text that names an object counts, even one moved to another folder depth.
-        key = worktree.key_from_destroyed(path, text.encode("utf-8", "surrogateescape"))
-        if key is not None:
-            keys.add(key)
+        parsed = parse_link_text(text)
+        if parsed is not None:
+            keys.add(parsed.key)
     return keys

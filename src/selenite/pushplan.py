@@ -30,6 +30,7 @@ from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, RegistryError, UnsafePath
 from selenite.keys import Key, extension_of, md5_of_file
 from selenite.statcache import StatCache
+from selenite.tree.links import parse_link_text
 
 LINK = "link"
 DEDUP = "dedup"
@@ -233,7 +234,8 @@ def build(
                 raise FatalError(
                     f"{e.path} links to content that is neither cached here nor held by the registry ({e.key.name})"
                 )
-        elif e.target is not None and (moved := worktree.key_from_destroyed(e.path, e.target.encode())) is not None:
+        elif e.target is not None and (parsed := parse_link_text(e.target)) is not None:
+            moved = parsed.key
             # A link moved to another folder depth: its relative text no longer reaches the anchor,
             # but it still names a key. Push it as that key and fix the link text afterwards.
             loc = locations.find(moved)

@@ -24,12 +24,10 @@ from typing import NamedTuple
 from selenite import gitfiles, gitfilter, gitrepo, safepath
 from selenite.cache import CORRUPTED, MISSING, OK, Cache
 from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
-from selenite.keys import Key, key_for, md5_of_file, object_relpath, try_parse_key
+from selenite.keys import Key, key_for, md5_of_file
 from selenite.statsig import StatSig
+from selenite.tree.links import ANCHOR, COPIED_TEXT_MAX, key_from_copied_text, key_from_link, link_text, parse_link_text
 from selenite.util import atomic_write
-
-ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
-_ANCHOR_PARTS = ANCHOR.split("/")
 
 # Path classes (docs/develop/internals.md).
 UNCHANGED = "unchanged"
@@ -42,51 +40,6 @@ OBJECT_CORRUPTED = "corrupted"
 OUTSIDE = "outside"
 DESTROYED = "destroyed"
 CLASSES = (UNCHANGED, MOVED, MODIFIED, NEW, DELETED, CONTENT_MISSING, OBJECT_CORRUPTED, OUTSIDE, DESTROYED)
-
-# A regular file this small is read to see whether it holds nothing but a link's text.
-_DESTROYED_MAX = 1024
-
-
-# --- link math ------------------------------------------------------------------------------------
-
-
-def link_text(path: str, key: Key) -> str:
-    """The relative link text for the file ``path`` (relative to the tree top, '/'-separated)."""
-    return "../" * path.count("/") + ANCHOR + "/" + object_relpath(key)
-
-
-def key_from_link(path: str, text: str) -> Key | None:
-    """The key a link at ``path`` names, if its text resolves exactly to that key's object through
-    the anchor of this tree; None for anything else (a link leaving the anchor, a foreign link)."""
-    key = try_parse_key(text.rsplit("/", 1)[-1])
-    if key is None:
-        return None
-    return key if text == link_text(path, key) else None
-
-
-def key_from_destroyed(path: str, data: bytes) -> Key | None:
-    """The key when a regular file's bytes are nothing but a link text (a copied-as-text symlink).
-
-    Any anchor-shaped text counts (not only the one for this path): a tool that copied the link's
-    text into a file may have moved it too.
-    """
-    if len(data) > _DESTROYED_MAX:
-        return None
-    try:
-        text = data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        return None
-    key = try_parse_key(text.rsplit("/", 1)[-1])
-    if key is None:
-        return None
-    parts = text.split("/")
-    core = parts[-(len(_ANCHOR_PARTS) + 4) :]
-    expected = ANCHOR + "/" + object_relpath(key)
-    prefix = parts[: -(len(_ANCHOR_PARTS) + 4)]
-    if "/".join(core) == expected and all(p == ".." for p in prefix):
-        return key
-    return None
-
 
 # --- the tree, its anchor and its origin ------------------------------------------------------------
 
@@ -302,18 +255,10 @@ def scan(
             others.append(path)
     # Pass 2: the key each link names. The key is parsed from the last component; the text must
     # then be exactly the link for that key at that depth (a link leaving the anchor is not ours).
-    prefixes: dict[int, str] = {}
     keys: dict[str, Key | None] = {}
     for path, text in texts.items():
-        key = try_parse_key(text[text.rfind("/") + 1 :])
-        if key is not None:
-            depth = path.count("/")
-            prefix = prefixes.get(depth)
-            if prefix is None:
-                prefix = prefixes[depth] = "../" * depth + ANCHOR + "/"
-            if text != prefix + object_relpath(key):
-                key = None
-        keys[path] = key
+        parsed = parse_link_text(text)
+        keys[path] = parsed.key if parsed is not None and parsed.depth == path.count("/") else None
     if last is None:
         last = last_listing(root, cache, texts, keys)
     by_key: set[Key] = set(last.values())
@@ -345,12 +290,12 @@ def scan(
             if old is not None and stat.S_ISDIR(st_.st_mode) and include_deleted:
                 out.append(Entry(path, DELETED, None, old))  # the version's file is a folder now
             continue  # a directory (submodule) or a special file: not ours
-        if st_.st_size <= _DESTROYED_MAX:
+        if st_.st_size <= COPIED_TEXT_MAX:
             data = b""
             with contextlib.suppress(OSError):
                 with open(top + path, "rb") as f:
-                    data = f.read(_DESTROYED_MAX + 1)
-            dkey = key_from_destroyed(path, data)
+                    data = f.read(COPIED_TEXT_MAX + 1)
+            dkey = key_from_copied_text(data)
             if dkey is not None:
                 out.append(Entry(path, DESTROYED, dkey, old))
                 continue
@@ -461,9 +406,9 @@ def select(entries: Iterable[Entry], root: Path, paths: Sequence[Path], cwd: Pat
 
 
 __all__ = [
-    "ANCHOR", "CLASSES", "CONTENT_MISSING", "DELETED", "DESTROYED", "MODIFIED", "MOVED", "NEW",
+    "CLASSES", "CONTENT_MISSING", "DELETED", "DESTROYED", "MODIFIED", "MOVED", "NEW",
     "OBJECT_CORRUPTED", "OK", "OUTSIDE", "UNCHANGED", "Entry", "Origin", "anchor_path", "anchor_target",
-    "find_tree", "key_from_destroyed", "key_from_link", "last_listing", "link_text",
+    "find_tree", "last_listing",
     "make_anchor", "make_links", "origin", "origin_from_trailers", "record_origin", "relink", "require_origin",
     "scan", "select", "tree_cache", "linked_keys", "FileSpec", "parse_manifest",
 ]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from selenite.keys import Key
-from selenite.worktree import link_text
+from selenite.tree.links import link_text
 from tests.conftest import Registry, selenite
 from tests.helpers import create_project, tree_files, upload_version
 
