@@ -7,7 +7,6 @@ import contextlib
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from tests.support.env import isolated_environ
+from tests.support.ports import free_port
+from tests.support.serve import SELENITE, start_serve, stop
 
 PY = sys.executable
-SELENITE = [PY, "-m", "selenite"]
 ADMIN = "bench-admin"
 
 
@@ -34,29 +35,14 @@ def rm_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Env:
     """An isolated HOME, git identity and selenite settings for every subprocess the bench runs."""
 
     def __init__(self, base: Path, url: str, token: str) -> None:
-        home = base / "home"
-        home.mkdir(parents=True, exist_ok=True)
-        (base / "git-template").mkdir(exist_ok=True)
         self.base = base
-        self.vars: dict[str, str] = {
-            k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "SELENITE_", "GYPSUM_"))
-        }
+        self.vars: dict[str, str] = isolated_environ(base, who="bench", email="bench@example.com")
         self.vars.update({
-            "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
-            "GIT_CONFIG_NOSYSTEM": "1", "GIT_TEMPLATE_DIR": str(base / "git-template"),
-            "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
-            "SELENITE_URL": url, "SELENITE_TOKEN": token, "SELENITE_CONFIG_DIR": str(home / "selenite-config"),
+            "SELENITE_URL": url, "SELENITE_TOKEN": token, "SELENITE_CONFIG_DIR": str(base / "home" / "selenite-config"),
             "SELENITE_CACHE": str(base / "default-cache"),
         })
 
@@ -82,30 +68,12 @@ class Server:
         self.token = subprocess.run(
             [*SELENITE, "token", "create", ADMIN, "--root", str(self.root)], check=True, capture_output=True, text=True
         ).stdout.strip()
-        log = open(self.root.parent / "server.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [*SELENITE, "serve", "--root", str(self.root), "--port", str(self.port), "--admin", ADMIN],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"selenite serve exited {self.proc.returncode}; see {log.name}")
-            try:
-                requests.get(f"{self.url}/list", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise SystemExit("selenite serve did not answer within 30 s")
+        self.proc = start_serve(["--root", str(self.root), "--admin", ADMIN], port=self.port,
+                                log=self.root.parent / "server.log")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop(self.proc)
 
     def stats(self) -> dict[str, int]:
         r = requests.get(f"{self.url}/_selenite/stats", timeout=10)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-import benchlib as B
-import seed
+from bench import benchlib as B
+from bench import seed
 
 BENCH = Path(__file__).resolve().parent
 MB = 1_000_000

@@ -19,27 +19,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: make `tests` importable
+
+from tests.faults import badproxy, faultlib, fuzz, loadgen
+from tests.faults.faultlib import LOCK_TTL
+from tests.support.env import isolated_environ
+from tests.support.registry import start_registry
 
 PARTS = ("clone", "push", "concurrent", "load", "fuzz", "badserver")
 
 
 def isolate(base: Path) -> None:
     """What tests/conftest.py's autouse fixture does: no real home, git config or cache is touched."""
-    for k in list(os.environ):
-        if k.startswith(("GIT_", "SELENITE_", "GYPSUM_")):
-            del os.environ[k]
-    home = base / "home"
-    (base / "git-template").mkdir(parents=True, exist_ok=True)
-    os.environ.update({
-        "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_STATE_HOME": str(home / ".state"), "GIT_CONFIG_NOSYSTEM": "1", "GIT_TEMPLATE_DIR": str(base / "git-template"),
-        "SELENITE_CACHE": str(base / "cache"),
-    })
-    for who in ("AUTHOR", "COMMITTER"):
-        os.environ[f"GIT_{who}_NAME"] = "Fault Bench"
-        os.environ[f"GIT_{who}_EMAIL"] = "bench@example.com"
+    env = isolated_environ(base, who="Fault Bench", email="bench@example.com")
+    os.environ.clear()
+    os.environ.update(env)
 
 
 def run_part(name: str, fn: Callable[[], dict[str, object]], results: dict[str, object]) -> None:
@@ -55,12 +49,9 @@ def run_part(name: str, fn: Callable[[], dict[str, object]], results: dict[str, 
 
 
 def kill_clone_part(base: Path, trials: int, seed: int) -> dict[str, object]:
-    from tests.faults import faultlib
-    from tests.faults.conftest import start_folder_registry
-
     work = base / "kclone"
     work.mkdir()
-    reg = start_folder_registry(work / "registry")
+    reg = start_registry(work / "registry")
     try:
         expected = faultlib.seed_clone_source(reg, work)
         env = dict(os.environ)
@@ -80,12 +71,9 @@ def kill_clone_part(base: Path, trials: int, seed: int) -> dict[str, object]:
 
 
 def kill_push_part(base: Path, trials: int, seed: int) -> dict[str, object]:
-    from tests.faults import faultlib
-    from tests.faults.conftest import LOCK_TTL, start_folder_registry
-
     work = base / "kpush"
     work.mkdir()
-    reg = start_folder_registry(work / "registry", ["--lock-ttl", str(LOCK_TTL)])
+    reg = start_registry(work / "registry", extra_args=["--lock-ttl", str(LOCK_TTL)])
     try:
         env = dict(os.environ)
         tree, _, _ = faultlib.prepare_push(reg, work, 0, env)
@@ -104,12 +92,9 @@ def kill_push_part(base: Path, trials: int, seed: int) -> dict[str, object]:
 
 
 def concurrent_part(base: Path, rounds: int) -> dict[str, object]:
-    from tests.faults import faultlib
-    from tests.faults.conftest import start_folder_registry
-
     work = base / "concurrent"
     work.mkdir()
-    reg = start_folder_registry(work / "registry")
+    reg = start_registry(work / "registry")
     problems: list[str] = []
     try:
         expected = faultlib.seed_clone_source(reg, work)
@@ -145,13 +130,10 @@ def main() -> int:
         if "concurrent" in parts:
             run_part("8 concurrent clones", lambda: concurrent_part(base, max(1, args.trials // 10)), results)
         if "load" in parts:
-            from tests.faults import loadgen
             run_part("server under load", lambda: loadgen.run_bench(base, clients=16, requests_each=200, seed=args.seed), results)
         if "fuzz" in parts:
-            from tests.faults import fuzz
             run_part("malformed input", lambda: fuzz.run_bench(base, examples=3000, seed=args.seed), results)
         if "badserver" in parts:
-            from tests.faults import badproxy
             run_part("misbehaving registry", lambda: badproxy.run_bench(base, rounds=max(1, args.trials // 10)), results)
     bad = sum(len(r.get("problems", [])) for r in results.values() if isinstance(r, dict))
     print(json.dumps(results, indent=2, default=str))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cases import Row
+from bench.cases import Row
 
 
 def _verdict(met: bool | None) -> str:

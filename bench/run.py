@@ -18,12 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: make `bench`, `tests` importable
 
-import benchlib as B  # noqa: E402
-import cases  # noqa: E402
-import report  # noqa: E402
-import seed  # noqa: E402
+from bench import benchlib as B
+from bench import cases, report, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 

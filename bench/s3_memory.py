@@ -1,6 +1,6 @@
 """Peak memory of `selenite serve --storage s3://...` while a 1 GiB file goes up and comes down.
 
-Starts a SeaweedFS `weed mini` on free 127.0.0.1 ports (tests/s3server.py) and one `selenite serve`
+Starts a SeaweedFS `weed mini` on free 127.0.0.1 ports (tests/support/s3server.py) and one `selenite serve`
 over a bucket in it, then:
 
 1. upload: start an upload, get the presigned URL, PUT the file's bytes straight to the object store
@@ -18,7 +18,6 @@ upload's bytes never reached it (upload_put_bytes = 0) while the download's did.
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import os
 import subprocess
@@ -30,10 +29,11 @@ from urllib.parse import quote
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: make `tests.support` importable
 
-from tests import s3server  # noqa: E402  (the same SeaweedFS launcher the tests use)
+from tests.support import s3server  # the same SeaweedFS launcher the tests use
+from tests.support.ports import free_port
+from tests.support.serve import start_serve, stop
 
 _CHUNK = 1 << 20
 
@@ -54,14 +54,6 @@ def run(*args: str, env: dict[str, str]) -> str:
     if proc.returncode != 0:
         raise RuntimeError(f"selenite {' '.join(args)} failed: {proc.stderr.strip()}")
     return proc.stdout.strip()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_file(path: Path, size: int) -> str:
@@ -93,15 +85,8 @@ def main() -> int:
             admin = run("token", "create", "admin", *storage, env=env)
             port = free_port()
             url = f"http://127.0.0.1:{port}"
-            log = open(tmp / "server.log", "wb")  # noqa: SIM115
-            server = subprocess.Popen([sys.executable, "-m", "selenite", "serve", *storage, "--port", str(port),
-                                       "--admin", "admin"], env=env, stdout=log, stderr=subprocess.STDOUT)
-            for _ in range(300):
-                try:
-                    requests.get(f"{url}/list", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.05)
+            server = start_serve([*storage, "--admin", "admin"], port=port, log=tmp / "server.log",
+                                 env=s3server.aws_env())
             auth = {"Authorization": f"Bearer {admin}"}
             base = mb(vm_kib(server.pid, "VmRSS"))
 
@@ -140,8 +125,7 @@ def main() -> int:
             weed_peak = mb(vm_kib(weed.proc.pid, "VmHWM")) if weed.proc else float("nan")
         finally:
             if server is not None:
-                server.terminate()
-                server.wait(10)
+                stop(server)
             s3server.stop_shared()
 
     ok_bytes = got == size and h.hexdigest() == md5 and etag.strip('"') == md5

@@ -18,8 +18,10 @@ from selenite.transfer import fetch_objects
 from selenite.errors import RegistryError
 from selenite.keys import Key
 from selenite.registry import RegistryClient
-from tests.conftest import Registry, selenite
-from tests.helpers import create_project, md5, tree_files, upload_version
+from tests.support.cli import selenite
+from tests.support.files import md5, tree_files
+from tests.support.registry import Registry
+from tests.support.seed import create_project, upload_version
 
 FILES = {f"d{i % 3}/f{i:03d}.txt": f"row {i}\n".encode() * (i + 1) for i in range(150)}
 

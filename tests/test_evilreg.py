@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import selenite
-from tests.evilreg import EvilRegistry
-from tests.helpers import tree_files
+from tests.support.cli import selenite
+from tests.support.evilreg import EvilRegistry
+from tests.support.files import tree_files
 
 
 def test_a_benign_version_clones_from_the_hostile_registry(evilreg: EvilRegistry, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from selenite import gitrepo
-from tests.helpers import git
+from tests.support.git import git
 
 
 def test_tag_names_are_never_options(tmp_path: Path) -> None:

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from selenite.registry import JSON_MAX, SMALL_JSON_MAX, _Records
-from tests.conftest import selenite
-from tests.evilreg import Endless, EvilRegistry, Reply
-from tests.helpers import git
+from tests.support.cli import selenite
+from tests.support.evilreg import Endless, EvilRegistry, Reply
+from tests.support.git import git
 
 MiB = 1 << 20
 RSS_MAX_KIB = 150 * 1024  # an idle client is ~60 MiB; a flood held in memory is far above this

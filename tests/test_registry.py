@@ -10,8 +10,9 @@ import pytest
 
 from selenite.errors import RegistryError
 from selenite.registry import NotFound, RegistryClient, quote_key
-from tests.conftest import Registry, free_port
-from tests.helpers import create_project
+from tests.support.ports import free_port
+from tests.support.registry import Registry
+from tests.support.seed import create_project
 
 
 def test_quote_key_never_uses_plus() -> None:

@@ -13,8 +13,7 @@ from selenite import gitrepo, worktree
 from selenite.cache import Cache
 from selenite.errors import FatalError, UnsafePath
 from selenite.keys import Key
-
-from tests.helpers import git
+from tests.support.git import git
 
 
 def key_of(data: bytes, ext: str = ".txt") -> Key:

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Registry, selenite
-from tests.helpers import git, seed_three_versions, tree_files
+from tests.support.cli import selenite
+from tests.support.files import tree_files
+from tests.support.git import git
+from tests.support.registry import Registry
+from tests.support.seed import seed_three_versions
 
 
 @pytest.fixture

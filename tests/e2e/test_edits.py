@@ -15,8 +15,10 @@ import gypsum_client
 import pytest
 import requests
 
-from tests.conftest import Registry, selenite
-from tests.helpers import create_project, git, seed_three_versions, upload_version
+from tests.support.cli import selenite
+from tests.support.git import git
+from tests.support.registry import Registry
+from tests.support.seed import create_project, seed_three_versions, upload_version
 
 pytestmark = pytest.mark.backends("folder")  # the subject is the client, not the storage
 

@@ -29,8 +29,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.evilreg import EvilRegistry
-from tests.helpers import selenite_in_process
+from tests.support.cli import selenite_in_process
+from tests.support.evilreg import EvilRegistry
 
 MODES = ["symlink", "hardlink", "copy"]
 ABS = "@ABS@"  # replaced by a folder beside the tree: an absolute path must never reach it

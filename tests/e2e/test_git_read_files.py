@@ -13,8 +13,10 @@ import pytest
 
 from selenite.keys import Key
 from selenite.tree.links import link_text
-from tests.conftest import Registry, selenite
-from tests.helpers import create_project, tree_files, upload_version
+from tests.support.cli import selenite
+from tests.support.files import tree_files
+from tests.support.registry import Registry
+from tests.support.seed import create_project, upload_version
 
 pytestmark = pytest.mark.parametrize("registry", ["folder"], indirect=True)
 

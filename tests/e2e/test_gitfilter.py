@@ -12,8 +12,9 @@ import pytest
 
 from selenite import gitfilter
 from selenite.keys import Key
-from tests.conftest import Registry, selenite
-from tests.helpers import create_project, upload_version
+from tests.support.cli import selenite
+from tests.support.registry import Registry
+from tests.support.seed import create_project, upload_version
 
 pytestmark = pytest.mark.parametrize("registry", ["folder"], indirect=True)
 MiB = 1 << 20

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Registry, selenite
-from tests.helpers import ok, seed_three_versions
-from tests.helpers import run_git as git
+from tests.support.cli import selenite
+from tests.support.git import ok
+from tests.support.git import run_git as git
+from tests.support.registry import Registry
+from tests.support.seed import seed_three_versions
 
 pytestmark = pytest.mark.parametrize("registry", ["folder"], indirect=True)
 

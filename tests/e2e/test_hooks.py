@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from selenite import gitfilter, hooks
-from tests.conftest import Registry, selenite
-from tests.helpers import ok, seed_three_versions
-from tests.helpers import run_git as git
+from tests.support.cli import selenite
+from tests.support.git import ok
+from tests.support.git import run_git as git
+from tests.support.registry import Registry
+from tests.support.seed import seed_three_versions
 
 VENV_BIN = Path(sys.executable).parent
 # The hook reads only the local cache and git; the registry's storage backend cannot change what

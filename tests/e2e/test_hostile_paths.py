@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Registry, selenite
 from tests.e2e.test_push import git, seed
-from tests.evilreg import EvilRegistry, Reply
-from tests.helpers import md5, selenite_in_process
+from tests.support.cli import selenite, selenite_in_process
+from tests.support.evilreg import EvilRegistry, Reply
+from tests.support.files import md5
+from tests.support.registry import Registry
 
 MODES = ["symlink", "hardlink", "copy"]
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import gypsum_client as gc
 import pytest
 
-from tests.conftest import Registry, selenite
 from tests.e2e.test_push import git, seed
 from tests.e2e.test_push import tree_bytes as _all_bytes
+from tests.support.cli import selenite
+from tests.support.registry import Registry
 
 MODES = ["symlink", "hardlink", "copy"]
 

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Registry, selenite
-from tests.helpers import create_project, git, seed_three_versions, tree_files, upload_version
+from tests.support.cli import selenite
+from tests.support.files import tree_files
+from tests.support.git import git
+from tests.support.registry import Registry
+from tests.support.seed import create_project, seed_three_versions, upload_version
 
 
 @pytest.fixture

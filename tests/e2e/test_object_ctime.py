@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Registry, selenite
-from tests.helpers import seed_three_versions
+from tests.support.cli import selenite
+from tests.support.registry import Registry
+from tests.support.seed import seed_three_versions
 
 pytestmark = pytest.mark.backends("folder")  # the subject is the client, not the storage
 

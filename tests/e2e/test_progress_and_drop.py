@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Registry, selenite
-from tests.helpers import create_project, upload_version
+from tests.support.cli import selenite
+from tests.support.registry import Registry
+from tests.support.seed import create_project, upload_version
 
 pytestmark = pytest.mark.backends("folder")  # the subject is the client, not the storage
 

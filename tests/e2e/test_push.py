@@ -12,7 +12,8 @@ import gypsum_client as gc
 import pytest
 import requests
 
-from tests.conftest import Registry, selenite
+from tests.support.cli import selenite
+from tests.support.registry import Registry
 
 
 def seed(registry: Registry, tmp_path: Path, files: dict[str, bytes], project: str = "proj", asset: str = "data",

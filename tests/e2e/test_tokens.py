@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Registry, selenite
-from tests.evilreg import EvilRegistry
-from tests.helpers import create_project, git, upload_version
+from tests.support.cli import selenite
+from tests.support.evilreg import EvilRegistry
+from tests.support.git import git
+from tests.support.registry import Registry
+from tests.support.seed import create_project, upload_version
 
 pytestmark = pytest.mark.backends("folder")  # the subject is the client, not the storage
 

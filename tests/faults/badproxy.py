@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from tests.conftest import Registry, selenite
 from tests.faults.faultlib import bad_objects, one_line_error
-from tests.helpers import create_project, tree_files, upload_version
+from tests.support.cli import selenite
+from tests.support.files import tree_files
+from tests.support.registry import Registry
+from tests.support.seed import create_project, upload_version
 
 MODES = ("corrupt", "truncate", "drop", "stall")
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"}
@@ -174,11 +176,11 @@ def expected_outcome(mode: str, times: int | None) -> str:
 
 def run_bench(base: Path, rounds: int = 3) -> dict[str, Any]:
     """Every mode, once-only (the client must recover) and always (it must fail cleanly)."""
-    from tests.faults.conftest import start_folder_registry
+    from tests.support.registry import start_registry
 
     work = base / "badserver"
     work.mkdir()
-    reg = start_folder_registry(work / "registry")
+    reg = start_registry(work / "registry")
     problems: list[str] = []
     outcomes: dict[str, str] = {}
     try:

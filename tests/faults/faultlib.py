@@ -27,8 +27,13 @@ from pathlib import Path
 
 import gypsum_client as gc
 
-from tests.conftest import Registry, selenite
-from tests.helpers import create_project, tree_files, upload_version
+from tests.support.cli import selenite
+from tests.support.files import tree_files
+from tests.support.registry import Registry
+from tests.support.seed import create_project, upload_version
+
+# Seconds after which a test registry started with `--lock-ttl` drops an abandoned upload lock.
+LOCK_TTL = 3.0
 
 # --- checks -------------------------------------------------------------------------------------
 

@@ -23,8 +23,8 @@ from urllib.parse import quote
 
 import requests
 
-from tests.conftest import Registry
-from tests.helpers import upload_version
+from tests.support.registry import Registry
+from tests.support.seed import upload_version
 
 READ_PROJECT = "loadread"
 
@@ -238,8 +238,8 @@ def verify(reg: Registry, results: list[ClientResult], reads: dict[str, bytes]) 
 
 
 def run_load(reg: Registry, tmp: Path, clients: int = 16, requests_each: int = 200, seed: int = 0) -> dict[str, Any]:
-    from selenite.server.tokens import create_token
     from selenite.server.storage.factory import open_storage
+    from selenite.server.tokens import create_token
 
     reads = setup(reg, tmp, clients)
     store = open_storage(root=reg.root)  # tokens straight into the folder: one CLI run each is slow
@@ -270,11 +270,11 @@ def run_load(reg: Registry, tmp: Path, clients: int = 16, requests_each: int = 2
 
 
 def run_bench(base: Path, clients: int = 16, requests_each: int = 200, seed: int = 1) -> dict[str, Any]:
-    from tests.faults.conftest import start_folder_registry
+    from tests.support.registry import start_registry
 
     work = base / "load"
     work.mkdir()
-    reg = start_folder_registry(work / "registry")
+    reg = start_registry(work / "registry")
     try:
         out = run_load(reg, work, clients, requests_each, seed)
         alive = reg.proc is not None and reg.proc.poll() is None

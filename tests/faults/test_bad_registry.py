@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Registry
 from tests.faults import badproxy
+from tests.support.registry import Registry
 
 
 @pytest.fixture

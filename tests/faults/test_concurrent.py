@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.conftest import Registry
 from tests.faults import faultlib
+from tests.support.registry import Registry
 
 
 def test_eight_concurrent_clones_one_cache(folder_registry: Registry, tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import Registry
 from tests.faults import fuzz
+from tests.support.registry import Registry
 
 
 def test_malformed_requests_to_every_route(ttl_registry: Registry) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.conftest import Registry
 from tests.faults import faultlib
-from tests.faults.conftest import LOCK_TTL
+from tests.faults.faultlib import LOCK_TTL
+from tests.support.registry import Registry
 
 CLONE_SEEDS = [11, 12, 13]
 PUSH_SEEDS = [21]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import Registry
 from tests.faults import loadgen
+from tests.support.registry import Registry
 
 
 def test_sixteen_clients_mixed_requests(folder_registry: Registry, tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from srvhelpers import BACKENDS, Server, start_server
+from srvhelpers import Server, start_server
+from tests.support.registry import BACKENDS
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -1,7 +1,7 @@
 """Helpers of the server tests: the Server handle, starting one, and raw-protocol uploads.
 
 Backend-specific setup lives in `_make_registry` only, so the S3 backend runs every server test by
-adding "s3" to BACKENDS and a branch there (tests that poke at the folder layout check
+adding "s3" to `tests.support.registry.BACKENDS` and a branch there (tests that poke at the folder layout check
 `srv.backend == "folder"`).
 """
 
@@ -9,32 +9,23 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
-import importlib.util
 import json
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
+from tests.support import s3server
+from tests.support.files import md5
+from tests.support.registry import Registry
 
-_spec = importlib.util.spec_from_file_location("_selenite_root_conftest", Path(__file__).parent.parent / "conftest.py")
-assert _spec and _spec.loader
-_root = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _root  # dataclasses look their module up there
-_spec.loader.exec_module(_root)
-Registry = _root.Registry
-free_port = _root.free_port
-s3server = _root.s3server
-
-BACKENDS = _root.BACKENDS  # ["folder", "s3"]: one list for the server tests and the `registry` fixture
 USERS = ("admin", "alice", "bob", "carol", "eve")  # admin; owner; uploaders; nobody
 
 
-class Server(Registry):  # type: ignore[misc, valid-type]
+class Server(Registry):
     backend: str = "folder"
     tokens: dict[str, str]
 
@@ -92,13 +83,7 @@ def serving(backend: str, root: Path, extra_args: list[str] | None = None) -> It
         server.stop()
 
 
-def md5(data: bytes) -> str:
-    return hashlib.md5(data).hexdigest()
-
-
 def q(key: str) -> str:
-    from urllib.parse import quote
-
     return quote(key, safe="")
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from srvhelpers import Server, md5, q, start, start_server
-
+from srvhelpers import Server, q, start, start_server
+from tests.support.files import md5
 
 PUBLIC = "https://registry.example.org/reg"  # as if behind a TLS proxy that maps /reg/ to the server
 MAX_LIST = 8

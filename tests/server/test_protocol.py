@@ -7,7 +7,8 @@ import hashlib
 import http.client
 
 import pytest
-from srvhelpers import Server, get_json, listing, md5, put_files, q, start, upload, worker_slug
+from srvhelpers import Server, get_json, listing, put_files, q, start, upload, worker_slug
+from tests.support.files import md5
 
 
 def test_file_headers_and_misses(srv: Server, project: str) -> None:

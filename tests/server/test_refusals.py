@@ -14,7 +14,9 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 import requests
-from srvhelpers import BACKENDS, Server, get_json, listing, md5, put_files, q, serving, start, upload
+from srvhelpers import Server, get_json, listing, put_files, q, serving, start, upload
+from tests.support.files import md5
+from tests.support.registry import BACKENDS
 
 
 def raw_get(srv: Server, path: str) -> int:

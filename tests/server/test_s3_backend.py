@@ -21,10 +21,13 @@ from typing import Any
 import gypsum_client as gc
 import pytest
 import requests
-from srvhelpers import Server, free_port, q, s3_storage, s3server, start, start_server, upload
+from srvhelpers import Server, q, s3_storage, start, start_server, upload
+from tests.support import s3server
+from tests.support.ports import free_port
 
 from selenite.server.errors import DigestMismatch
 from selenite.server.storage import s3 as s3mod
+
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import requests
-from srvhelpers import free_port
+from tests.support.ports import free_port
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

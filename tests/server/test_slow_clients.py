@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from srvhelpers import Server, free_port, start_server
+from srvhelpers import Server, start_server
+from tests.support.ports import free_port
+from tests.support.serve import stop, wait_until_answers
 
 HEAD_TIMEOUT = 2.0
 IDLE_TIMEOUT = 2.0
@@ -147,14 +149,7 @@ def test_more_connections_than_file_descriptors_do_not_lock_the_server_out(tmp_p
     socks: list[socket.socket] = []
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/list", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
-                time.sleep(0.05)
+        wait_until_answers(url, proc, log)
         fds = Path(f"/proc/{proc.pid}/fd")
         most = 0
         for _ in range(300):  # the small accept queue makes some connects wait for a SYN retry
@@ -188,11 +183,6 @@ def test_more_connections_than_file_descriptors_do_not_lock_the_server_out(tmp_p
     finally:
         for s in socks:
             s.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     text = log.read_text()
     assert "Too many open files" not in text and "Traceback" not in text, text

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.support.registry import BACKENDS
 
 from selenite.server.errors import BadStorageKey, DigestMismatch, SetupError
 from selenite.server.storage.base import Storage, validate_key
 from selenite.server.storage.factory import open_storage
 from selenite.server.storage.folder import FolderStorage
-from srvhelpers import BACKENDS
 
 
 def _make_storage(backend: str, tmp_path: Path) -> Storage:

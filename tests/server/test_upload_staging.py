@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from srvhelpers import BACKENDS, Server, get_json, listing, q, serving, start, upload
+from srvhelpers import Server, get_json, listing, q, serving, start, upload
+from tests.support.registry import BACKENDS
 
 
 class SlowPut:

@@ -32,7 +32,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -85,7 +85,7 @@ class Reply:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class EvilRegistry:
@@ -174,10 +174,7 @@ class EvilRegistry:
         def records() -> Iterator[bytes]:
             for key in keys:
                 data = self.batch_body.get(key, self.objects.get(key))
-                if key in self.batch_size:
-                    size = self.batch_size[key]
-                else:
-                    size = -1 if data is None else len(data)  # type: ignore[arg-type]
+                size = self.batch_size.get(key, -1 if data is None or callable(data) else len(data))
                 yield json.dumps({"key": key, "size": size}).encode() + b"\n"
                 if callable(data):
                     yield from data()
@@ -231,7 +228,7 @@ class EvilRegistry:
 
             do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

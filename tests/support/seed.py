@@ -1,4 +1,4 @@
-"""Seeding helpers shared by the test suites: versions uploaded through the real gypsum_client.
+"""Seeding a registry: versions uploaded through the real gypsum_client.
 
 ``seed_three_versions(registry, tmp_path)`` makes the standard fixture asset ``test/blob``:
 
@@ -12,47 +12,16 @@ It returns ``{version: {path: bytes}}`` — what a clone of each version must co
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import gypsum_client as gc
 
-from tests.conftest import Registry
+from tests.support.files import write_tree
+from tests.support.registry import Registry
 
 PROJECT, ASSET = "test", "blob"
-
-
-def md5(data: bytes) -> str:
-    return hashlib.md5(data).hexdigest()
-
-
-def write_tree(root: Path, files: dict[str, bytes]) -> Path:
-    for path, data in files.items():
-        p = root / path
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
-    return root
-
-
-def git(*args: str, cwd: Path, check: bool = True) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=check, capture_output=True, text=True).stdout
-
-
-def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """git in ``cwd``, its exit code left to the caller (hook tests look at refusals)."""
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
-
-
-def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert proc.returncode == 0, f"{proc.args} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def create_project(registry: Registry, project: str = PROJECT, owners: list[str] | None = None,
@@ -99,41 +68,3 @@ def seed_three_versions(registry: Registry, tmp: Path, project: str = PROJECT, a
         "v2": {"a.txt": v1["a.txt"], "b/c.csv": v1["b/c.csv"], **v2_new},
         "v3": {"a.txt": v1["a.txt"], "moved/c.csv": v1["b/c.csv"], "new.txt": v2_new["new.txt"], **v3_new},
     }
-
-
-def bucket_path(registry: Registry, key: str) -> Path:
-    """Where the folder backend keeps bucket key ``key`` (tests plant bad data there)."""
-    return registry.root / "bucket" / key
-
-
-def tree_files(root: Path) -> dict[str, bytes]:
-    """{path: bytes} of every file of a working tree (through its links), .git excluded."""
-    out: dict[str, bytes] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        for f in filenames:
-            p = Path(dirpath) / f
-            out[p.relative_to(root).as_posix()] = p.read_bytes()
-    return out
-
-
-def selenite_in_process(*args: str, cwd: Path) -> tuple[int, str]:
-    """The CLI's ``main`` in this process, run from ``cwd``: (exit code, stderr). For tests that run
-    many commands whose subject is a refusal (no interpreter start per call); the environment is
-    the test's own, as for a subprocess."""
-    from selenite.cli import main
-
-    err, out = io.StringIO(), io.StringIO()
-    old_argv, old_cwd = sys.argv, os.getcwd()
-    sys.argv = ["selenite", *args]
-    os.chdir(cwd)
-    code: object = 0
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            main()
-    except SystemExit as e:
-        code = e.code
-    finally:
-        sys.argv = old_argv
-        os.chdir(old_cwd)
-    return (0 if code is None else code) if isinstance(code, (int, type(None))) else 2, err.getvalue()

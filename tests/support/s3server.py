@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.ports import free_ports
+
 ACCESS_KEY = "selenite-test"
 SECRET_KEY = "selenite-test-secret-123"
 REGION = "us-east-1"
@@ -34,24 +36,10 @@ def _weed() -> str:
     return found
 
 
-def _free_ports(n: int) -> list[int]:
-    """n distinct free ports (held open together so they differ)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [int(s.getsockname()[1]) for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def _admin_port() -> int:
     """A free port p with p + 10000 free too: weed's worker dials the admin's gRPC at p + 10000."""
     for _ in range(200):
-        (p,) = _free_ports(1)
+        (p,) = free_ports(1)
         if p + 10000 > 65535:
             continue
         try:
@@ -87,7 +75,7 @@ class WeedServer:
     _client: Any = None
 
     def start(self, timeout: float = 60) -> None:
-        ports = _free_ports(8)
+        ports = free_ports(8)
         s3, s3_grpc, master, master_grpc, volume, volume_grpc, filer, filer_grpc = ports
         admin = _admin_port()
         args = [
@@ -166,28 +154,29 @@ class WeedServer:
         return f"t-{uuid.uuid4().hex[:16]}"
 
 
-_shared: WeedServer | None = None
-_tmp: str | None = None
+class _Session:
+    """The session's one server and its temporary folder."""
+
+    server: WeedServer | None = None
+    tmp: str | None = None
 
 
 def shared() -> WeedServer:
     """The session's server, started on first use."""
-    global _shared, _tmp
-    if _shared is None:
-        _tmp = tempfile.mkdtemp(prefix="selenite-weed-")
-        data = Path(_tmp) / "data"
+    if _Session.server is None:
+        _Session.tmp = tempfile.mkdtemp(prefix="selenite-weed-")
+        data = Path(_Session.tmp) / "data"
         data.mkdir()
         server = WeedServer(data=data)
         server.start()
-        _shared = server
-    return _shared
+        _Session.server = server
+    return _Session.server
 
 
 def stop_shared() -> None:
-    global _shared, _tmp
-    if _shared is not None:
-        _shared.stop()
-        _shared = None
-    if _tmp is not None:
-        shutil.rmtree(_tmp, ignore_errors=True)
-        _tmp = None
+    if _Session.server is not None:
+        _Session.server.stop()
+        _Session.server = None
+    if _Session.tmp is not None:
+        shutil.rmtree(_Session.tmp, ignore_errors=True)
+        _Session.tmp = None
