@@ -13,7 +13,7 @@ The properties, for every example and mode:
   ``commondir``; ``get`` changes nothing in it but selenite's own state and what git writes;
 - every symlink of the tree resolves into the cache.
 
-The CLI runs in this process (``tests.helpers.selenite_in_process``), as a user's command would but
+The CLI runs in this process (``tests.support.cli.selenite_in_process``), as a user's command would but
 without an interpreter start per call, so the whole file stays within a minute.
 """
 

@@ -1,6 +1,6 @@
 """Paths chosen by someone else never reach Git's folder, the cache, or anything outside the tree.
 
-A hostile registry (tests/evilreg.py) serves crafted manifests; a real `selenite serve` takes the
+A hostile registry (tests/support/evilreg.py) serves crafted manifests; a real `selenite serve` takes the
 versions an attacker could publish; an attacker's working tree is cloned with plain `git clone`.
 Issue 12 items 1, 2, 3, 5, 13, 14 and F14 (docs/user/working-trees.md, docs/user/push.md).
 """

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 from tests.faults.faultlib import bad_objects, one_line_error
 from tests.support.cli import selenite
 from tests.support.files import tree_files
-from tests.support.registry import Registry
+from tests.support.registry import Registry, start_registry
 from tests.support.seed import create_project, upload_version
 
 MODES = ("corrupt", "truncate", "drop", "stall")
@@ -176,8 +176,6 @@ def expected_outcome(mode: str, times: int | None) -> str:
 
 def run_bench(base: Path, rounds: int = 3) -> dict[str, Any]:
     """Every mode, once-only (the client must recover) and always (it must fail cleanly)."""
-    from tests.support.registry import start_registry
-
     work = base / "badserver"
     work.mkdir()
     reg = start_registry(work / "registry")

@@ -25,7 +25,7 @@ import requests
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from tests.support.registry import Registry
+from tests.support.registry import Registry, start_registry
 
 HOSTILE = [
     "..", ".", "%2e%2e", "%2E%2E%2F", "..%2F..%2F..%2Fetc", "..%2f", "%2F", "a%2Fb", "a%2F..%2F..%2Fb",
@@ -215,8 +215,6 @@ def fuzz(reg: Registry, examples: int, seed_value: int = 0, strict: bool = True)
 
 
 def run_bench(base: Path, examples: int = 3000, seed: int = 1) -> dict[str, Any]:
-    from tests.support.registry import start_registry
-
     work = base / "fuzz"
     work.mkdir()
     reg = start_registry(work / "registry", extra_args=["--lock-ttl", "2"])

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import requests
 
-from tests.support.registry import Registry
+from tests.support.registry import Registry, start_registry
 from tests.support.seed import upload_version
 
 READ_PROJECT = "loadread"
@@ -270,8 +270,6 @@ def run_load(reg: Registry, tmp: Path, clients: int = 16, requests_each: int = 2
 
 
 def run_bench(base: Path, clients: int = 16, requests_each: int = 200, seed: int = 1) -> dict[str, Any]:
-    from tests.support.registry import start_registry
-
     work = base / "load"
     work.mkdir()
     reg = start_registry(work / "registry")

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from tests.faults import faultlib
 from tests.faults.faultlib import LOCK_TTL
+from tests.support.cli import selenite
+from tests.support.files import tree_files
+from tests.support.git import git
 from tests.support.registry import Registry
 
 CLONE_SEEDS = [11, 12, 13]
@@ -62,9 +65,6 @@ def test_rerun_clone_over_an_existing_folder(folder_registry: Registry, tmp_path
     """Only a DIR holding nothing but a killed clone's leftovers is redone: a regular file, or a git
     repository without the clone's marker, is refused and left exactly as it was. The same clone
     into its own finished DIR (a clone killed on its way out, or run twice) changes nothing, exit 0."""
-    from tests.conftest import selenite
-    from tests.helpers import git, tree_files
-
     expected = faultlib.seed_clone_source(folder_registry, tmp_path, n_small=3, big_mib=0)
     src = f"{faultlib.CLONE_PROJECT}/data@v1"
     with_file = tmp_path / "with-file"

@@ -23,6 +23,7 @@ import pytest
 import requests
 from srvhelpers import Server, q, s3_storage, start, start_server, upload
 from tests.support import s3server
+from tests.support.cli import selenite
 from tests.support.ports import free_port
 
 from selenite.server.errors import DigestMismatch
@@ -129,8 +130,6 @@ def test_two_servers_share_one_lock(pair: tuple[Server, Server]) -> None:
 
 
 def test_pushed_through_one_server_cloned_through_the_other(pair: tuple[Server, Server], tmp_path: Path) -> None:
-    from tests.conftest import selenite
-
     one, two = pair
     p = _project(one)
     files = {"a.txt": b"alpha\n", "d/b.bin": os.urandom(100_000)}
@@ -205,8 +204,6 @@ def test_listing_paginates_and_deletion_batches(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_bad_storage_settings_are_one_line(tmp_path: Path) -> None:
-    from tests.conftest import selenite
-
     weed = s3server.shared()
     env = s3server.aws_env()
     r = selenite("serve", "--storage", "s3://no-such-bucket-here", "--s3-endpoint", weed.endpoint, check=False, env=env)
