@@ -8,16 +8,17 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import unquote
 
 import pytest
 import requests
 
 from selenite.cache import Cache
-from selenite.transfer import fetch_objects
 from selenite.errors import RegistryError
 from selenite.keys import Key
 from selenite.registry import RegistryClient
+from selenite.transfer import fetch_objects
 from tests.support.cli import selenite
 from tests.support.files import md5, tree_files
 from tests.support.registry import Registry
@@ -94,11 +95,11 @@ class _GypsumLike(http.server.BaseHTTPRequestHandler):
     """Serves GET /file/{key} from a dict and answers every other request 404, as a gypsum worker
     answers a route it does not know."""
 
-    files: dict[str, bytes] = {}
+    files: ClassVar[dict[str, bytes]] = {}  # the served bucket, set per test
     posts = 0
     gets = 0
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         key = unquote(self.path.removeprefix("/file/"))
         data = self.files.get(key)
         type(self).gets += 1
@@ -107,7 +108,7 @@ class _GypsumLike(http.server.BaseHTTPRequestHandler):
         else:
             self._send(200, data)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         type(self).posts += 1
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self._send(404, b'{"status": "error", "reason": "no such endpoint"}')

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from selenite.registry import JSON_MAX, SMALL_JSON_MAX, _Records
+from selenite.registry.answers import JSON_MAX, SMALL_JSON_MAX
+from selenite.registry.records import Records
 from tests.support.cli import selenite
 from tests.support.evilreg import Endless, EvilRegistry, Reply
 from tests.support.git import git
@@ -80,7 +81,7 @@ def test_batched_records_are_read_in_linear_time() -> None:
         for i in range(0, size, 256):
             yield data[i : i + 256]
 
-    records = _Records(chunks())
+    records = Records(chunks())
     start = time.monotonic()
     assert records.header() == ("k", size)
     assert records.read(size) == data

@@ -20,6 +20,19 @@ class RegistryError(FatalError):
         self.status = status
 
 
+class NotFound(RegistryError):
+    """The registry has no such key (404)."""
+
+
+class Unreachable(RegistryError):
+    """The registry could not be reached, or did not answer in time; ``detail`` is the innermost
+    reason (a failed upload is retried, and reports the last one)."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class ChecksumMismatch(FatalError):
     """Bytes did not hash to the md5 (or size) they were announced with."""
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from selenite import gitfilter, gitrepo, linkmodes, registry, safepath, versions, worktree
 from selenite.cache import Cache, registry_id
-from selenite.errors import FatalError, RegistryError, UnsafePath
+from selenite.errors import FatalError, NotFound, RegistryError, UnsafePath
 from selenite.keys import Key, extension_of, md5_of_file
 from selenite.statcache import StatCache
 from selenite.tree.links import parse_link_text
@@ -143,7 +143,7 @@ class Locations:
             try:
                 summary = self._client.summary(o.project, o.asset, version)
                 ok = bool(summary.get("upload_finish")) and not summary.get("on_probation")
-            except registry.NotFound:
+            except NotFound:
                 ok = False  # removed since
             self._linkable[version] = ok
         return ok
@@ -187,7 +187,7 @@ def next_version(client: registry.RegistryClient, project: str, asset: str) -> s
 def _finished(client: registry.RegistryClient, project: str, asset: str, version: str) -> bool:
     try:
         return bool(client.summary(project, asset, version).get("upload_finish"))
-    except registry.NotFound:
+    except NotFound:
         return False
 
 

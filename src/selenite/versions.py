@@ -10,7 +10,7 @@ from typing import Any
 
 from selenite import gitrepo, registry, safepath, worktree
 from selenite.cache import Cache, registry_id
-from selenite.errors import FatalError
+from selenite.errors import FatalError, NotFound
 from selenite.keys import Key
 
 
@@ -29,7 +29,7 @@ def manifest(
     client: registry.RegistryClient, cache: Cache, reg: str, project: str, asset: str, version: str
 ) -> dict[str, Any]:
     """The version's manifest: the cached copy (``reg`` is the registry's id in the cache), else the
-    registry's. ``registry.NotFound`` when the registry has no such version."""
+    registry's. ``NotFound`` when the registry has no such version."""
     m = cache.load_manifest(reg, project, asset, version)
     return m if m is not None else client.manifest(project, asset, version)
 
@@ -43,7 +43,7 @@ def manifest_if_any(
         return cache.load_manifest(reg, project, asset, version)
     try:
         return manifest(client, cache, reg, project, asset, version)
-    except registry.NotFound:
+    except NotFound:
         return None
 
 
@@ -71,7 +71,7 @@ def resolve_version(
     try:
         summary = client.summary(project, asset, version)
         fetched = client.manifest(project, asset, version)
-    except registry.NotFound:
+    except NotFound:
         raise explain_missing(client, project, asset, version) from None
     specs = worktree.parse_manifest(fetched, project, asset, version)
     listing = {p: s.key for p, s in specs.items()}

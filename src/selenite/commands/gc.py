@@ -22,7 +22,7 @@ from pathlib import Path
 from selenite import gitfilter, gitrepo, output, pins, registry, worktree
 from selenite.cache import Cache, registry_id
 from selenite.config import Settings
-from selenite.errors import FatalError, RegistryError
+from selenite.errors import FatalError, NotFound, RegistryError
 from selenite.keys import Key
 from selenite.util import human_bytes
 
@@ -100,7 +100,7 @@ class Holdings:
         try:
             client.summary(project, asset, version)
             return HELD
-        except registry.NotFound:
+        except NotFound:
             return GONE
         except RegistryError as e:
             if e.status is None:

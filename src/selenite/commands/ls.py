@@ -10,7 +10,7 @@ from typing import Any
 
 from selenite import output, registry, versions, worktree
 from selenite.config import Settings
-from selenite.errors import FatalError, NotAWorkingTree
+from selenite.errors import FatalError, NotAWorkingTree, NotFound
 from selenite.util import human_bytes
 
 
@@ -81,7 +81,7 @@ def _versions(client: registry.RegistryClient, project: str, asset: str) -> list
     for v in versions:
         try:
             s = client.summary(project, asset, v)
-        except registry.NotFound:
+        except NotFound:
             s = {}
         rows.append({
             "version": v, "latest": v == latest, "probation": bool(s.get("on_probation")),
@@ -94,7 +94,7 @@ def _versions(client: registry.RegistryClient, project: str, asset: str) -> list
 def _files(client: registry.RegistryClient, project: str, asset: str, version: str) -> list[dict[str, Any]]:
     try:
         manifest = client.manifest(project, asset, version)
-    except registry.NotFound:
+    except NotFound:
         raise versions.explain_missing(client, project, asset, version) from None
     rows = []
     for path in sorted(manifest):

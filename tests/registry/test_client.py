@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from selenite.errors import RegistryError
-from selenite.registry import NotFound, RegistryClient, quote_key
+from selenite.errors import NotFound, RegistryError
+from selenite.registry import RegistryClient, quote_key
 from tests.support.ports import free_port
 from tests.support.registry import Registry
 from tests.support.seed import create_project
@@ -25,7 +25,8 @@ def test_upload_round_trip_and_reads(registry: Registry, tmp_path: Path) -> None
     src = tmp_path / "my file.txt"
     src.write_bytes(b"some bytes\n")
     md5 = hashlib.md5(src.read_bytes()).hexdigest()
-    init = client.upload_start("proj", "a", "v1", [{"type": "simple", "path": "d/my file.txt", "md5sum": md5, "size": 11}])
+    entry = {"type": "simple", "path": "d/my file.txt", "md5sum": md5, "size": 11}
+    init = client.upload_start("proj", "a", "v1", [entry])
     assert [f["path"] for f in init["file_urls"]] == ["d/my file.txt"]
     url, md5_b64 = client.presigned_url(init["file_urls"][0]["url"], init["session_token"], "d/my file.txt")
     assert base64.b64decode(md5_b64).hex() == md5
@@ -35,10 +36,10 @@ def test_upload_round_trip_and_reads(registry: Registry, tmp_path: Path) -> None
     client.upload_complete(init["complete_url"], init["session_token"], "proj/a/v1")
     assert client.latest("proj", "a") == "v1"
     assert client.list_versions("proj", "a") == ["v1"]
-    assert client.list_files("proj", "a", "v1") == ["..manifest", "..summary", "d/my file.txt"]
+    assert client.list_keys("proj/a/v1/", recursive=True) == ["proj/a/v1/..manifest", "proj/a/v1/..summary",
+                                                              "proj/a/v1/d/my file.txt"]
     assert b"".join(client.iter_file("proj/a/v1/d/my file.txt")) == b"some bytes\n"  # a space in the key
     assert client.manifest("proj", "a", "v1")["d/my file.txt"]["md5sum"] == md5
-    assert client.head("proj/a/v1/nope") is None
     with pytest.raises(NotFound):
         list(client.iter_file("proj/a/v1/nope"))
     assert client.latest("proj", "other") is None
