@@ -24,8 +24,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from selenite import hooks
 from selenite.cache import Cache
+from selenite.check.objects import ANCHOR
+from selenite.check.tree import check_tree
 from selenite.keys import Key, object_relpath
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
@@ -38,7 +39,7 @@ def build(base: Path, n: int) -> tuple[Path, Path]:
     top.mkdir()
     subprocess.run(["git", "init", "-q", str(top)], check=True)
     (top / ".git" / "selenite").mkdir()
-    (top / hooks.ANCHOR).symlink_to(cache.objects)
+    (top / ANCHOR).symlink_to(cache.objects)
     per_dir = 1000
 
     def one(i: int) -> None:
@@ -47,7 +48,7 @@ def build(base: Path, n: int) -> tuple[Path, Path]:
         cache.put_stream(key, [data])
         rel = f"d{i // per_dir:04d}/f{i:06d}.csv"
         link = top / rel
-        link.symlink_to(os.path.relpath(top / hooks.ANCHOR / object_relpath(key), link.parent))
+        link.symlink_to(os.path.relpath(top / ANCHOR / object_relpath(key), link.parent))
 
     for d in range((n + per_dir - 1) // per_dir):
         (top / f"d{d:04d}").mkdir()
@@ -102,7 +103,7 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     best = {k: min(v) for k, v in times.items()}
     t = time.perf_counter()
-    problems = hooks.check_tree(top, cache_dir)
+    problems = check_tree(top, cache_dir)
     inproc = time.perf_counter() - t
     assert problems == [], problems[:3]
     print(f"links                          {args.links}")

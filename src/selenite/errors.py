@@ -43,3 +43,7 @@ class UnsafePath(FatalError):
 
 class NotAWorkingTree(FatalError):
     """The current directory is not inside a selenite working tree."""
+
+
+class HookInstallRefused(FatalError):
+    """selenite will not write its hook here (it would clobber or affect something it should not)."""

@@ -146,9 +146,9 @@ def fill_pointers(root: Path, cache: Cache, paths: Iterable[str]) -> list[str]:
 def pointer_keys(root: Path, index: bool = True) -> set[Key]:
     """Keys named by the pointers of HEAD (and of the index): content only this repository's
     history may hold (committed, not pushed yet), which ``gc`` must keep."""
-    from selenite import gitrepo
+    from selenite.gitrepo import blobs as git_blobs
 
-    blobs = gitrepo.small_file_blobs(root, MAX_POINTER, index=index)
+    blobs = git_blobs.small_file_blobs(root, MAX_POINTER, index=index)
     return {k for data in blobs if (k := parse_pointer(data)) is not None}
 
 

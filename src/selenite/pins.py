@@ -11,6 +11,7 @@ from pathlib import Path
 
 from selenite import gitrepo, linkmodes, worktree
 from selenite.errors import FatalError
+from selenite.gitrepo import blobs
 from selenite.keys import Key
 from selenite.tree.links import parse_link_text
 
@@ -23,13 +24,13 @@ def pinned_keys(root: Path) -> set[Key]:
     if linkmodes.has_record(root):
         if linkmodes.mode_of(root) != linkmodes.HARDLINK:
             return keys
-        for data in gitrepo.file_versions(root, revs, linkmodes.RECORD, index=True):
+        for data in blobs.file_versions(root, revs, linkmodes.RECORD, index=True):
             try:
                 keys |= set(linkmodes.parse_record(data, linkmodes.RECORD).files.values())
             except FatalError:
                 continue  # a damaged record in some commit names nothing we can keep
         return keys
-    for _path, text in gitrepo.symlinks_in(root, revs, index=True):
+    for _path, text in blobs.symlinks_in(root, revs, index=True):
         # Any link text that names an object counts, even one moved to another folder depth.
         parsed = parse_link_text(text)
         if parsed is not None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from selenite import gitfiles, gitfilter, gitrepo, safepath
+from selenite.gitrepo import blobs
 from selenite.cache import CORRUPTED, MISSING, OK, Cache
 from selenite.errors import FatalError, NotAWorkingTree, UnsafePath
 from selenite.keys import Key, key_for, md5_of_file
@@ -190,7 +191,7 @@ def last_listing(
             if tree is not None:
                 return tree
     out: dict[str, Key] = {}
-    for path, text in gitrepo.link_texts(root, sha, known).items():
+    for path, text in blobs.link_texts(root, sha, known).items():
         if known_keys is not None and known is not None and path in known_keys and known.get(path) == text:
             key = known_keys[path]  # already parsed by the caller
         else:

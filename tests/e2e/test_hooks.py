@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from selenite import gitfilter, hooks
+from selenite import gitfilter
+from selenite.hook.install import is_ours
 from tests.support.cli import selenite
 from tests.support.git import ok
 from tests.support.git import run_git as git
@@ -45,7 +46,7 @@ def write_through(link: Path, data: bytes) -> Path:
 
 
 def test_clone_installs_the_hook(work: Path) -> None:
-    assert hooks.is_ours(work / ".git" / "hooks" / "pre-commit")
+    assert is_ours(work / ".git" / "hooks" / "pre-commit")
 
 
 def test_edit_through_a_link_fails_the_commit_until_fsck_repair(
@@ -169,7 +170,7 @@ def test_pre_commit_framework_rejects_and_accepts_the_same_commits(
     selenite("hooks", "uninstall", cwd=work)  # the framework owns .git/hooks/pre-commit here
     (work / ".pre-commit-config.yaml").write_text(LOCAL_CONFIG.format(selenite=VENV_BIN / "selenite"))
     ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True, env={**os.environ, **env}))
-    assert not hooks.is_ours(work / ".git" / "hooks" / "pre-commit")
+    assert not is_ours(work / ".git" / "hooks" / "pre-commit")
     ok(git(work, "add", ".pre-commit-config.yaml"))
     ok(git(work, "commit", "-m", "use pre-commit", env=env))
 
@@ -217,7 +218,7 @@ def test_pre_commit_framework_chains_a_selenite_hook_without_running_it_twice_ov
     env = pre_commit_env(tmp_path)
     (work / ".pre-commit-config.yaml").write_text("repos: []\n")
     ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True, env={**os.environ, **env}))
-    assert hooks.is_ours(work / ".git" / "hooks" / "pre-commit.legacy")
+    assert is_ours(work / ".git" / "hooks" / "pre-commit.legacy")
     ok(git(work, "add", ".pre-commit-config.yaml"))
     ok(git(work, "commit", "-m", "cfg", env=env))
     write_through(work / "a.txt", b"ALPHA\n")

@@ -5,39 +5,45 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from selenite import hooks
+from selenite import config
+from selenite.check.largefiles import large_file_limit, large_files
+from selenite.check.problems import Problem, ProblemKind
+from selenite.check.report import fix_moved_links, report
+from selenite.check.tree import check_tree
 from selenite.config import Settings
+from selenite.errors import FatalError
+from selenite.gitrepo import toplevel
 
 
-def _checked(top: Path, settings: Settings, fix: bool, in_hook: bool = False) -> list[hooks.Problem]:
-    problems = hooks.check_tree(top, settings.cache_dir)
-    if fix and any(p.kind == "moved" for p in problems):
-        hooks.fix_moved_links(top, problems, untracked_too=not in_hook)
-        problems = hooks.check_tree(top, settings.cache_dir)  # the fixed links' objects, checked like any other
+def _checked(top: Path, settings: Settings, fix: bool, in_hook: bool = False) -> list[Problem]:
+    problems = check_tree(top, settings.cache_dir)
+    if fix and any(p.kind == ProblemKind.MOVED for p in problems):
+        fix_moved_links(top, problems, untracked_too=not in_hook)
+        problems = check_tree(top, settings.cache_dir)  # the fixed links' objects, checked like any other
         if in_hook:  # untracked moved links are not in the commit: named above, never a reason to refuse it
-            problems = [p for p in problems if p.kind != "moved"]
+            problems = [p for p in problems if p.kind != ProblemKind.MOVED]
     return problems
 
 
 def check(settings: Settings, cwd: Path | None = None, fix: bool = False) -> int:
     """Check every link of the working tree against the cache; 1 (and the reasons) when one is bad."""
-    top = hooks.toplevel(cwd or Path.cwd())
+    top = toplevel(cwd or Path.cwd())
     problems = _checked(top, settings, fix)
     if problems:
-        hooks.report(problems, "check failed")
+        report(problems, "check failed")
         return 1
     return 0
 
 
 def pre_commit(settings: Settings, cwd: Path | None = None) -> int:
     """What the installed hook runs: the check, then the large-file guard when it is configured."""
-    top = hooks.toplevel(cwd or Path.cwd())
+    top = toplevel(cwd or Path.cwd())
     problems = _checked(top, settings, fix=True, in_hook=True)
-    limit = hooks.large_file_limit(top)
+    limit = large_file_limit(top)
     if limit is not None:
-        problems += hooks.large_files(top, limit)
+        problems += large_files(top, limit)
     if problems:
-        hooks.report(problems, "commit refused")
+        report(problems, "commit refused")
         return 1
     return 0
 
@@ -48,18 +54,16 @@ def main() -> None:
     Same as ``selenite hook pre-commit``, without importing the CLI (typer, rich): the hook runs on
     every commit, and start-up time is most of the wait on small trees.
     """
-    from selenite import config
-    from selenite.errors import FatalError
-
     try:
         code = pre_commit(config.load())
     except FatalError as e:  # the common failure, printed as the CLI prints it
         sys.stderr.write(f"selenite: error: {e}\n")
         code = 1
     except BaseException as e:
-        from selenite.error_handler import error_handler
+        # The crash log and its one line, exactly as for every other command (rich: only on a crash).
+        from selenite.error_handler import error_handler  # noqa: PLC0415
 
-        with error_handler():  # crash log and one line, exactly as for every other command
+        with error_handler():
             raise e
     raise SystemExit(code)
 

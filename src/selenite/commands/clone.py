@@ -18,6 +18,7 @@ from selenite import gitfiles, gitfilter, gitrepo, linkmodes, output, registry, 
 from selenite.cache import OK, Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import FatalError
+from selenite.hook.install import install_into
 from selenite.keys import Key
 from selenite.transfer import fetch_objects
 from selenite.util import human_bytes
@@ -215,14 +216,7 @@ def _download(
 
 
 def _install_hooks(root: Path) -> None:
-    """Install the project's hooks when the hooks module provides ``install_into``."""
-    try:
-        from selenite import hooks
-    except ImportError:
-        return
-    install_into = getattr(hooks, "install_into", None)
-    if install_into is None:
-        return
+    """Install the pre-commit hook (a refusal is a warning inside ``install_into``; a git failure a note)."""
     try:
         install_into(root)
     except FatalError as e:

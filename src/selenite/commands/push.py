@@ -23,8 +23,11 @@ import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from selenite import gitfiles, gitrepo, hooks, linkmodes, output, pushplan, registry, worktree
+from selenite import gitfiles, gitrepo, linkmodes, output, pushplan, registry, worktree
 from selenite.cache import Cache, registry_id
+from selenite.check.problems import ProblemKind
+from selenite.check.report import report
+from selenite.check.tree import check_tree
 from selenite.config import Settings
 from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, RegistryError
 from selenite.keys import md5_of_file
@@ -257,10 +260,10 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             raise
         _adopt(settings, Path.cwd())
         root, o, cache = open_tree(settings)
-    damaged = [p for p in hooks.check_tree(root, cache.root) if p.kind == "corrupted"]
+    damaged = [p for p in check_tree(root, cache.root) if p.kind == ProblemKind.CORRUPTED]
     if damaged:
         # The registry would publish the key's old bytes while this tree shows the edited ones.
-        hooks.report(damaged, "push refused")
+        report(damaged, "push refused")
         return 1
     endpoint = settings.endpoint(o.url)
     url, token = endpoint.pair()

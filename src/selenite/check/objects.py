@@ -1,0 +1,139 @@
+"""The objects behind the links the stamp could not vouch for: intact, corrupted, or missing, and
+whether a missing one is content the registry holds.
+
+The cache (sqlite, filelock) and the tree's origin are only imported here when the slow pass has
+work: a clean check of an unchanged tree never opens the signature database.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from selenite import gitfilter, statsig
+from selenite.errors import FatalError
+from selenite.gitrepo import blobs, config_section, head
+from selenite.keys import try_parse_key
+
+if TYPE_CHECKING:
+    from selenite.cache import Cache
+
+ANCHOR = ".git/selenite/objects"  # relative to the working tree's top (docs/develop/internals.md)
+
+
+class ObjectState(StrEnum):
+    OK = "ok"
+    CORRUPTED = "corrupted"
+    MISSING = "missing"
+    INVALID = "invalid"  # the link names no valid key
+
+
+def cache_root(top: Path, default: Path) -> Path:
+    """The cache this tree's links resolve into: the anchor's target, else the configured cache
+    (the same rule as ``worktree.tree_cache``)."""
+    anchor = top / ANCHOR
+    if anchor.is_symlink():
+        real = Path(os.path.realpath(anchor))
+        if real.name == "objects" and real.is_dir():
+            return real.parent
+    return default.expanduser().absolute()
+
+
+def settle(root: Path, slow: dict[str, tuple[list[str], os.stat_result | None]]) -> dict[str, ObjectState]:
+    """The state of each key the stamp could not vouch for: the cache's stat signature first, a
+    re-hash only when it differs (``Cache.verify`` then records the new signature)."""
+    # sqlite and filelock: only when the stamp could not vouch for every link (the hook's start-up).
+    from selenite.cache import Cache  # noqa: PLC0415
+
+    cache = Cache(root)
+    sigs = cache.signatures() if len(slow) > 32 else None  # one query for many, else one per key
+    states: dict[str, ObjectState] = {}
+    for name, (_rels, st) in slow.items():
+        key = try_parse_key(name)
+        if key is None:
+            states[name] = ObjectState.INVALID
+        elif st is None:
+            states[name] = ObjectState.MISSING
+        else:
+            recorded = sigs.get(name) if sigs is not None else cache.signature(key)
+            if (statsig.unchanged(st, recorded) and st.st_size == key.size) or cache.verify(key):
+                states[name] = ObjectState.OK
+            else:
+                states[name] = ObjectState.CORRUPTED
+    return states
+
+
+class KnownContent:
+    """Whether missing content is known to the registry, from what this machine already keeps."""
+
+    def __init__(self, top: Path, root: Path) -> None:
+        self._top, self._root = top, root
+        self._held: set[tuple[str, int]] | None = None
+        self._head: set[str] | None = None
+
+    def knows(self, name: str) -> bool:
+        """Whether content named ``name`` is held by the registry (a cached manifest of this tree's
+        dataset lists it) or already in HEAD (a commit that keeps a link adds nothing unknown)."""
+        if self._held is None:
+            from selenite.cache import Cache  # noqa: PLC0415 -- sqlite: only for a missing object
+
+            self._held = held_content(Cache(self._root), _origin(self._top))
+        key = try_parse_key(name)
+        if key is None or key.content() in self._held:
+            return True
+        if self._head is None:
+            self._head = head_keys(self._top)
+        return name in self._head
+
+
+def _origin(top: Path) -> dict[str, str]:
+    """The tree's registry, project and asset: git config, else (a plain `git clone` of a working
+    tree, before `selenite get` recorded them) the trailers of the newest version commit."""
+    from selenite import worktree  # noqa: PLC0415 -- sqlite (the cache): only for a missing object
+
+    origin = config_section(top, "selenite")
+    if all(origin.get(k) for k in ("url", "project", "asset")):
+        return origin
+    found = worktree.origin(top)
+    return origin if found is None else {"url": found.url, "project": found.project, "asset": found.asset}
+
+
+def head_keys(top: Path) -> set[str]:
+    """Key names of the links and pointers HEAD already holds. A commit that keeps (or moves) such
+    a link adds nothing unknown, even when no cached manifest lists its key (a plain `git clone` on
+    a machine that never saw the dataset): only links the commit brings in can be "unknown"."""
+    if head(top) is None:
+        return set()
+    names = {text.rsplit("/", 1)[-1] for text in blobs.link_texts(top, "HEAD").values()}
+    return names | {k.name for k in gitfilter.pointer_keys(top, index=False)}
+
+
+def held_content(cache: Cache, origin: dict[str, str]) -> set[tuple[str, int]]:
+    """(md5, size) of every file in the cached manifests and trees of this tree's registry/project/asset.
+
+    A version is immutable once finished, so what a cached manifest lists the registry holds; no
+    network call is needed in the hook.
+    """
+    from selenite.cache import registry_id  # noqa: PLC0415 -- sqlite: see settle
+
+    held: set[tuple[str, int]] = set()
+    url, project, asset = origin.get("url"), origin.get("project"), origin.get("asset")
+    if not (url and project and asset):
+        return held
+    try:
+        reg = registry_id(url)
+        for version in cache.manifest_versions(reg, project, asset):
+            for entry in (cache.load_manifest(reg, project, asset, version) or {}).values():
+                md5, size = (entry.get("md5sum"), entry.get("size")) if isinstance(entry, dict) else (None, None)
+                if isinstance(md5, str) and isinstance(size, int):
+                    held.add((md5.lower(), size))
+        refs = cache.root / "refs" / reg / project / asset
+        for version in sorted(os.listdir(refs)) if refs.is_dir() else []:
+            h = cache.get_ref(reg, project, asset, version)
+            for key in ((cache.get_tree(h) or {}).values() if h else ()):
+                held.add(key.content())
+    except FatalError:
+        return held  # a malformed origin: nothing is known to be held
+    return held

@@ -1,0 +1,199 @@
+"""The check of a whole working tree: a fast pass the stamp vouches for, a slow pass for the rest.
+
+The fast pass covers the links of the index, whose text is the index blob wherever Git finds the
+working tree unchanged: when the last clean check stamped that blob with its object's inode and
+size, and the object's ctime is older than the stamp, the object is unchanged (every write moves
+ctime, and no user call sets it back): one stat, no readlink, no database. Everything else takes
+the slow pass: paths Git sees changed, untracked paths, staged changes that may hide a destroyed
+link, and links the stamp cannot vouch for: readlink, classify, stat through the link, the cache's
+stat signature, and a re-hash only when that differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+from selenite import gitfilter, statsig
+from selenite.check import classify, objects
+from selenite.check.objects import ObjectState
+from selenite.check.problems import Problem, ProblemKind
+from selenite.check.stamp import LINK_BLOB_RE, STAMP_FILE, Stamp, confirm_all, index_links, restamp
+from selenite.gitrepo import blob_id
+from selenite.gitrepo.listings import LINK_MODE, Listings, Staged, index_entry
+
+RECORD = ".selenite/tree.json"  # a hardlink/copy tree's record (docs/user/link-modes.md)
+
+
+class FastPass(NamedTuple):
+    blobs: list[str]  # blob ids of the index's link entries, in index order
+    source: list[int]  # for each, its record in the old stamp, or -1
+    slow_paths: list[str]  # the index links the stamp could not vouch for
+
+
+class _Walk:
+    """What the slow pass gathers: problems read from the paths, and the objects left to judge."""
+
+    def __init__(self, objects_dir: Path) -> None:
+        self.objects_dir = objects_dir
+        self.problems: list[Problem] = []
+        self.objects: dict[str, tuple[list[str], os.stat_result | None]] = {}  # key name -> (paths, stat)
+        self.texts: dict[str, str] = {}  # path -> link text, for the stamp
+
+    def link(self, name: str, rel: str, full: str) -> None:
+        """A link to the object ``name``: the object's stat, through the link."""
+        if name in self.objects:
+            self.objects[name][0].append(rel)
+            return
+        try:
+            self.objects[name] = ([rel], os.stat(full))
+        except FileNotFoundError:
+            self.objects[name] = ([rel], None)  # dangling, as after `clone --no-download` or `drop`
+        except OSError:
+            why = f"the object behind this link cannot be read ({name})"
+            self.problems.append(Problem(rel, ProblemKind.CORRUPTED, why))
+
+    def pointer(self, name: str, rel: str) -> None:
+        """A file Git holds as a pointer, content not filled in: judged as a link to that key."""
+        if name in self.objects:
+            self.objects[name][0].append(rel)
+            return
+        try:
+            self.objects[name] = ([rel], os.stat(self.objects_dir / classify.object_tail(name)))
+        except OSError:
+            self.objects[name] = ([rel], None)
+
+
+def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
+    """Every problem that must stop a commit, in path order (empty: the tree is fine)."""
+    views = Listings(top, "index", "changed", "untracked", "staged")
+    root = objects.cache_root(top, cache_dir)
+    stamp_path = views.git_dir / STAMP_FILE
+    started = statsig.horizon(statsig.now())
+    listing = views.raw("index")
+    old = Stamp.load(stamp_path, os.fspath(root))
+    fast = fast_pass(listing, old, root / "objects")
+    algo = "sha256" if fast.blobs and len(fast.blobs[0]) == 64 else "sha1"  # the repository's object format
+
+    walk = slow_pass(top, root, views, fast.slow_paths)
+    fresh = _judge(top, root, walk, algo)
+    problems = walk.problems
+    if os.path.isfile(top / RECORD) and not os.path.islink(top / RECORD):
+        # A hardlink/copy tree: its data are real files that Git does not list. A hard link written
+        # in place corrupts its object just as an edit through a symlink does (docs/user/link-modes.md).
+        from selenite import linkmodes  # noqa: PLC0415 -- rich and sqlite: only in hardlink/copy trees
+
+        found = linkmodes.hook_problems(top, cache_dir)
+        problems += [Problem(rel, ProblemKind(kind), detail) for rel, kind, detail in found]
+
+    changed = fast.slow_paths or len(fast.blobs) != len(old.blobs)
+    if changed and not any(p.kind == ProblemKind.CORRUPTED for p in problems):
+        restamp(stamp_path, os.fspath(root), started, fast.blobs, fast.source, old, fresh)
+    problems.sort(key=lambda p: p.path)
+    return problems
+
+
+def fast_pass(listing: str, old: Stamp, objects_dir: Path) -> FastPass:
+    """The links of the index (``ls-files -s -z`` output) that the stamp vouches for; one stat of the
+    object by its path in the cache each. No readlink, no database."""
+    # Blob ids of the index's link entries, in index order; paths are parsed only if needed.
+    blobs: list[str] = LINK_BLOB_RE.findall(listing)
+    objects_fd = -1
+    if old.blobs:
+        with contextlib.suppress(OSError):  # no objects folder: nothing to confirm
+            objects_fd = os.open(objects_dir, os.O_RDONLY | os.O_DIRECTORY)
+    if objects_fd >= 0:
+        if blobs == old.blobs:  # the usual case: the same links as last time, in the same order
+            positions: Iterable[int] = range(len(blobs))
+        else:
+            position = dict(zip(old.blobs, range(len(old.blobs)), strict=True)).get
+            positions = [-1 if (i := position(b)) is None else i for b in blobs]
+        try:
+            source = confirm_all(old, list(positions), objects_fd)
+        finally:
+            os.close(objects_fd)
+    else:
+        source = [-1] * len(blobs)
+    misses = [j for j, i in enumerate(source) if i < 0]
+    if not misses:
+        return FastPass(blobs, source, [])
+    entries = index_links(listing)
+    if [b for b, _ in entries] != blobs:  # a path that looks like an index record: trust nothing
+        return FastPass([b for b, _ in entries], [-1] * len(entries), [p for _, p in entries])
+    return FastPass(blobs, source, [entries[j][1] for j in misses])
+
+
+def slow_pass(top: Path, root: Path, views: Listings, slow_paths: list[str]) -> _Walk:
+    """Read every path the fast pass could not vouch for: links the stamp does not know, paths Git
+    sees changed, untracked paths, and staged changes that may hide a destroyed link."""
+    staged = views.staged()
+    untracked = views.untracked()
+    untracked_set = set(untracked)
+    suspects = [p for p, c in staged.items() if c.old_mode == LINK_MODE or c.status == "A"
+                or (c.status == "M" and c.new_mode.startswith("100"))]  # maybe a pointer file now
+    paths = dict.fromkeys(itertools.chain(slow_paths, views.changed(), untracked, suspects))
+    index_meta: dict[str, str] | None = None  # read only if a regular file needs it
+    walk = _Walk(root / "objects")
+    prefix = os.fspath(top) + "/"
+    for rel in paths:
+        full = prefix + rel
+        try:
+            text = os.readlink(full)
+        except FileNotFoundError:
+            continue  # deleted: allowed
+        except OSError:
+            # Not a link (a regular file, a submodule's folder): only a destroyed link matters.
+            if index_meta is None:
+                index_meta = views.index_meta(paths)
+            _regular_file(walk, full, rel, index_meta.get(rel), staged.get(rel), rel in untracked_set)
+            continue
+        name, problem = classify.link_key(rel, text)
+        if problem is not None:
+            walk.problems.append(problem)
+        elif name is not None:  # else: an ordinary link to another path of the tree
+            walk.texts[rel] = text
+            walk.link(name, rel, full)
+    return walk
+
+
+def _regular_file(walk: _Walk, full: str, rel: str, meta: str | None, change: Staged | None, untracked: bool) -> None:
+    """A path that is not a link: a destroyed link (a file holding only a link's text), a pointer
+    whose content is not filled in, or anything else (allowed)."""
+    entry = index_entry(meta)
+    was_link = (entry is not None and entry.mode == LINK_MODE) or (change is not None and change.old_mode == LINK_MODE)
+    if was_link or untracked or (change is not None and change.status == "A"):
+        problem = classify.destroyed(full, rel, entry, change)
+        if problem is not None:
+            walk.problems.append(problem)
+            return
+    pkey = gitfilter.read_pointer_file(Path(full))
+    if pkey is not None:
+        walk.pointer(pkey.name, rel)
+
+
+def _judge(top: Path, root: Path, walk: _Walk, algo: str) -> dict[str, tuple[str, os.stat_result]]:
+    """Judge the objects the slow pass found (problems go to ``walk``); return what the new stamp
+    may vouch for: link text's blob id -> (object path, stat)."""
+    states = objects.settle(root, walk.objects) if walk.objects else {}
+    known = objects.KnownContent(top, root)
+    fresh: dict[str, tuple[str, os.stat_result]] = {}
+    for name, (rels, st) in walk.objects.items():
+        state = states[name]
+        if state == ObjectState.OK and st is not None:
+            for rel in rels:
+                if rel in walk.texts:  # a link (not a pointer file)
+                    fresh[blob_id(os.fsencode(walk.texts[rel]), algo)] = (classify.object_tail(name), st)
+        elif state == ObjectState.CORRUPTED:
+            detail = f"the cached object behind this link no longer matches its key {name} (edited through the link?)"
+            walk.problems += [Problem(rel, ProblemKind.CORRUPTED, detail) for rel in rels]
+        elif state == ObjectState.INVALID:
+            detail = f"link into the cache with a malformed key name {name!r}"
+            walk.problems += [Problem(rel, ProblemKind.OUTSIDE, detail) for rel in rels]
+        elif state == ObjectState.MISSING and not known.knows(name):  # fine when the registry holds it
+            detail = f"link to {name}, which is neither in the cache nor in any known version of this dataset"
+            walk.problems += [Problem(rel, ProblemKind.UNKNOWN, detail) for rel in rels]
+    return fresh

@@ -1,0 +1,324 @@
+"""Every Git call selenite makes, in one place (GitPython runs the ``git`` binary for us).
+
+Queries on the current repository keep the caller's ``GIT_*`` environment (inside a hook,
+``GIT_INDEX_FILE`` matters); only ``init`` of a new repository strips it. A git failure becomes a
+one-line ``FatalError`` in ``_run``; ``_query`` is the same call for questions whose "no" is a
+failing exit (an unset config key, no HEAD). The parallel listings the pre-commit check reads are
+in ``gitrepo.listings``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+import git
+from git.exc import CommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from selenite.errors import FatalError, NotAWorkingTree
+
+TRAILER_REGISTRY = "Selenite-Registry"
+TRAILER_VERSION = "Selenite-Version"
+_TRAILER_RE = re.compile(r"^([A-Za-z0-9-]+):[ \t]*(.*?)\s*$")
+
+
+def command(root: Path | None) -> git.Git:
+    """GitPython's runner for ``root`` (None: the current directory, for repository-free calls)."""
+    return git.Git(None if root is None else str(root))
+
+
+def _execute(root: Path | None, args: Sequence[str], input_bytes: bytes | None = None,
+             env: dict[str, str] | None = None) -> tuple[int, bytes, str]:
+    """(exit status, stdout, stderr) of ``git <args>`` in ``root``. Only a git that cannot be started
+    raises (``FatalError``); a failing exit is the caller's to judge."""
+    try:
+        status, out, err = command(root).execute(
+            ["git", *args],
+            with_extended_output=True,
+            with_exceptions=False,
+            stdout_as_string=False,
+            strip_newline_in_stdout=False,
+            istream=None if input_bytes is None else _stdin(input_bytes),
+            env=env,
+        )
+    except (CommandError, OSError) as e:  # git missing, or root vanished
+        raise FatalError(f"cannot run git in {root or os.curdir}: {getattr(e, 'strerror', None) or e}") from None
+    return status, out if isinstance(out, bytes) else str(out).encode(), err
+
+
+def _run(root: Path, *args: str, input_bytes: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
+    """Run ``git <args>`` in ``root``; return raw stdout. Failures become one-line ``FatalError``s."""
+    status, out, err = _execute(root, args, input_bytes, env)
+    if status != 0:
+        verb = next((a for a in args if not a.startswith("-")), args[0])
+        raise FatalError(f"git {verb} failed: {err.strip().replace(chr(10), ' ') or f'exit {status}'}")
+    return out
+
+
+def _query(root: Path | None, *args: str) -> bytes | None:
+    """stdout of a git question, or None when git answers with a failing exit."""
+    status, out, _err = _execute(root, args)
+    return out if status == 0 else None
+
+
+def _text(out: bytes | None) -> str | None:
+    """A one-line answer, stripped; None for a failure or an empty answer."""
+    value = out.decode("utf-8", "surrogateescape").strip() if out is not None else ""
+    return value or None
+
+
+def _stdin(data: bytes) -> BinaryIO:
+    """GitPython hands stdin to Popen, which needs a real file: a spooled temp file."""
+    f = tempfile.TemporaryFile()  # noqa: SIM115 -- Popen reads it after we return; GitPython closes nothing
+    f.write(data)
+    f.seek(0)
+    return f
+
+
+def split_nul(out: bytes | str) -> list[str]:
+    """The records of git's ``-z`` output (file names decoded as the OS does)."""
+    text = out if isinstance(out, str) else out.decode("utf-8", "surrogateescape")
+    return [p for p in text.split("\0") if p]
+
+
+def blob_id(data: bytes, algo: str) -> str:
+    """The id git gives a blob of ``data`` (``algo``: the repository's object format, sha1 or sha256)."""
+    h = hashlib.new(algo)
+    h.update(b"blob %d\0" % len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+def id_algo(object_id: str) -> str:
+    """The object format of a repository, told by the width of one of its ids."""
+    return "sha1" if len(object_id) == 40 else "sha256"
+
+
+def find_root(cwd: Path) -> Path:
+    """The top of the working tree containing ``cwd``."""
+    try:
+        repo = git.Repo(str(cwd), search_parent_directories=True)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        raise NotAWorkingTree(f"{cwd} is not inside a git working tree (clone one with `selenite clone`)") from None
+    if repo.working_tree_dir is None:
+        raise NotAWorkingTree(f"{cwd} is inside a bare git repository, not a working tree")
+    return Path(repo.working_tree_dir).absolute()
+
+
+def toplevel(cwd: Path) -> Path:
+    """The top of the working tree containing ``cwd``, as git reports it (what the hook commands use)."""
+    top = _text(_query(cwd, "rev-parse", "--show-toplevel"))
+    if top is None:
+        raise FatalError(f"{cwd} is not inside a git working tree")
+    return Path(top)
+
+
+def git_dir(root: Path) -> Path:
+    return Path(_run(root, "rev-parse", "--absolute-git-dir").decode().strip())
+
+
+def common_dir(root: Path) -> Path:
+    out = _run(root, "rev-parse", "--git-common-dir").decode().strip()
+    p = Path(out)
+    return p if p.is_absolute() else (root / p).resolve()
+
+
+def init(path: Path) -> None:
+    """``git init`` a new repository (with a clean environment: it is not the caller's repo)."""
+    try:
+        git.Repo.init(str(path), env=_environment_for_new_repository())
+    except CommandError as e:
+        raise FatalError(f"git init failed in {path}: {(e.stderr or '').strip()}") from None
+
+
+# --- the environment: the only reads of it in gitrepo ---------------------------------------------
+
+_IDENTITY_ENV = {
+    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+    "GIT_CONFIG_NOSYSTEM", "GIT_TEMPLATE_DIR", "GIT_CONFIG_GLOBAL",
+}
+
+
+def _environment_for_new_repository() -> dict[str, str]:
+    """The caller's environment without the ``GIT_*`` variables that point at *its* repository
+    (a hook's GIT_DIR, GIT_INDEX_FILE...); identity and config choices are kept."""
+    return {k: v for k, v in os.environ.items() if not (k.startswith("GIT_") and k not in _IDENTITY_ENV)}
+
+
+def _identity_fallbacks(root: Path) -> list[str]:
+    """``-c`` options giving selenite's own commits an author where neither git config nor the
+    environment (GIT_AUTHOR_*, EMAIL: what git itself reads) names one."""
+    args = ["-c", "user.useConfigOnly=false"]
+    if not config_get(root, "user.email") and not os.environ.get("GIT_AUTHOR_EMAIL") and not os.environ.get("EMAIL"):
+        args += ["-c", "user.email=selenite@localhost"]
+    if not config_get(root, "user.name") and not os.environ.get("GIT_AUTHOR_NAME"):
+        args += ["-c", "user.name=selenite"]
+    return args
+
+
+def ls_files(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
+    """What Git sees: tracked paths (deleted ones included) plus untracked, not-ignored files."""
+    args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    if pathspecs:
+        args += ["--", *pathspecs]
+    paths = split_nul(_run(root, *args))
+    # A path both in the index and (impossible) untracked would repeat; unmerged entries repeat too.
+    return list(dict.fromkeys(paths))
+
+
+def in_index(root: Path, paths: Sequence[str]) -> list[str]:
+    """Which of ``paths`` the index holds (``GIT_INDEX_FILE`` kept: inside a hook, the index the
+    commit is made from). Paths are taken literally, never as patterns."""
+    if not paths:
+        return []
+    return list(dict.fromkeys(split_nul(_run(root, "--literal-pathspecs", "ls-files", "-z", "--cached", "--", *paths))))
+
+
+def stage(root: Path, paths: Sequence[str]) -> None:
+    """``git add`` exactly these paths (taken literally)."""
+    if paths:
+        _run(root, "--literal-pathspecs", "add", "--", *paths)
+
+
+def restage_unchanged(root: Path, staged: Mapping[str, bytes]) -> None:
+    """Re-add each path whose index entry is exactly the blob of the given bytes (say a pointer the
+    file held until selenite wrote its content there): the index keeps the same blob, only its
+    record of the file's size and times is renewed. Without this, `git status` would call the file
+    modified for its new size alone, without asking the filter."""
+    if not staged:
+        return
+    entries = split_nul(_run(root, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *staged))
+    same = []
+    for rec in entries:
+        meta, _, path = rec.partition("\t")
+        sha = meta.split(" ")[1]
+        if path in staged and blob_id(staged[path], id_algo(sha)) == sha:
+            same.append(path)
+    stage(root, same)
+
+
+def add_all(root: Path, paths: Sequence[str] = ()) -> None:
+    """Stage everything (or ``paths``), deletions included."""
+    _run(root, "add", "--all", "--", *(paths or ["."]))
+
+
+def commit(root: Path, message: str, *, allow_empty: bool = False, verify: bool = False) -> str:
+    """Commit the index; return the new commit's sha. selenite's own commits skip the hooks
+    (what it commits is links it has just made itself) unless ``verify``. A machine without a
+    configured identity gets a fallback author, so selenite's own commits never fail on it."""
+    args = _identity_fallbacks(root)
+    args += ["commit", "-q", "-F", "-"]
+    if allow_empty:
+        args.append("--allow-empty")
+    if not verify:
+        args.append("--no-verify")
+    _run(root, *args, input_bytes=message.encode())
+    return head(root) or ""
+
+
+def head(root: Path) -> str | None:
+    return _text(_query(root, "rev-parse", "-q", "--verify", "HEAD^{commit}"))
+
+
+def has_more_than_one_commit(root: Path) -> bool:
+    """True when HEAD has a parent (the repo holds work beyond a first commit)."""
+    return _query(root, "rev-parse", "-q", "--verify", "HEAD^1^{commit}") is not None
+
+
+def tag_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a version's Git tag (None when it can): what ``git check-ref-format``
+    refuses, and a leading '-' (git commands would read the name as an option)."""
+    if name.startswith("-"):
+        return "starts with '-'"
+    if name in {"@", "HEAD"} or name.endswith("_HEAD"):
+        return "is '@' or a name Git gives its own refs (HEAD, FETCH_HEAD, ...)"
+    if "\0" in name or _query(None, "check-ref-format", f"refs/tags/{name}") is None:
+        return "is not a valid Git tag name (git check-ref-format)"
+    return None
+
+
+def tag(root: Path, name: str, commit_sha: str) -> bool:
+    """Tag ``commit_sha`` as ``name`` when that is a valid and free tag name; True if tagged.
+    ``update-ref`` with an empty old value: the name is never parsed as an option, and a tag that
+    exists already is left alone."""
+    if tag_name_problem(name) is not None:
+        return False
+    # A failure means the name is taken.
+    return _query(root, "update-ref", "-m", "selenite: version tag", f"refs/tags/{name}", commit_sha, "") is not None
+
+
+def config_get(root: Path, key: str, *, local: bool = False) -> str | None:
+    """``git config --get key`` (``local``: only this repository's own config); None when unset."""
+    return _text(_query(root, "config", *(["--local"] if local else []), "--get", key))
+
+
+def config_int(root: Path, key: str) -> int | None:
+    """An integer setting as git parses it (``10k``, ``10M``, ``1G``); None when unset.
+    Raises ``ValueError`` (git's message) for a value git cannot read as a number."""
+    status, out, err = _execute(root, ["config", "--type=int", "--get", key])
+    if status == 1:
+        return None
+    if status != 0:
+        raise ValueError(err.strip())
+    return int(out.strip())
+
+
+def config_section(root: Path, prefix: str) -> dict[str, str]:
+    """{name without ``prefix.``: value} of every ``prefix.*`` setting, in one call."""
+    out = _query(root, "config", "-z", "--get-regexp", rf"^{re.escape(prefix)}\.") or b""
+    found: dict[str, str] = {}
+    for rec in split_nul(out):
+        name, _, value = rec.partition("\n")
+        found[name.removeprefix(prefix + ".")] = value
+    return found
+
+
+def config_set(root: Path, key: str, value: str) -> None:
+    _run(root, "config", "--local", key, value)
+
+
+def version_message(title: str, url: str, project: str, asset: str, version: str, body: str = "") -> str:
+    """A commit message carrying the origin trailers (so a plain `git clone` still knows it)."""
+    parts = [title.strip()]
+    if body.strip():
+        parts.append(body.strip())
+    parts.append(f"{TRAILER_REGISTRY}: {url}\n{TRAILER_VERSION}: {project}/{asset}/{version}")
+    return "\n\n".join(parts) + "\n"
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """``Key: value`` lines of the message's last paragraph."""
+    paras = [p for p in message.strip().split("\n\n") if p.strip()]
+    if not paras:
+        return {}
+    out: dict[str, str] = {}
+    for line in paras[-1].splitlines():
+        m = _TRAILER_RE.match(line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def last_version_commit(root: Path, rev: str = "HEAD") -> tuple[str, dict[str, str]] | None:
+    """The newest commit (from ``rev``) that selenite made for a version, with its trailers."""
+    if head(root) is None:
+        return None
+    out = _run(root, "log", "-1", "--format=%H%x00%B", f"--grep=^{TRAILER_VERSION}: ", rev).decode("utf-8", "replace")
+    if not out.strip():
+        return None
+    sha, _, message = out.partition("\0")
+    trailers = parse_trailers(message)
+    if TRAILER_VERSION not in trailers:
+        return None
+    return sha.strip(), trailers
+
+
+def tag_refs(root: Path) -> list[str]:
+    """Every tag (``refs/tags/...``) of the repository."""
+    out = _run(root, "for-each-ref", "--format=%(refname)", "refs/tags")
+    return out.decode("utf-8", "surrogateescape").splitlines()

@@ -1,0 +1,1 @@
+"""Git hooks selenite installs (``install``); the check the pre-commit hook runs is ``selenite.check``."""
