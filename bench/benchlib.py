@@ -205,9 +205,14 @@ def _ram() -> str:
 
 
 def machine() -> dict[str, Any]:
-    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    curl = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split("\n")[0].split(" (")[0] \
-        if shutil.which("curl") else "absent"
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    curl = (
+        subprocess.run(["curl", "--version"], capture_output=True, text=True, check=False)
+        .stdout.split("\n")[0]
+        .split(" (")[0]
+        if shutil.which("curl")
+        else "absent"
+    )
     from importlib.metadata import version
 
     return {

@@ -110,7 +110,11 @@ def _clone_pair(ctx: Ctx, asset: str, runs: int, with_curl: list[str] | None = N
             with B.scratch(ctx.base, "curl") as d:
                 args = ["curl", "-sS", "--fail"]
                 for n, rel in enumerate(with_curl):
-                    args += ["-o", str(d / f"f{n:03d}"), f"{url}/file/{quote(f'{seed.PROJECT}/{asset}/v1/{rel}', safe='')}"]
+                    args += [
+                        "-o",
+                        str(d / f"f{n:03d}"),
+                        f"{url}/file/{quote(f'{seed.PROJECT}/{asset}/v1/{rel}', safe='')}",
+                    ]
                 r = B.run(args, env=ctx.env.vars)
                 times["curl"].append(r.seconds)
         ctx.say(f"    run {i + 1}: selenite {times['selenite'][-1]:.2f} s, gypsum {times['gypsum'][-1]:.2f} s"
@@ -178,17 +182,21 @@ def reclone(ctx: Ctx) -> None:
             files = max(c["file_get"] - _metadata_gets(c) for c in counts)
             ctx.say(f"    {spec}: selenite {req} request(s), {B.median(times):.2f} s; gypsum "
                     f"{max(c['requests'] for c in gcounts)} request(s), {B.median(gtimes):.2f} s")
-            ctx.rows.append(Row(
-                f"re-clone a fully cached version ({'named' if '@' in spec else 'latest'})",
-                f"requests to the registry; wall time (median of {s.runs})",
-                f"{req} request(s), {files} file GET(s); {_fmt_s(B.median(times))}",
-                f"{max(c['requests'] for c in gcounts)} request(s); {_fmt_s(B.median(gtimes))}",
-                f"{B.median(times) / B.median(gtimes):.2f}", "<= 2 metadata requests, no file request",
-                req <= 2 and files == 0,
-                f"selenite clone {spec} DIR (cache warm)  vs  clone_version again (cache warm); "
-                "counted by GET /_selenite/stats",
-                note="selenite needs no request at all when the version is named and its tree is cached" if req == 0 else "",
-            ))
+            ctx.rows.append(
+                Row(
+                    f"re-clone a fully cached version ({'named' if '@' in spec else 'latest'})",
+                    f"requests to the registry; wall time (median of {s.runs})",
+                    f"{req} request(s), {files} file GET(s); {_fmt_s(B.median(times))}",
+                    f"{max(c['requests'] for c in gcounts)} request(s); {_fmt_s(B.median(gtimes))}",
+                    f"{B.median(times) / B.median(gtimes):.2f}",
+                    "<= 2 metadata requests, no file request",
+                    req <= 2 and files == 0,
+                    f"selenite clone {spec} DIR (cache warm)  vs  clone_version again (cache warm); "
+                    "counted by GET /_selenite/stats",
+                    note="selenite needs no request at all when the version is named and its tree is cached"
+                    if req == 0 else "",
+                )
+            )
 
 
 def _metadata_gets(c: dict[str, int]) -> int:
@@ -295,8 +303,10 @@ def hashing(ctx: Ctx) -> None:
                 r = B.run([B.PY, "-c", _HASH_CODE, str(src), str(jobs), str(db)], env=ctx.env.vars)
                 wall.append(r.seconds)
                 inner.append(float(r.stdout.strip()))
-        ctx.say(f"    md5sum {B.median(md5sum):.2f} s; selenite 1 job {B.median(one):.2f} s "
-                f"(hashing {B.median(inproc1):.2f} s), 2 jobs {B.median(two):.2f} s (hashing {B.median(inproc2):.2f} s)")
+        ctx.say(
+            f"    md5sum {B.median(md5sum):.2f} s; selenite 1 job {B.median(one):.2f} s "
+            f"(hashing {B.median(inproc1):.2f} s), 2 jobs {B.median(two):.2f} s (hashing {B.median(inproc2):.2f} s)"
+        )
     rate = lambda t: f"{total / t / MB:.0f} MB/s"  # noqa: E731
     # The figures compare hashing with hashing: selenite's time is measured around hash_many inside
     # its process (md5sum's own start-up is a millisecond; Python's is ~0.1 s, shown apart).
@@ -380,7 +390,8 @@ def memory(ctx: Ctx) -> None:
         srv_down = B.vm_hwm_kib(ctx.server.pid) or 0
     ctx.say(f"    push {up.seconds:.1f} s, client {up.peak_kib / 1000:.0f} MB, server {srv_up / 1000:.0f} MB; "
             f"clone {down.seconds:.1f} s, client {down.peak_kib / 1000:.0f} MB, server {srv_down / 1000:.0f} MB")
-    note = "" if reset else f"the kernel refused to reset the server's VmHWM: its figure is its peak since start ({base_srv / 1000:.0f} MB before)"
+    note = "" if reset else (f"the kernel refused to reset the server's VmHWM: its figure is its peak since start "
+                             f"({base_srv / 1000:.0f} MB before)")
     for what, client, server, t, cmd in (
         ("up (push)", up.peak_kib, srv_up, up.seconds, "selenite push --version v2 (1 new file)"),
         ("down (clone)", down.peak_kib, srv_down, down.seconds, "selenite clone bench/mem@v2 DIR (fresh cache)"),
@@ -395,7 +406,9 @@ def memory(ctx: Ctx) -> None:
     if s3.exists():
         ctx.say("    bench/s3_memory.py (the S3 helper's figure)")
         try:
-            r = subprocess.run([B.PY, str(s3)], env=ctx.env.vars, capture_output=True, text=True, timeout=900)
+            r = subprocess.run(
+                [B.PY, str(s3)], env=ctx.env.vars, capture_output=True, text=True, timeout=900, check=False
+            )
             text = (r.stdout + r.stderr).strip()
         except subprocess.TimeoutExpired:
             text, r = "timed out after 900 s", None  # type: ignore[assignment]

@@ -101,7 +101,7 @@ def concurrent_part(base: Path, rounds: int) -> dict[str, object]:
         for r in range(rounds):
             env = {**os.environ, "SELENITE_CACHE": str(work / f"cache-{r}")}
             p = faultlib.concurrent_clones(reg, work, f"{faultlib.CLONE_PROJECT}/data@v1", expected, 8, env, tag=str(r))
-            print(f"   round {r}: 8 clones {'OK' if not p else p}", flush=True)
+            print(f"   round {r}: 8 clones {p if p else 'OK'}", flush=True)
             problems += p
     finally:
         reg.stop()
@@ -130,11 +130,17 @@ def main() -> int:
         if "concurrent" in parts:
             run_part("8 concurrent clones", lambda: concurrent_part(base, max(1, args.trials // 10)), results)
         if "load" in parts:
-            run_part("server under load", lambda: loadgen.run_bench(base, clients=16, requests_each=200, seed=args.seed), results)
+            run_part(
+                "server under load",
+                lambda: loadgen.run_bench(base, clients=16, requests_each=200, seed=args.seed),
+                results,
+            )
         if "fuzz" in parts:
             run_part("malformed input", lambda: fuzz.run_bench(base, examples=3000, seed=args.seed), results)
         if "badserver" in parts:
-            run_part("misbehaving registry", lambda: badproxy.run_bench(base, rounds=max(1, args.trials // 10)), results)
+            run_part(
+                "misbehaving registry", lambda: badproxy.run_bench(base, rounds=max(1, args.trials // 10)), results
+            )
     bad = sum(len(r.get("problems", [])) for r in results.values() if isinstance(r, dict))
     print(json.dumps(results, indent=2, default=str))
     if args.json:

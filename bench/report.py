@@ -41,7 +41,9 @@ def render(rows: Sequence[Row], machine: dict[str, Any], *, quick: bool, elapsed
         "",
     ]
     for r in rows:
-        lines.append(f"- **{r.case}** ({r.measure or 'not run'}): `{r.command}`" if r.command else f"- **{r.case}**: not run")
+        lines.append(
+            f"- **{r.case}** ({r.measure or 'not run'}): `{r.command}`" if r.command else f"- **{r.case}**: not run"
+        )
         if r.note:
             lines.append(f"  - {r.note}")
     lines += [

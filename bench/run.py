@@ -65,7 +65,9 @@ def main() -> int:
     elapsed = time.monotonic() - started
     machine = B.machine()
     # Other processes share the 2 cores: their load is part of the context of every figure.
-    machine["load average at start / end"] = " / ".join(f"{a:.1f}, {b:.1f}, {c:.1f}" for a, b, c in (load_start, os.getloadavg()))
+    machine["load average at start / end"] = " / ".join(
+        f"{a:.1f}, {b:.1f}, {c:.1f}" for a, b, c in (load_start, os.getloadavg())
+    )
     text = report.render(ctx.rows, machine, quick=args.quick, elapsed=elapsed,
                          command="  ".join(["python bench/run.py", *sys.argv[1:]]))
     print()

@@ -50,7 +50,9 @@ def mb(kib: int) -> float:
 
 
 def run(*args: str, env: dict[str, str]) -> str:
-    proc = subprocess.run([sys.executable, "-m", "selenite", *args], capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "selenite", *args], capture_output=True, text=True, env=env, check=False
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"selenite {' '.join(args)} failed: {proc.stderr.strip()}")
     return proc.stdout.strip()
@@ -94,7 +96,9 @@ def main() -> int:
             data = tmp / "big.bin"
             md5 = make_file(data, size)
 
-            r = requests.post(f"{url}/create/bench", headers=auth, json={"permissions": {"owners": ["admin"]}}, timeout=30)
+            r = requests.post(
+                f"{url}/create/bench", headers=auth, json={"permissions": {"owners": ["admin"]}}, timeout=30
+            )
             r.raise_for_status()
             t0 = time.monotonic()
             body = {"files": [{"type": "simple", "path": "big.bin", "md5sum": md5, "size": size}]}

@@ -33,7 +33,16 @@ from tests.support.registry import Registry, start_registry
 from tests.support.seed import create_project, upload_version
 
 MODES = ("corrupt", "truncate", "drop", "stall")
-HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate"}
+HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+}
 
 
 class BadProxy:
@@ -69,7 +78,9 @@ class BadProxy:
                     up.request(self.command, self.path, body=body, headers=headers)
                     resp = up.getresponse()
                     data = resp.read()
-                    out_headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP and k.lower() != "content-length"]
+                    out_headers = [
+                        (k, v) for k, v in resp.getheaders() if k.lower() not in HOP and k.lower() != "content-length"
+                    ]
                     status = resp.status
                 finally:
                     up.close()

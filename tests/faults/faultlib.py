@@ -87,7 +87,8 @@ def registry_problems(registry: Registry, allow_locks: bool = False) -> list[str
                     summary = None
                 if isinstance(summary, dict) and "upload_finish" in summary:
                     continue
-                being_uploaded = lock is not None and (lock.get("asset"), lock.get("version")) == (asset.name, version.name)
+                locked = (lock.get("asset"), lock.get("version")) if lock is not None else None
+                being_uploaded = locked == (asset.name, version.name)
                 if not being_uploaded:
                     out.append(f"partial version {project.name}/{asset.name}/{version.name} (summary {summary})")
     return out
@@ -101,7 +102,11 @@ def version_files(registry: Registry, project: str, asset: str, version: str) ->
     for path, entry in manifest.items():
         target = entry.get("link", {})
         tgt = target.get("ancestor", target) if target else None
-        key = f"{tgt['project']}/{tgt['asset']}/{tgt['version']}/{tgt['path']}" if tgt else f"{project}/{asset}/{version}/{path}"
+        key = (
+            f"{tgt['project']}/{tgt['asset']}/{tgt['version']}/{tgt['path']}"
+            if tgt
+            else f"{project}/{asset}/{version}/{path}"
+        )
         data = (registry.root / "bucket" / key).read_bytes()
         assert hashlib.md5(data).hexdigest() == entry["md5sum"] and len(data) == entry["size"], (path, entry)
         out[path] = data
@@ -250,7 +255,9 @@ def prepare_push(registry: Registry, work: Path, seed: int, env: Mapping[str, st
     return tree, asset, tree_files(tree)
 
 
-def push_until_done(registry: Registry, tree: Path, env: Mapping[str, str], lock_ttl: float) -> subprocess.CompletedProcess[str]:
+def push_until_done(
+    registry: Registry, tree: Path, env: Mapping[str, str], lock_ttl: float
+) -> subprocess.CompletedProcess[str]:
     """Re-run push; when the project is still locked by the killed push (it died before it could
     remember its session), wait out the lock's TTL once and try again."""
     res = selenite("push", "--token", registry.admin_token, "-j", "2", cwd=tree, env=dict(env), check=False)
@@ -307,7 +314,9 @@ def kill_push_trial(registry: Registry, work: Path, seed: int, max_delay: float,
 def version_finished(registry: Registry, asset: str, version: str = "v2") -> bool:
     """The registry accepted the push's version (its summary carries ``upload_finish``)."""
     try:
-        return b"upload_finish" in (registry.root / "bucket" / PUSH_PROJECT / asset / version / "..summary").read_bytes()
+        return (
+            b"upload_finish" in (registry.root / "bucket" / PUSH_PROJECT / asset / version / "..summary").read_bytes()
+        )
     except FileNotFoundError:
         return False
 

@@ -40,7 +40,9 @@ HOSTILE_PATHS = [
 
 
 def _segment() -> st.SearchStrategy[str]:
-    plain = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24).map(lambda s: quote(s, safe=""))
+    plain = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24).map(
+        lambda s: quote(s, safe="")
+    )
     raw_ascii = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="#?"), max_size=16)
     # Valid names too, often, so that requests get past name checks into body validation, locks,
     # links and storage (the fuzzed registry runs with a short lock TTL, so locks come and go).
@@ -57,23 +59,31 @@ def _json_value() -> st.SearchStrategy[Any]:
 
 
 def _file_entry() -> st.SearchStrategy[dict[str, Any]]:
-    link = st.fixed_dictionaries({k: st.one_of(st.sampled_from(HOSTILE_PATHS + ["fz", "a", "v1"]), _json_value())
+    link = st.fixed_dictionaries({k: st.one_of(st.sampled_from([*HOSTILE_PATHS, "fz", "a", "v1"]), _json_value())
                                   for k in ("project", "asset", "version", "path")})
     return st.fixed_dictionaries(
-        {"type": st.sampled_from(["simple", "dedup", "link", "bogus", 3]), "path": st.one_of(st.sampled_from(HOSTILE_PATHS), _json_value())},
-        optional={"md5sum": st.one_of(st.just("d41d8cd98f00b204e9800998ecf8427e"), st.text(max_size=40), _json_value()),
-                  "size": st.one_of(st.integers(-5, 2**64), st.floats(allow_nan=True), _json_value()),
-                  "link": st.one_of(link, _json_value())},
+        {
+            "type": st.sampled_from(["simple", "dedup", "link", "bogus", 3]),
+            "path": st.one_of(st.sampled_from(HOSTILE_PATHS), _json_value()),
+        },
+        optional={
+            "md5sum": st.one_of(st.just("d41d8cd98f00b204e9800998ecf8427e"), st.text(max_size=40), _json_value()),
+            "size": st.one_of(st.integers(-5, 2**64), st.floats(allow_nan=True), _json_value()),
+            "link": st.one_of(link, _json_value()),
+        },
     )
 
 
 def _body() -> st.SearchStrategy[bytes | None]:
-    uploaders = st.lists(st.dictionaries(st.sampled_from(["id", "asset", "version", "until", "trusted"]), _json_value()),
-                         max_size=3)
+    uploaders = st.lists(
+        st.dictionaries(st.sampled_from(["id", "asset", "version", "until", "trusted"]), _json_value()), max_size=3
+    )
     permissions = st.fixed_dictionaries({}, optional={"owners": _json_value(), "uploaders": uploaders})
     structured = st.one_of(
         st.fixed_dictionaries({"files": st.lists(_file_entry(), max_size=4)}, optional={"on_probation": _json_value()}),
-        st.fixed_dictionaries({}, optional={"permissions": st.one_of(_json_value(), permissions), "quota": _json_value()}),
+        st.fixed_dictionaries(
+            {}, optional={"permissions": st.one_of(_json_value(), permissions), "quota": _json_value()}
+        ),
         _json_value(),
     )
     return st.one_of(st.none(), st.binary(max_size=64), structured.map(lambda v: json.dumps(v).encode()))
@@ -87,7 +97,12 @@ def _fill(template: str, segs: list[str]) -> str:
 
 def routes(url: str) -> list[tuple[str, str]]:
     spec = requests.get(f"{url}/openapi.json", timeout=30).json()
-    out = [(m.upper(), path) for path, ops in spec["paths"].items() for m in ops if m.upper() in ("GET", "HEAD", "POST", "PUT", "DELETE")]
+    out = [
+        (m.upper(), path)
+        for path, ops in spec["paths"].items()
+        for m in ops
+        if m.upper() in ("GET", "HEAD", "POST", "PUT", "DELETE")
+    ]
     out += [("HEAD", p) for m, p in list(out) if m == "GET" and p.startswith("/file")]
     out += [("PATCH", "/file/{key}"), ("GET", "/{a}/{b}"), ("POST", "/upload/presigned-file/{a}/{b}")]
     return sorted(set(out))
@@ -122,20 +137,41 @@ class Target:
         self.host, self.port = u.hostname or "127.0.0.1", u.port or 80
         h = {"Authorization": f"Bearer {reg.admin_token}"}
         for project in ("fz", "fy"):
-            requests.post(f"{reg.url}/create/{project}", headers=h, json={"permissions": {"owners": ["admin"]}}, timeout=30)
+            requests.post(
+                f"{reg.url}/create/{project}", headers=h, json={"permissions": {"owners": ["admin"]}}, timeout=30
+            )
         upload = [{"type": "simple", "path": "x.txt", "md5sum": "d41d8cd98f00b204e9800998ecf8427e", "size": 0}]
         done = requests.post(f"{reg.url}/upload/start/fy/a/v1", headers=h, json={"files": upload}, timeout=30).json()
         requests.put(requests.post(reg.url + done["file_urls"][0]["url"], timeout=30, headers={
             "Authorization": f"Bearer {done['session_token']}"}).json()["url"], data=b"", timeout=30)
-        requests.post(reg.url + done["complete_url"], headers={"Authorization": f"Bearer {done['session_token']}"}, timeout=30)
-        r = requests.post(f"{reg.url}/upload/start/fz/a/live", headers=h, timeout=30,
-                          json={"files": [{"type": "simple", "path": "x.txt", "md5sum": "d41d8cd98f00b204e9800998ecf8427e", "size": 0}]})
+        requests.post(
+            reg.url + done["complete_url"], headers={"Authorization": f"Bearer {done['session_token']}"}, timeout=30
+        )
+        r = requests.post(
+            f"{reg.url}/upload/start/fz/a/live",
+            headers=h,
+            timeout=30,
+            json={
+                "files": [{"type": "simple", "path": "x.txt", "md5sum": "d41d8cd98f00b204e9800998ecf8427e", "size": 0}]
+            },
+        )
         r.raise_for_status()
         self.session = r.json()["session_token"]
-        self.auths = [None, "Bearer", "Bearer ", "bearer x", "Basic YTpi", "Bearer \u00e9", f"Bearer {reg.admin_token}",
-                      f"Bearer {self.session}", "Bearer 00000000-0000-4000-8000-000000000000"] + [f"Bearer {reg.admin_token}"] * 6
+        self.auths = [
+            None,
+            "Bearer",
+            "Bearer ",
+            "bearer x",
+            "Basic YTpi",
+            "Bearer \u00e9",
+            f"Bearer {reg.admin_token}",
+            f"Bearer {self.session}",
+            "Bearer 00000000-0000-4000-8000-000000000000",
+        ] + [f"Bearer {reg.admin_token}"] * 6
 
-    def send(self, method: str, path: str, query: str, auth: str | None, body: bytes | None, extra: dict[str, str]) -> int:
+    def send(
+        self, method: str, path: str, query: str, auth: str | None, body: bytes | None, extra: dict[str, str]
+    ) -> int:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
             headers = dict(extra)
@@ -159,12 +195,18 @@ class Target:
 def case_strategy(route_list: list[tuple[str, str]], target: Target) -> st.SearchStrategy[dict[str, Any]]:
     query = st.one_of(
         st.just(""),
-        st.lists(st.tuples(st.sampled_from(["prefix", "recursive", "key", "md5", "expires", "lock", "sig", "x"]), _segment()),
-                 max_size=5).map(lambda kv: "&".join(f"{k}={v}" for k, v in kv)),
+        st.lists(
+            st.tuples(
+                st.sampled_from(["prefix", "recursive", "key", "md5", "expires", "lock", "sig", "x"]), _segment()
+            ),
+            max_size=5,
+        ).map(lambda kv: "&".join(f"{k}={v}" for k, v in kv)),
     )
-    extra = st.dictionaries(st.sampled_from(["Content-Type", "Content-MD5", "Range", "X-Forwarded-For"]),
-                            st.sampled_from(["application/json", "text/plain", "1B2M2Y8AsgTpgAmY7PhCfg==", "bytes=0-1", "junk", ""]),
-                            max_size=2)
+    extra = st.dictionaries(
+        st.sampled_from(["Content-Type", "Content-MD5", "Range", "X-Forwarded-For"]),
+        st.sampled_from(["application/json", "text/plain", "1B2M2Y8AsgTpgAmY7PhCfg==", "bytes=0-1", "junk", ""]),
+        max_size=2,
+    )
     return st.fixed_dictionaries({
         "route": st.sampled_from(route_list),
         "segs": st.lists(_segment(), min_size=4, max_size=4),

@@ -134,14 +134,25 @@ class Client:
     def upload_step(self) -> None:
         if self.current is None:
             self.n_versions += 1
-            files = {f"f{j}.bin": self.rng.randbytes(self.rng.randrange(0, 48 << 10)) for j in range(self.rng.randrange(1, 4))}
-            links = {f"l{j}.txt": p for j, p in enumerate(self.rng.sample(sorted(self.reads), self.rng.randrange(0, 3)))}
+            files = {
+                f"f{j}.bin": self.rng.randbytes(self.rng.randrange(0, 48 << 10))
+                for j in range(self.rng.randrange(1, 4))
+            }
+            links = {
+                f"l{j}.txt": p for j, p in enumerate(self.rng.sample(sorted(self.reads), self.rng.randrange(0, 3)))
+            }
             self.current = Upload(f"v{self.n_versions}", files, links)
         u = self.current
         if u.init is None:
             entries = [{"type": "simple", "path": p, "md5sum": md5(d), "size": len(d)} for p, d in u.files.items()]
-            entries += [{"type": "link", "path": p, "link": {"project": READ_PROJECT, "asset": "data", "version": "v1", "path": t}}
-                        for p, t in u.links.items()]
+            entries += [
+                {
+                    "type": "link",
+                    "path": p,
+                    "link": {"project": READ_PROJECT, "asset": "data", "version": "v1", "path": t},
+                }
+                for p, t in u.links.items()
+            ]
             r = self.call("POST", f"/upload/start/{self.project}/data/{u.version}", "2xx", headers=self.auth(),
                           json={"files": entries})
             if r is None or not r.ok:
@@ -180,7 +191,9 @@ class Client:
             self.rng.choices(funcs, weights)[0]()
         # Leave nothing half done: an upload still open is aborted (outside the budget).
         if self.current is not None and self.current.init is not None:
-            r = self.call("POST", self.current.init["abort_url"], "2xx", headers=self.auth(self.current.init["session_token"]))
+            r = self.call(
+                "POST", self.current.init["abort_url"], "2xx", headers=self.auth(self.current.init["session_token"])
+            )
             if r is not None and r.ok:
                 self.out.aborted.append(self.current.version)
         self.http.close()

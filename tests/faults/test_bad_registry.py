@@ -29,5 +29,7 @@ def test_clone_through_a_misbehaving_registry(folder_registry: Registry, files: 
 
 
 def test_truncated_manifest_is_one_line(folder_registry: Registry, files: dict[str, bytes], tmp_path: Path) -> None:
-    outcome, problems = badproxy.clone_through(folder_registry, tmp_path, "manifest", "truncate", None, files, target="any")
+    outcome, problems = badproxy.clone_through(
+        folder_registry, tmp_path, "manifest", "truncate", None, files, target="any"
+    )
     assert problems == [] and outcome.startswith("failed"), outcome

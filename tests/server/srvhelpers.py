@@ -29,7 +29,9 @@ class Server(Registry):
     backend: str = "folder"
     tokens: dict[str, str]
 
-    def req(self, method: str, path: str, user: str | None = None, token: str | None = None, **kw: Any) -> requests.Response:
+    def req(
+        self, method: str, path: str, user: str | None = None, token: str | None = None, **kw: Any
+    ) -> requests.Response:
         headers = kw.pop("headers", {})
         if user is not None:
             headers["Authorization"] = f"Bearer {self.tokens[user]}"
@@ -87,8 +89,17 @@ def q(key: str) -> str:
     return quote(key, safe="")
 
 
-def start(srv: Server, user: str, p: str, a: str, v: str, files: dict[str, bytes] | None = None,
-          links: list[dict[str, Any]] | None = None, probation: bool | None = None, dedup: bool = False) -> requests.Response:
+def start(
+    srv: Server,
+    user: str,
+    p: str,
+    a: str,
+    v: str,
+    files: dict[str, bytes] | None = None,
+    links: list[dict[str, Any]] | None = None,
+    probation: bool | None = None,
+    dedup: bool = False,
+) -> requests.Response:
     entries: list[dict[str, Any]] = [
         {"type": "dedup" if dedup else "simple", "path": path, "md5sum": md5(data), "size": len(data)}
         for path, data in (files or {}).items()
@@ -109,8 +120,17 @@ def put_files(srv: Server, init: dict[str, Any], files: dict[str, bytes]) -> Non
         assert r.status_code == 200, r.text
 
 
-def upload(srv: Server, user: str, p: str, a: str, v: str, files: dict[str, bytes] | None = None,
-           links: list[dict[str, Any]] | None = None, probation: bool | None = None, dedup: bool = False) -> dict[str, Any]:
+def upload(
+    srv: Server,
+    user: str,
+    p: str,
+    a: str,
+    v: str,
+    files: dict[str, bytes] | None = None,
+    links: list[dict[str, Any]] | None = None,
+    probation: bool | None = None,
+    dedup: bool = False,
+) -> dict[str, Any]:
     """A whole upload over raw HTTP: start, presign + PUT each file, complete."""
     r = start(srv, user, p, a, v, files, links, probation, dedup)
     assert r.status_code == 200, r.text
