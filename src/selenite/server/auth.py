@@ -13,9 +13,11 @@ import re
 import time
 from typing import Any
 
-from selenite.server.bucket import permissions_key, read_json
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
+from selenite.server.jsonfiles import read_json
+from selenite.server.keyspace import permissions_key
+from selenite.server.timestamps import parse_time
 from selenite.server.tokens import token_name
 
 
@@ -106,8 +108,6 @@ _UNTIL = re.compile(r"^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
 
 def _parse_until(value: object) -> float | None:
-    from selenite.server.bucket import parse_time
-
     if not isinstance(value, str) or not _UNTIL.match(value):
         return None
     # 'Z' and fractional seconds of any length: normalise what fromisoformat (3.11) may refuse.

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from dataclasses import dataclass, field
 
+from selenite.server.changelog import PruneSchedule
 from selenite.server.storage.base import Storage
 
 
@@ -63,3 +64,4 @@ class Context:
     puts_by_session: dict[str, int] = field(default_factory=dict)
     # Parses of big JSON bodies running at once (http.json_body tells why): at most LARGE_PARSES.
     large_parses: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LARGE_PARSES))
+    log_prunes: PruneSchedule = field(default_factory=PruneSchedule)  # the change logs' hourly prune

@@ -13,9 +13,9 @@ from fastapi import Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from selenite.server.bucket import dumps
 from selenite.server.context import LARGE_BODY, LARGE_PARSE_WAIT, Context
 from selenite.server.errors import HttpError
+from selenite.server.jsonfiles import dumps
 
 CORS = {"Access-Control-Allow-Origin": "*"}
 
@@ -115,7 +115,7 @@ async def large_body_slot(ctx: Context, size: int) -> AsyncIterator[None]:
         return
     try:
         await asyncio.wait_for(ctx.large_parses.acquire(), LARGE_PARSE_WAIT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise HttpError(503, "too many large JSON bodies are being handled; try again later") from None
     try:
         yield

@@ -24,9 +24,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from selenite.server.bucket import dumps, lock_key, parse_time, read_json, staging_prefix, summary_key, version_prefix
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
+from selenite.server.jsonfiles import dumps, read_json
+from selenite.server.keyspace import lock_key, staging_prefix, summary_key, version_prefix
+from selenite.server.timestamps import iso_ms, parse_time
 
 _UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.IGNORECASE)
 LOCKED = "project asset has already been locked"
@@ -60,7 +62,7 @@ def acquire(ctx: Context, project: str, asset: str, version: str, upload: bool =
             "session_hash": session_hash(token),
             "asset": asset,
             "version": version,
-            "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "expires_at": iso_ms(expires),
             "upload": upload,
         }
     )

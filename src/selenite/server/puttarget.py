@@ -30,9 +30,9 @@ import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
 
 from selenite.server import locks, signing
-from selenite.server.bucket import staging_prefix
 from selenite.server.context import Context
 from selenite.server.errors import BadStorageKey, HttpError
+from selenite.server.keyspace import staging_prefix
 from selenite.server.storage.base import is_internal, validate_key
 
 _FLUSH = 1 << 20  # bytes gathered on the loop before one write in a worker thread

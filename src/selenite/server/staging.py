@@ -1,7 +1,7 @@
 """Upload staging: where an upload session's bytes wait until ``complete`` moves them into place.
 
 Every upload URL (the folder backend's own target, or an S3 presigned PutObject) writes into the
-storage's staging area under ``{project}/{session}/{path}`` (``bucket.staging_prefix``), never into
+storage's staging area under ``{project}/{session}/{path}`` (``keyspace.staging_prefix``), never into
 the version: nothing there is served, listed or counted. Only ``complete``, after checking that its
 session still holds a live lock, checks each staged object's size and md5 and promotes it into the
 version. So a PUT that finishes after its session was aborted, completed (and maybe approved) or
@@ -19,8 +19,8 @@ import threading
 from collections.abc import Callable
 
 from selenite.server import locks
-from selenite.server.bucket import staging_prefix
 from selenite.server.context import Context
+from selenite.server.keyspace import staging_prefix
 
 log = logging.getLogger("selenite.server")
 

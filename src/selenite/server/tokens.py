@@ -15,8 +15,8 @@ import secrets
 from dataclasses import dataclass
 
 from selenite.server.errors import SetupError
-from selenite.server.bucket import now_iso
 from selenite.server.storage.base import Storage
+from selenite.server.timestamps import now_iso
 
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 _FOLDER = "tokens"

@@ -9,29 +9,27 @@ import base64
 import binascii
 import json
 import re
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from selenite.server import auth, locks, signing, staging
-from selenite.server.bucket import (
-    add_log,
-    add_usage,
-    compute_quota,
+from selenite.server.changelog import add_log
+from selenite.server.context import Context
+from selenite.server.errors import BadStorageKey, HttpError
+from selenite.server.jsonfiles import read_json, write_json
+from selenite.server.keyspace import (
     latest_key,
     manifest_key,
-    now_iso,
     quota_key,
-    read_json,
     staging_prefix,
     summary_key,
     usage_key,
     version_prefix,
-    write_json,
 )
-from selenite.server.context import Context
-from selenite.server.errors import BadStorageKey, HttpError
 from selenite.server.names import check_name, collision_problem, file_path_problem, new_name_problem
 from selenite.server.storage.base import validate_key
+from selenite.server.timestamps import now_iso
+from selenite.server.usage import add_usage, compute_quota
 
 _MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
 
@@ -80,7 +78,7 @@ def _validate_files(files: object) -> list[dict[str, Any]]:
     problem = collision_problem(list(seen))
     if problem:
         raise HttpError(400, problem)
-    return files  # type: ignore[return-value]
+    return files
 
 
 def _dedup(ctx: Context, project: str, asset: str, dedup: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
@@ -336,7 +334,7 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
     staging.discard(ctx, project, rec["session_hash"])
     locks.release(ctx, project, token)
     if official:
-        add_log(ctx.storage, {"type": "add-version", "project": project, "asset": asset, "version": version, "latest": True})
+        add_log(ctx.storage, ctx.log_prunes, {"type": "add-version", "project": project, "asset": asset, "version": version, "latest": True})
 
 
 def abort(ctx: Context, project: str, asset: str, version: str, authorization: str | None) -> None:

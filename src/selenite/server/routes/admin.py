@@ -1,76 +1,23 @@
-"""Projects and their rules: create, remove, permissions, quota, probation, refresh, unlock."""
+"""Projects and their rules: create, remove, permissions, quota, probation, refresh, unlock.
+
+Each route decodes its request and delegates to ``projects`` or ``probation``."""
 
 from __future__ import annotations
 
-import datetime
-from typing import Any
-
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from selenite.server import auth, locks
-from selenite.server.bucket import (
-    DEFAULT_QUOTA,
-    add_log,
-    add_usage,
-    count_usage,
-    dumps,
-    latest_key,
-    lock_key,
-    parse_time,
-    permissions_key,
-    quota_key,
-    read_json,
-    recompute_latest,
-    summary_key,
-    usage_key,
-    user_bytes,
-    version_prefix,
-    write_json,
-)
-from selenite.server.context import Context
-from selenite.server.errors import HttpError
-from selenite.server.http import (
-    P_ASSET,
-    P_PROJECT,
-    P_VERSION,
-    authorization_header,
-    body_doc,
-    ctx_of,
-    empty,
-    json_body,
-    json_response,
-)
-from selenite.server.names import names
+from selenite.server import probation, projects
+from selenite.server.http import body_doc, empty, json_body, json_response
+from selenite.server.routes.params import Admin, Caller, Ctx, Project, ProjectAsset, ProjectAssetVersion
 
 router = APIRouter(tags=["admin"])
 
-_PERMS_EXAMPLE = {"owners": ["alice"], "uploaders": [{"id": "bob", "asset": "a", "until": "2030-01-01T00:00:00Z", "trusted": False}]}
-
-
-# --- create ------------------------------------------------------------------------------------
-
-
-def _create(ctx: Context, project: str, body: Any, authorization: str | None) -> None:
-    auth.require_admin(ctx, authorization)
-    if ctx.storage.head(permissions_key(project)) is not None:
-        raise HttpError(400, f"project '{project}' already exists")
-    if not isinstance(body, dict):
-        raise HttpError(400, "expected a JSON object in the request body")
-    perms: dict[str, Any] = {"owners": [], "uploaders": []}
-    if "permissions" in body:
-        auth.validate_permissions(body["permissions"])
-        perms.update({k: body["permissions"][k] for k in ("owners", "uploaders") if k in body["permissions"]})
-    quota: dict[str, Any] = {**DEFAULT_QUOTA, "year": datetime.datetime.now(datetime.UTC).year}
-    if "quota" in body:
-        auth.validate_quota(body["quota"])
-        quota.update({k: body["quota"][k] for k in ("baseline", "growth_rate", "year") if k in body["quota"]})
-    # ..permissions is what makes a project exist: create it exclusively, so two creates cannot both win.
-    if not ctx.storage.create_exclusive(permissions_key(project), dumps(perms), content_type="application/json"):
-        raise HttpError(400, f"project '{project}' already exists")
-    write_json(ctx.storage, quota_key(project), quota)
-    write_json(ctx.storage, usage_key(project), {"total": 0})
+_PERMS_EXAMPLE = {
+    "owners": ["alice"],
+    "uploaders": [{"id": "bob", "asset": "a", "until": "2030-01-01T00:00:00Z", "trusted": False}],
+}
 
 
 @router.post(
@@ -81,96 +28,33 @@ def _create(ctx: Context, project: str, body: Any, authorization: str | None) ->
         {"permissions": _PERMS_EXAMPLE, "quota": {"baseline": 1e10, "growth_rate": 2e10, "year": 2025}},
     ),
 )
-async def create_project(
-    request: Request,
-    project: str = Path(description=P_PROJECT),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+async def create_project(request: Request, project: Project, _admin: Admin, ctx: Ctx) -> Response:
     """Writes `..permissions`, `..quota` and `..usage`. Names follow the upload rules (no '/', '\\',
     leading '..'). 400 if the project exists."""
-    (p,) = names(project)
-    await run_in_threadpool(auth.require_admin, ctx, authorization)
     body = await json_body(request)
-    await run_in_threadpool(_create, ctx, p, body, authorization)
+    await run_in_threadpool(projects.create, ctx, project, body)
     return empty()
 
 
-# --- remove ------------------------------------------------------------------------------------
-
-
 @router.delete("/remove/{project}", summary="Delete a project (admin)")
-def remove_project(
-    project: str = Path(description=P_PROJECT),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+def remove_project(_admin: Admin, project: Project, ctx: Ctx) -> Response:
     """Deletes every key under `project/`. 200 even if it never existed; 403 while it is locked."""
-    auth.require_admin(ctx, authorization)
-    (p,) = names(project)
-    with locks.holding(ctx, p, "", ""):
-        ctx.storage.delete_prefix(f"{p}/")
-    add_log(ctx.storage, {"type": "delete-project", "project": p})
+    projects.remove_project(ctx, project)
     return empty()
 
 
 @router.delete("/remove/{project}/{asset}", summary="Delete an asset (admin)")
-def remove_asset(
-    project: str = Path(description=P_PROJECT),
-    asset: str = Path(description=P_ASSET),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+def remove_asset(_admin: Admin, pa: ProjectAsset, ctx: Ctx) -> Response:
     """Deletes `project/asset/` and subtracts the freed bytes from the usage. 200 if absent."""
-    auth.require_admin(ctx, authorization)
-    p, a = names(project, asset)
-    with locks.holding(ctx, p, a, ""):
-        freed = ctx.storage.delete_prefix(f"{p}/{a}/")
-        add_usage(ctx.storage, p, -user_bytes(freed))
-    add_log(ctx.storage, {"type": "delete-asset", "project": p, "asset": a})
+    projects.remove_asset(ctx, *pa)
     return empty()
 
 
 @router.delete("/remove/{project}/{asset}/{version}", summary="Delete a version (admin)")
-def remove_version(
-    project: str = Path(description=P_PROJECT),
-    asset: str = Path(description=P_ASSET),
-    version: str = Path(description=P_VERSION),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+def remove_version(_admin: Admin, pav: ProjectAssetVersion, ctx: Ctx) -> Response:
     """Deletes the version, fixes the usage, and recomputes `..latest` if it was the latest."""
-    auth.require_admin(ctx, authorization)
-    p, a, v = names(project, asset, version)
-    with locks.holding(ctx, p, a, v):
-        latest = read_json(ctx.storage, latest_key(p, a), must=False)
-        was_latest = isinstance(latest, dict) and latest.get("version") == v
-        freed = ctx.storage.delete_prefix(version_prefix(p, a, v))
-        add_usage(ctx.storage, p, -user_bytes(freed))
-        if was_latest:
-            recompute_latest(ctx.storage, p, a)
-    add_log(ctx.storage, {"type": "delete-version", "project": p, "asset": a, "version": v, "latest": was_latest})
+    projects.remove_version(ctx, *pav)
     return empty()
-
-
-# --- permissions and quota ---------------------------------------------------------------------
-
-
-def _set_permissions(ctx: Context, project: str, body: Any, authorization: str | None) -> None:
-    user = auth.identify(ctx, authorization)
-    perms = auth.load_permissions(ctx, project)
-    if perms is None:
-        raise HttpError(404, f"project '{project}' does not exist")
-    if not auth.is_owner(ctx, perms, user):
-        raise HttpError(403, f"user does not own project '{project}'")
-    auth.validate_permissions(body)
-    changed = False
-    for k in list(perms):  # only keys already present are replaced (worker merge rule)
-        if k in body:
-            perms[k] = body[k]
-            changed = True
-    if changed:
-        write_json(ctx.storage, permissions_key(project), perms)
 
 
 @router.put(
@@ -178,29 +62,11 @@ def _set_permissions(ctx: Context, project: str, body: Any, authorization: str |
     summary="Replace a project's owners and/or uploaders (owner or admin)",
     openapi_extra=body_doc("`owners` and/or `uploaders`; each given list replaces the stored one.", _PERMS_EXAMPLE),
 )
-async def set_permissions(
-    request: Request,
-    project: str = Path(description=P_PROJECT),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+async def set_permissions(request: Request, project: Project, user: Caller, ctx: Ctx) -> Response:
     """404 if the project does not exist; 403 for a non-owner."""
-    (p,) = names(project)
-    await run_in_threadpool(auth.identify, ctx, authorization)
     body = await json_body(request)
-    await run_in_threadpool(_set_permissions, ctx, p, body, authorization)
+    await run_in_threadpool(projects.set_permissions, ctx, project, user, body)
     return empty()
-
-
-def _set_quota(ctx: Context, project: str, body: Any) -> None:
-    quota = read_json(ctx.storage, quota_key(project), must=False)
-    if not isinstance(quota, dict):
-        raise HttpError(400, "project does not exist")
-    auth.validate_quota(body)
-    for k in list(quota):
-        if k in body:
-            quota[k] = body[k]
-    write_json(ctx.storage, quota_key(project), quota)
 
 
 @router.put(
@@ -208,129 +74,43 @@ def _set_quota(ctx: Context, project: str, body: Any) -> None:
     summary="Change a project's quota (admin)",
     openapi_extra=body_doc("Any of baseline, growth_rate, year.", {"baseline": 1e11, "growth_rate": 0}),
 )
-async def set_quota(
-    request: Request,
-    project: str = Path(description=P_PROJECT),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+async def set_quota(request: Request, project: Project, _admin: Admin, ctx: Ctx) -> Response:
     """quota = baseline + (this year - year) x growth_rate; uploads reaching it are refused."""
-    (p,) = names(project)
-    await run_in_threadpool(auth.require_admin, ctx, authorization)
     body = await json_body(request)
-    await run_in_threadpool(_set_quota, ctx, p, body)
+    await run_in_threadpool(projects.set_quota, ctx, project, body)
     return empty()
 
 
-# --- probation ---------------------------------------------------------------------------------
-
-
-def _probational_summary(ctx: Context, p: str, a: str, v: str, verb: str) -> dict[str, Any]:
-    summary = read_json(ctx.storage, summary_key(p, a, v), must=False)
-    if not isinstance(summary, dict):
-        raise HttpError(400, "version does not exist")
-    if not summary.get("on_probation"):
-        raise HttpError(400, f"cannot {verb} probation for non-probational version")
-    return summary
-
-
 @router.post("/probation/approve/{project}/{asset}/{version}", summary="Make a probational version official (owner)")
-def approve_probation(
-    project: str = Path(description=P_PROJECT),
-    asset: str = Path(description=P_ASSET),
-    version: str = Path(description=P_VERSION),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+def approve_probation(pav: ProjectAssetVersion, user: Caller, ctx: Ctx) -> Response:
     """Removes `on_probation`; the version becomes latest if it finished after the current latest."""
-    p, a, v = names(project, asset, version)
-    user = auth.identify(ctx, authorization)
-    auth.check_management(ctx, p, user)
-    with locks.holding(ctx, p, a, v):
-        summary = _probational_summary(ctx, p, a, v, "approve")
-        del summary["on_probation"]
-        write_json(ctx.storage, summary_key(p, a, v), summary)
-        latest = read_json(ctx.storage, latest_key(p, a), must=False)
-        is_latest = True
-        if isinstance(latest, dict) and isinstance(latest.get("version"), str):
-            current = read_json(ctx.storage, summary_key(p, a, latest["version"]), must=False)
-            mine = parse_time(summary.get("upload_finish"))
-            theirs = parse_time(current.get("upload_finish")) if isinstance(current, dict) else None
-            is_latest = mine is not None and (theirs is None or mine > theirs)
-        if is_latest:
-            write_json(ctx.storage, latest_key(p, a), {"version": v})
-    add_log(ctx.storage, {"type": "add-version", "project": p, "asset": a, "version": v, "latest": is_latest})
+    probation.approve(ctx, *pav, user)
     return empty()
 
 
 @router.post("/probation/reject/{project}/{asset}/{version}", summary="Delete a probational version")
-def reject_probation(
-    project: str = Path(description=P_PROJECT),
-    asset: str = Path(description=P_ASSET),
-    version: str = Path(description=P_VERSION),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+def reject_probation(pav: ProjectAssetVersion, user: Caller, ctx: Ctx) -> Response:
     """An owner/admin, or the uploader who made it (400 for another uploader). No change log."""
-    p, a, v = names(project, asset, version)
-    user = auth.identify(ctx, authorization)
-    can_manage, _ = auth.check_upload(ctx, p, a, v, user)
-    with locks.holding(ctx, p, a, v):
-        summary = _probational_summary(ctx, p, a, v, "reject")
-        if not can_manage and summary.get("upload_user_id") != user:
-            raise HttpError(400, "cannot reject probation for different user")
-        freed = ctx.storage.delete_prefix(version_prefix(p, a, v))
-        add_usage(ctx.storage, p, -user_bytes(freed))
+    probation.reject(ctx, *pav, user)
     return empty()
 
 
-# --- refresh and unlock ------------------------------------------------------------------------
-
-
 @router.post("/refresh/latest/{project}/{asset}", summary="Recompute an asset's latest version (admin)")
-def refresh_latest(
-    project: str = Path(description=P_PROJECT),
-    asset: str = Path(description=P_ASSET),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+def refresh_latest(_admin: Admin, pa: ProjectAsset, ctx: Ctx) -> Response:
     """`{"version": v}`, or `{}` when no finished non-probational version is left."""
-    auth.require_admin(ctx, authorization)
-    p, a = names(project, asset)
-    if ctx.storage.head(permissions_key(p)) is None:
-        raise HttpError(400, "project does not exist")
-    with locks.holding(ctx, p, a, ""):
-        latest = recompute_latest(ctx.storage, p, a)
+    latest = projects.refresh_latest(ctx, *pa)
     return json_response({"version": latest} if latest is not None else {})
 
 
 @router.post("/refresh/usage/{project}", summary="Recount a project's usage (admin)")
-def refresh_usage(
-    project: str = Path(description=P_PROJECT),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+def refresh_usage(_admin: Admin, project: Project, ctx: Ctx) -> Response:
     """Sums the sizes of every non-internal key under the project; returns the new `..usage`."""
-    auth.require_admin(ctx, authorization)
-    (p,) = names(project)
-    usage = read_json(ctx.storage, usage_key(p), must=False)
-    if not isinstance(usage, dict):
-        raise HttpError(400, "project does not exist")
-    with locks.holding(ctx, p, "placeholder", "placeholder"):
-        usage["total"] = count_usage(ctx.storage, p)
-        write_json(ctx.storage, usage_key(p), usage)
-    return json_response(usage)
+    return json_response(projects.refresh_usage(ctx, project))
 
 
 @router.delete("/unlock/{project}", summary="Remove a project's lock (admin)")
-def unlock_project(
-    project: str = Path(description=P_PROJECT),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+def unlock_project(_admin: Admin, project: Project, ctx: Ctx) -> Response:
     """200 whether or not there was a lock. The partial version is left (remove it, as the worker's
     README says). Abandoned locks also expire by themselves after `--lock-ttl`."""
-    auth.require_admin(ctx, authorization)
-    (p,) = names(project)
-    ctx.storage.delete(lock_key(p))
+    projects.unlock(ctx, project)
     return empty()

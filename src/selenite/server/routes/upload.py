@@ -6,13 +6,9 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from selenite.server import auth, puttarget, uploads
+from selenite.server import puttarget, uploads
 from selenite.server.context import Context
 from selenite.server.http import (
-    P_ASSET,
-    P_PROJECT,
-    P_VERSION,
-    authorization_header,
     body_doc,
     ctx_of,
     empty,
@@ -23,7 +19,7 @@ from selenite.server.http import (
     refuse_dense,
     session_header,
 )
-from selenite.server.names import names
+from selenite.server.routes.params import Caller, Ctx, ProjectAssetVersion
 from selenite.server.signing import UPLOAD_ROUTE
 
 router = APIRouter(tags=["upload"])
@@ -43,21 +39,13 @@ _START_EXAMPLE = {
     summary="Start an upload: lock the project, write the manifest, get upload URLs",
     openapi_extra=body_doc("Files to upload (simple/dedup) or link, and on_probation.", _START_EXAMPLE),
 )
-async def upload_start(
-    request: Request,
-    project: str = Path(description=P_PROJECT),
-    asset: str = Path(description=P_ASSET),
-    version: str = Path(description=P_VERSION),
-    authorization: str | None = Depends(authorization_header),
-    ctx: Context = Depends(ctx_of),
-) -> Response:
+async def upload_start(request: Request, pav: ProjectAssetVersion, user: Caller, ctx: Ctx) -> Response:
     """Uploader, owner or admin. Returns `file_urls` (only files that must be sent), `complete_url`,
     `abort_url` and `session_token`. 400 for an existing version (which is left untouched), 403
     when the project is locked by another upload."""
-    p, a, v = names(project, asset, version)
-    # Token and rights before reading a byte of the body: a caller who will be refused never makes
-    # the server hold (or parse) a 16 MiB manifest.
-    user = await run_in_threadpool(auth.identify, ctx, authorization)
+    p, a, v = pav
+    # Token (the Caller dependency) and rights before reading a byte of the body: a caller who will
+    # be refused never makes the server hold (or parse) a 16 MiB manifest.
     trusted = await run_in_threadpool(uploads.check_start_rights, ctx, p, a, v, user)
     raw = await read_body(request)
     refuse_dense(raw, uploads.START_BYTES_PER_CONTAINER)
@@ -88,28 +76,20 @@ def upload_presigned(
 
 @router.post("/upload/complete/{project}/{asset}/{version}", summary="Finish an upload and release the lock")
 def upload_complete(
-    project: str = Path(description=P_PROJECT),
-    asset: str = Path(description=P_ASSET),
-    version: str = Path(description=P_VERSION),
-    authorization: str | None = Depends(session_header),
-    ctx: Context = Depends(ctx_of),
+    pav: ProjectAssetVersion, ctx: Ctx, authorization: str | None = Depends(session_header)
 ) -> Response:
     """Checks every expected file is there with its size (and md5 where the storage knows it), writes
     `..links`, the finished summary, `..latest` (unless on probation), usage and the change log."""
-    uploads.complete(ctx, *names(project, asset, version), authorization)
+    uploads.complete(ctx, *pav, authorization)
     return empty()
 
 
 @router.post("/upload/abort/{project}/{asset}/{version}", summary="Abandon an upload: delete it, release the lock")
 def upload_abort(
-    project: str = Path(description=P_PROJECT),
-    asset: str = Path(description=P_ASSET),
-    version: str = Path(description=P_VERSION),
-    authorization: str | None = Depends(session_header),
-    ctx: Context = Depends(ctx_of),
+    pav: ProjectAssetVersion, ctx: Ctx, authorization: str | None = Depends(session_header)
 ) -> Response:
     """Deletes everything under the version and unlocks the project."""
-    uploads.abort(ctx, *names(project, asset, version), authorization)
+    uploads.abort(ctx, *pav, authorization)
     return empty()
 
 
