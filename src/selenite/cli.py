@@ -7,12 +7,15 @@ pre-commit hook on every commit) does not pay for importing the server or boto3.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from selenite import config
 from selenite.error_handler import error_handler
+
+if TYPE_CHECKING:
+    from selenite.server.storage.s3settings import S3Settings
 
 app = typer.Typer(
     name="selenite",
@@ -50,9 +53,38 @@ S3EndpointOpt = Annotated[
     Optional[str], typer.Option("--s3-endpoint", help="S3 endpoint URL (e.g. http://127.0.0.1:8333).")
 ]
 S3RegionOpt = Annotated[Optional[str], typer.Option("--s3-region", help="S3 region (default from the AWS config).")]
+S3ChecksumsOpt = Annotated[
+    Optional[str],
+    typer.Option("--s3-checksums", envvar="SELENITE_S3_CHECKSUMS", metavar="when_required|when_supported",
+                 help="boto3's checksum mode (default when_required; when_supported adds CRC32 checksums that "
+                      "several S3 clones reject)."),
+]
+S3AddressingOpt = Annotated[
+    Optional[str],
+    typer.Option("--s3-addressing", envvar="SELENITE_S3_ADDRESSING", metavar="path|virtual|auto",
+                 help="S3 URL style (default: path with --s3-endpoint, else auto)."),
+]
+S3PublicEndpointOpt = Annotated[
+    Optional[str],
+    typer.Option("--s3-public-endpoint", envvar="SELENITE_S3_PUBLIC_ENDPOINT",
+                 help="The S3 endpoint upload URLs point to, when clients reach the store at another address "
+                      "than the server does (default: --s3-endpoint)."),
+]
 RootOpt = Annotated[
     Optional[Path], typer.Option("--root", help="Folder that holds the registry (the embedded default).")
 ]
+
+
+def _s3(
+    endpoint: str | None,
+    region: str | None,
+    checksums: str | None,
+    addressing: str | None,
+    public_endpoint: str | None = None,
+) -> S3Settings:
+    from selenite.server.storage.s3settings import S3Settings
+
+    return S3Settings(endpoint, region, checksums, addressing, public_endpoint)
 
 
 def _settings(url: str | None = None, token: str | None = None, cache: Path | None = None) -> config.Settings:
@@ -68,6 +100,9 @@ def serve(
     storage: StorageOpt = None,
     s3_endpoint: S3EndpointOpt = None,
     s3_region: S3RegionOpt = None,
+    s3_checksums: S3ChecksumsOpt = None,
+    s3_addressing: S3AddressingOpt = None,
+    s3_public_endpoint: S3PublicEndpointOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = config.DEFAULT_PORT,
     admin: Annotated[list[str], typer.Option("--admin", help="A user who may administer the registry (repeatable).")] = [],  # noqa: B006
@@ -106,8 +141,7 @@ def serve(
         cmd.serve(
             root=root,
             storage=storage,
-            s3_endpoint=s3_endpoint,
-            s3_region=s3_region,
+            s3=_s3(s3_endpoint, s3_region, s3_checksums, s3_addressing, s3_public_endpoint),
             host=host,
             port=port,
             admins=admin + config.admins_from_env(),
@@ -130,11 +164,14 @@ def token_create(
     storage: StorageOpt = None,
     s3_endpoint: S3EndpointOpt = None,
     s3_region: S3RegionOpt = None,
+    s3_checksums: S3ChecksumsOpt = None,
+    s3_addressing: S3AddressingOpt = None,
 ) -> None:
     """Print a new bearer token for USER (stored hashed; works at once on running servers)."""
     from selenite.commands import token as cmd
 
-    raise typer.Exit(cmd.create(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+    raise typer.Exit(cmd.create(user, root=root, storage=storage,
+                               s3=_s3(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
 
 
 @token_app.command("list")
@@ -144,11 +181,14 @@ def token_list(
     storage: StorageOpt = None,
     s3_endpoint: S3EndpointOpt = None,
     s3_region: S3RegionOpt = None,
+    s3_checksums: S3ChecksumsOpt = None,
+    s3_addressing: S3AddressingOpt = None,
 ) -> None:
     """List tokens: id, creation time, user (the tokens themselves are never stored)."""
     from selenite.commands import token as cmd
 
-    raise typer.Exit(cmd.show(user, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+    raise typer.Exit(cmd.show(user, root=root, storage=storage,
+                               s3=_s3(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
 
 
 @token_app.command("revoke")
@@ -158,11 +198,14 @@ def token_revoke(
     storage: StorageOpt = None,
     s3_endpoint: S3EndpointOpt = None,
     s3_region: S3RegionOpt = None,
+    s3_checksums: S3ChecksumsOpt = None,
+    s3_addressing: S3AddressingOpt = None,
 ) -> None:
     """Revoke a token, or every token of a user; running servers refuse it at once."""
     from selenite.commands import token as cmd
 
-    raise typer.Exit(cmd.revoke(target, root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region))
+    raise typer.Exit(cmd.revoke(target, root=root, storage=storage,
+                               s3=_s3(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
 
 
 @app.command()

@@ -54,13 +54,14 @@ def _make_registry(backend: str, root: Path, extra_args: list[str]) -> Server:
 def s3_storage() -> Any:
     """An S3Storage, opened the way `selenite serve --storage` opens it, on a fresh prefix."""
     from selenite.server.storage.s3connect import open_s3_storage
+    from selenite.server.storage.s3settings import S3Settings
 
     weed = s3server.shared()
     bucket, prefix = weed.shared_bucket(), weed.new_prefix()
     with pytest.MonkeyPatch.context() as mp:
         for k, v in s3server.aws_env().items():
             mp.setenv(k, v)
-        return open_s3_storage(f"s3://{bucket}/{prefix}", endpoint=weed.endpoint)
+        return open_s3_storage(f"s3://{bucket}/{prefix}", S3Settings(endpoint=weed.endpoint))
 
 
 def start_server(backend: str, root: Path, extra_args: list[str] | None = None) -> Server:

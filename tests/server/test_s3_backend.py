@@ -27,7 +27,7 @@ from tests.support.cli import selenite
 from tests.support.ports import free_port
 
 from selenite.server.errors import DigestMismatch
-from selenite.server.storage import s3 as s3mod
+from selenite.server.storage import s3calls
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_token_created_while_both_run_works_on_both_at_once(pair: tuple[Server, 
 
 def test_put_stream_multipart_stores_nothing_on_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
     storage = s3_storage()
-    monkeypatch.setattr(s3mod, "_PART", 5 * 1024 * 1024)  # the S3 minimum part size: 3 parts below
+    monkeypatch.setattr(s3calls, "PART", 5 * 1024 * 1024)  # the S3 minimum part size: 3 parts below
     data = os.urandom(11 * 1024 * 1024 + 3)
     chunks = [data[i:i + 1_000_000] for i in range(0, len(data), 1_000_000)]
     with pytest.raises(DigestMismatch):
@@ -179,8 +179,8 @@ def test_put_stream_multipart_stores_nothing_on_mismatch(monkeypatch: pytest.Mon
 
 def test_listing_paginates_and_deletion_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     storage = s3_storage()
-    monkeypatch.setattr(s3mod, "_PAGE", 2)
-    monkeypatch.setattr(s3mod, "_BATCH", 3)
+    monkeypatch.setattr(s3calls, "PAGE", 2)
+    monkeypatch.setattr(s3calls, "BATCH", 3)
     calls: list[int] = []
     real = storage.client.delete_objects
 

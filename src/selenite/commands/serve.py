@@ -6,10 +6,14 @@ import ipaddress
 import logging
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from selenite import output
 from selenite.errors import FatalError
+
+if TYPE_CHECKING:
+    from selenite.server.storage.s3settings import S3Settings
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -44,8 +48,7 @@ def _is_loopback(host: str) -> bool:
 def serve(
     root: Path | None,
     storage: str | None,
-    s3_endpoint: str | None,
-    s3_region: str | None,
+    s3: S3Settings,
     host: str,
     port: int,
     admins: list[str],
@@ -74,7 +77,7 @@ def serve(
             raise FatalError(f"{name} must be a positive number of seconds")
     public_url = _check_public_url(public_url)
     try:
-        store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+        store = open_storage(root=root, storage=storage, s3=s3)
     except SetupError as e:  # the server's refusals are one line here, like every CLI error
         raise FatalError(str(e)) from None
     settings = ServerSettings(

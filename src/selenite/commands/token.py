@@ -10,14 +10,13 @@ from selenite.errors import FatalError
 from selenite.server import tokens
 from selenite.server.errors import SetupError
 from selenite.server.storage.factory import open_storage
+from selenite.server.storage.s3settings import S3Settings
 
 
-def create(
-    user: str, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
-) -> int:
+def create(user: str, root: Path | None, storage: str | None, s3: S3Settings) -> int:
     """Print a new token for USER on stdout; the registry keeps only its hash."""
     try:  # the server's refusals (SetupError) are one line here, like every CLI error
-        store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+        store = open_storage(root=root, storage=storage, s3=s3)
         token = tokens.create_token(store, user)
     except SetupError as e:
         raise FatalError(str(e)) from None
@@ -25,12 +24,10 @@ def create(
     return 0
 
 
-def show(
-    user: str | None, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
-) -> int:
+def show(user: str | None, root: Path | None, storage: str | None, s3: S3Settings) -> int:
     """One line per stored token: its id, creation time and user (never the token itself)."""
     try:
-        store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+        store = open_storage(root=root, storage=storage, s3=s3)
     except SetupError as e:
         raise FatalError(str(e)) from None
     found = tokens.list_tokens(store, user)
@@ -41,12 +38,10 @@ def show(
     return 0
 
 
-def revoke(
-    target: str, root: Path | None, storage: str | None, s3_endpoint: str | None, s3_region: str | None
-) -> int:
+def revoke(target: str, root: Path | None, storage: str | None, s3: S3Settings) -> int:
     """Delete one token (by id) or all of a user's; running servers refuse them at once."""
     try:
-        store = open_storage(root=root, storage=storage, s3_endpoint=s3_endpoint, s3_region=s3_region)
+        store = open_storage(root=root, storage=storage, s3=s3)
         gone = tokens.revoke(store, target)
     except SetupError as e:
         raise FatalError(str(e)) from None

@@ -7,30 +7,31 @@ Layout under ``root``::
     state/<name>      server-private state (token hashes, the signing secret); never served
     tmp/              in-flight writes (same filesystem, so the final rename is atomic); never listed
 
-Writes go to ``tmp/``, are fsync'd and renamed (or, for an exclusive create, hard-linked) into
-place, so readers see whole files only. Each stored file carries its md5 in an extended attribute
-(``user.selenite.md5`` = ``<md5> <size> <mtime_ns>``) when the filesystem allows it, so ETags are
-real md5s without re-reading big files; a stale or missing attribute is simply ignored.
+Writes go to ``tmp/`` and are moved into place whole, each file tagged with its md5
+(``selenite.server.storage.files``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
-import errno
 import hashlib
 import os
-import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from selenite.server.errors import BadStorageKey, DigestMismatch
 from selenite.server.storage.base import CHUNK, ObjectInfo, ObjectStream, utf8, validate_key, validate_prefix
-from selenite.util import fsync_dir
-
-_XATTR = "user.selenite.md5"
-_SMALL = 1 << 20  # files up to this size get their md5 computed on HEAD when no xattr is there
+from selenite.server.storage.files import (
+    file_info,
+    has_any_file,
+    install,
+    make_private,
+    new_temp,
+    prune_empty,
+    removed_on_failure,
+    tag_md5,
+    write_file,
+)
 
 
 class FolderStorage:
@@ -44,7 +45,7 @@ class FolderStorage:
         self.tmp = self.root / "tmp"
         for d in (self.bucket, self.staging, self.state, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
-        _make_private(self.state)
+        make_private(self.state)
 
     def describe(self) -> str:
         return f"folder {self.root}"
@@ -73,56 +74,8 @@ class FolderStorage:
 
     # --- writing -------------------------------------------------------------------------
 
-    def _temp(self) -> tuple[int, str]:
-        return tempfile.mkstemp(dir=self.tmp, prefix="w-", suffix=".part")
-
-    @staticmethod
-    def _tag_md5(fd: int, md5: str) -> None:
-        st = os.fstat(fd)
-        with contextlib.suppress(OSError):  # no xattrs on this filesystem: ETag falls back
-            os.setxattr(fd, _XATTR, f"{md5} {st.st_size} {st.st_mtime_ns}".encode())
-
-    def _install(self, tmp: str, dest: Path, exclusive: bool) -> bool:
-        """Move a finished temp file into place; False if ``exclusive`` and ``dest`` exists."""
-        for _ in range(5):
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                if exclusive:
-                    os.link(tmp, dest)  # atomic, fails if dest exists, and dest is never partial
-                    os.unlink(tmp)
-                else:
-                    os.replace(tmp, dest)
-                fsync_dir(dest.parent)
-                return True
-            except FileExistsError:
-                os.unlink(tmp)
-                return False
-            except FileNotFoundError:
-                # A concurrent delete pruned the (then empty) parent directory: recreate, retry.
-                if not os.path.exists(tmp):
-                    raise
-        raise OSError(errno.EAGAIN, f"could not create the directory for {dest}")
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _removed_on_failure(tmp: str) -> Iterator[None]:
-        try:
-            yield
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-
     def _write(self, dest: Path, data: bytes, exclusive: bool = False, mode: int = 0o644) -> bool:
-        fd, tmp = self._temp()
-        with self._removed_on_failure(tmp):
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-                self._tag_md5(f.fileno(), hashlib.md5(data).hexdigest())
-            os.chmod(tmp, mode)
-            return self._install(tmp, dest, exclusive)
+        return write_file(self.tmp, dest, data, exclusive, mode)
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         self._write(self._path(key), data)
@@ -134,8 +87,8 @@ class FolderStorage:
         self, key: str, chunks: Iterable[bytes], *, md5_hex: str, content_type: str | None = None
     ) -> ObjectInfo:
         dest = self._path(key)
-        fd, tmp = self._temp()
-        with self._removed_on_failure(tmp):
+        fd, tmp = new_temp(self.tmp)
+        with removed_on_failure(tmp):
             h = hashlib.md5()
             with os.fdopen(fd, "wb") as f:
                 for chunk in chunks:
@@ -146,9 +99,9 @@ class FolderStorage:
                 if actual != md5_hex.lower():
                     raise DigestMismatch(key, md5_hex.lower(), actual)
                 os.fsync(f.fileno())
-                self._tag_md5(f.fileno(), actual)
+                tag_md5(f.fileno(), actual)
             os.chmod(tmp, 0o644)
-            self._install(tmp, dest, exclusive=False)
+            install(tmp, dest, exclusive=False)
         info = self.head(key)
         assert info is not None
         return info
@@ -161,26 +114,8 @@ class FolderStorage:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
-    def _info(self, key: str, path: Path, fd: int | None = None) -> ObjectInfo | None:
-        try:
-            st = os.fstat(fd) if fd is not None else os.stat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        md5 = None
-        with contextlib.suppress(OSError):
-            tag = os.getxattr(fd if fd is not None else path, _XATTR).decode().split()
-            if len(tag) == 3 and tag[1:] == [str(st.st_size), str(st.st_mtime_ns)]:
-                md5 = tag[0]
-        if md5 is None and st.st_size <= _SMALL:
-            with contextlib.suppress(OSError):
-                md5 = hashlib.md5(path.read_bytes()).hexdigest()
-        modified = datetime.datetime.fromtimestamp(st.st_mtime, datetime.UTC)
-        return ObjectInfo(key=key, size=st.st_size, last_modified=modified, md5=md5)
-
     def head(self, key: str) -> ObjectInfo | None:
-        return self._info(key, self._path(key))
+        return file_info(key, self._path(key))
 
     def open(self, key: str) -> ObjectStream | None:
         path = self._path(key)
@@ -188,7 +123,7 @@ class FolderStorage:
             f = open(path, "rb")  # noqa: SIM115 - closed by the generator below
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
-        info = self._info(key, path, f.fileno())
+        info = file_info(key, path, f.fileno())
         if info is None:
             f.close()
             return None
@@ -211,15 +146,7 @@ class FolderStorage:
     # --- deleting ------------------------------------------------------------------------
 
     def _prune(self, directory: Path, area: Path | None = None) -> None:
-        """Remove now-empty parent directories up to (not including) the area (the bucket)."""
-        area = area or self.bucket
-        d = directory
-        while d != area and str(d).startswith(str(area) + os.sep):
-            try:
-                d.rmdir()
-            except OSError:
-                return
-            d = d.parent
+        prune_empty(directory, area or self.bucket)
 
     def delete(self, key: str) -> int | None:
         path = self._path(key)
@@ -271,7 +198,7 @@ class FolderStorage:
             if not e.name.startswith(partial):
                 continue
             if e.is_dir(follow_symlinks=False):
-                if _has_any_file(e.path):
+                if has_any_file(e.path):
                     prefixes.append(f"{head}{e.name}/")
             elif e.is_file(follow_symlinks=False):
                 keys.append(head + e.name)
@@ -281,7 +208,7 @@ class FolderStorage:
         return self._walk(prefix, self.bucket)
 
     def _walk(self, prefix: str, area: Path) -> Iterator[tuple[str, int]]:
-        directory, head, partial = self._dir_for(prefix, area)
+        directory, _head, partial = self._dir_for(prefix, area)
         found: list[tuple[str, int]] = []
         try:
             top = list(os.scandir(directory))
@@ -312,22 +239,22 @@ class FolderStorage:
         return str(self.tmp)  # same filesystem as staging/: stage_file is a rename
 
     def stage_file(self, name: str, path: str, *, md5_hex: str) -> ObjectInfo:
-        with self._removed_on_failure(path):
+        with removed_on_failure(path):
             dest = self._staged_path(name)
             fd = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(fd)
-                self._tag_md5(fd, md5_hex.lower())
+                tag_md5(fd, md5_hex.lower())
             finally:
                 os.close(fd)
             os.chmod(path, 0o644)
-            self._install(path, dest, exclusive=False)
-        info = self._info(name, dest)
+            install(path, dest, exclusive=False)
+        info = file_info(name, dest)
         assert info is not None
         return info
 
     def head_staged(self, name: str) -> ObjectInfo | None:
-        return self._info(name, self._staged_path(name))
+        return file_info(name, self._staged_path(name))
 
     def list_staged(self, prefix: str = "") -> Iterator[tuple[str, int]]:
         return self._walk(prefix, self.staging)
@@ -340,7 +267,7 @@ class FolderStorage:
         if not src.is_file():
             return None
         try:
-            self._install(str(src), dest, exclusive=False)  # a rename: xattr (md5) and mtime move along
+            install(str(src), dest, exclusive=False)  # a rename: xattr (md5) and mtime move along
         except FileNotFoundError:
             return None  # swept or replaced meanwhile
         self._prune(src.parent, self.staging)
@@ -370,32 +297,3 @@ class FolderStorage:
                 return sorted(f"{folder}/{e.name}" for e in it if e.is_file(follow_symlinks=False))
         except (FileNotFoundError, NotADirectoryError):
             return []
-
-
-def _make_private(state: Path) -> None:
-    """Secrets (token hashes, the signing secret) readable by the server's user only: 0700 folders,
-    0600 files, also for those an older version wrote 0644."""
-    os.chmod(state, 0o700)
-    for dirpath, dirnames, filenames in os.walk(state):
-        for name in dirnames:
-            os.chmod(os.path.join(dirpath, name), 0o700)
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            if stat.S_IMODE(os.lstat(path).st_mode) & 0o077 and not os.path.islink(path):
-                os.chmod(path, 0o600)
-
-
-def _has_any_file(path: str) -> bool:
-    """True if a directory holds at least one file somewhere below it (a listed 'prefix')."""
-    stack = [path]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for e in it:
-                    if e.is_file(follow_symlinks=False):
-                        return True
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-    return False

@@ -24,17 +24,15 @@ How a server reaches the store (endpoint, credentials, settings) is ``s3connect`
 
 from __future__ import annotations
 
-import base64
 import datetime
-import hashlib
 import os
-import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from selenite.server.errors import BadStorageKey, DigestMismatch
+from selenite.server.errors import BadStorageKey
+from selenite.server.storage import s3calls
 from selenite.server.storage.base import (
     CHUNK,
     MAX_KEY_BYTES,
@@ -44,52 +42,26 @@ from selenite.server.storage.base import (
     validate_key,
     validate_prefix,
 )
+from selenite.server.storage.s3calls import (
+    b64md5,
+    delete_batch,
+    is_absent,
+    is_conflict,
+    md5_of,
+    pages,
+    parents,
+    put_stream,
+)
 
-__all__ = ["S3Storage"]
-
-_PART = 8 << 20  # put_stream: one PutObject up to this size, multipart beyond (min part is 5 MiB)
-_BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
-_PAGE = 1000  # ListObjectsV2 page size (the S3 maximum)
-_MD5_ETAG = re.compile(r'^"?([0-9a-fA-F]{32})"?$')
-_ABSENT = {"404", "NoSuchKey", "NotFound"}
-_CONFLICT = {"412", "PreconditionFailed", "409", "ConditionalRequestConflict"}
-
-
-def _b64md5(data: bytes) -> str:
-    return base64.b64encode(hashlib.md5(data).digest()).decode()
-
-
-def _code(e: ClientError) -> str:
-    return str(e.response.get("Error", {}).get("Code", ""))
-
-
-def _status(e: ClientError) -> int:
-    return int(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-
-
-def _absent(e: ClientError) -> bool:
-    return _code(e) in _ABSENT or _status(e) == 404
-
-
-def _md5_of(etag: str | None, metadata: dict[str, str] | None) -> str | None:
-    """A single-part PUT's ETag is the md5; multipart objects carry it in our metadata."""
-    m = _MD5_ETAG.match(etag or "")
-    if m:
-        return m.group(1).lower()
-    md5 = (metadata or {}).get("md5", "")
-    return md5.lower() if re.fullmatch(r"[0-9a-fA-F]{32}", md5) else None
-
-
-def _parents(key: str) -> list[str]:
-    """``a/b/c`` -> ``["a/b/", "a/"]``: the 'directories' above a key, deepest first."""
-    parts = key.split("/")[:-1]
-    return ["/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)]
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
 
 
 class S3Storage:
     """A :class:`selenite.server.storage.base.Storage` in an S3-compatible bucket."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str = "", *, presign_client: Any = None,
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "", *, presign_client: S3Client | None = None,
                  endpoint: str | None = None) -> None:
         self.client = client
         self.presign_client = presign_client or client
@@ -126,7 +98,7 @@ class S3Storage:
     # --- writing -------------------------------------------------------------------------
 
     def _put(self, s3key: str, data: bytes, content_type: str | None = None, exclusive: bool = False) -> bool:
-        args: dict[str, Any] = {"Bucket": self.bucket, "Key": s3key, "Body": data, "ContentMD5": _b64md5(data)}
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": s3key, "Body": data, "ContentMD5": b64md5(data)}
         if content_type:
             args["ContentType"] = content_type
         if exclusive:
@@ -134,9 +106,7 @@ class S3Storage:
         try:
             self.client.put_object(**args)
         except ClientError as e:
-            # 412: the key exists. 409: a concurrent conditional write to it is in flight (AWS);
-            # either way this caller did not create it.
-            if exclusive and (_code(e) in _CONFLICT or _status(e) in (409, 412)):
+            if exclusive and is_conflict(e):  # someone else created it (or is creating it)
                 return False
             raise
         return True
@@ -150,62 +120,11 @@ class S3Storage:
     def put_stream(
         self, key: str, chunks: Iterable[bytes], *, md5_hex: str, content_type: str | None = None
     ) -> ObjectInfo:
-        self._put_stream(self._s3key(key), key, chunks, md5_hex, content_type)
+        put_stream(self.client, self.bucket, self._s3key(key), key, chunks, md5_hex, content_type)
         info = self.head(key)
         if info is None:
             raise OSError(f"object {key!r} vanished right after it was written")
         return info
-
-    def _put_stream(
-        self, s3key: str, key: str, chunks: Iterable[bytes], md5_hex: str, content_type: str | None = None
-    ) -> None:
-        expected = md5_hex.lower()
-        h = hashlib.md5()
-        buf = bytearray()
-        it = iter(chunks)
-        upload_id: str | None = None
-        parts: list[dict[str, Any]] = []
-        extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
-        try:
-            for chunk in it:
-                h.update(chunk)
-                buf += chunk
-                while len(buf) >= _PART:  # bounded memory: ship a part as soon as one is full
-                    if upload_id is None:
-                        upload_id = self.client.create_multipart_upload(
-                            Bucket=self.bucket, Key=s3key, Metadata={"md5": expected}, **extra
-                        )["UploadId"]
-                    part = bytes(buf[:_PART])
-                    del buf[:_PART]
-                    etag = self.client.upload_part(
-                        Bucket=self.bucket, Key=s3key, UploadId=upload_id, PartNumber=len(parts) + 1,
-                        Body=part, ContentMD5=_b64md5(part),
-                    )["ETag"]
-                    parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
-            actual = h.hexdigest()
-            if actual != expected:
-                raise DigestMismatch(key, expected, actual)
-            if upload_id is None:
-                # ContentMD5 makes the store check the bytes too (they could change in transit).
-                self.client.put_object(Bucket=self.bucket, Key=s3key, Body=bytes(buf), ContentMD5=_b64md5(bytes(buf)), **extra)
-            else:
-                if buf or not parts:
-                    part = bytes(buf)
-                    etag = self.client.upload_part(
-                        Bucket=self.bucket, Key=s3key, UploadId=upload_id, PartNumber=len(parts) + 1,
-                        Body=part, ContentMD5=_b64md5(part),
-                    )["ETag"]
-                    parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
-                self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=s3key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-                )
-                upload_id = None
-        finally:
-            if upload_id is not None:  # mismatch, error or interruption: store nothing
-                try:
-                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=s3key, UploadId=upload_id)
-                except (ClientError, BotoCoreError):
-                    pass  # the bucket's lifecycle rule for incomplete uploads cleans up the rest
 
     # --- reading -------------------------------------------------------------------------
 
@@ -216,7 +135,7 @@ class S3Storage:
         try:
             resp = self.client.get_object(Bucket=self.bucket, Key=s3key)
         except ClientError as e:
-            if _absent(e):
+            if is_absent(e):
                 return None
             raise
         body = resp["Body"]
@@ -226,7 +145,7 @@ class S3Storage:
             body.close()
         return data
 
-    def _info(self, key: str, resp: dict[str, Any]) -> ObjectInfo:
+    def _info(self, key: str, resp: HeadObjectOutputTypeDef | GetObjectOutputTypeDef) -> ObjectInfo:
         modified = resp.get("LastModified") or datetime.datetime.now(datetime.UTC)
         if modified.tzinfo is None:
             modified = modified.replace(tzinfo=datetime.UTC)
@@ -234,7 +153,7 @@ class S3Storage:
             key=key,
             size=int(resp.get("ContentLength", 0)),
             last_modified=modified.astimezone(datetime.UTC),
-            md5=_md5_of(resp.get("ETag"), resp.get("Metadata")),
+            md5=md5_of(resp.get("ETag"), resp.get("Metadata")),
             content_type=None,  # stores invent one ("binary/octet-stream"); let the app choose
         )
 
@@ -245,11 +164,11 @@ class S3Storage:
         resp = self._head_object(s3key)
         return None if resp is None else self._info(key, resp)
 
-    def _head_object(self, s3key: str) -> dict[str, Any] | None:
+    def _head_object(self, s3key: str) -> HeadObjectOutputTypeDef | None:
         try:
-            resp: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=s3key)
+            resp = self.client.head_object(Bucket=self.bucket, Key=s3key)
         except ClientError as e:
-            if _absent(e):
+            if is_absent(e):
                 return None
             raise
         return resp
@@ -259,7 +178,7 @@ class S3Storage:
         try:
             resp = self.client.get_object(Bucket=self.bucket, Key=s3key)
         except ClientError as e:
-            if _absent(e):
+            if is_absent(e):
                 return None
             raise
         body = resp["Body"]
@@ -276,24 +195,18 @@ class S3Storage:
     # --- deleting ------------------------------------------------------------------------
 
     def _delete_batch(self, s3keys: list[str]) -> set[str]:
-        """DeleteObjects (<= 1000 keys, in order); the keys that could NOT be deleted."""
-        if not s3keys:
-            return set()
-        resp = self.client.delete_objects(
-            Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in s3keys], "Quiet": True}
-        )
-        return {str(err.get("Key")) for err in resp.get("Errors", []) if err.get("Code") not in _ABSENT}
+        return delete_batch(self.client, self.bucket, s3keys)
 
     def _prune(self, keys: Iterable[str], area: str | None = None) -> None:
         """Delete the 'directory' markers above deleted keys, deepest first (see module docstring)."""
         by_depth: dict[int, set[str]] = {}
         for key in keys:
-            for d in _parents(key):
+            for d in parents(key):
                 by_depth.setdefault(d.count("/"), set()).add((area or self._objects) + d)
         ordered = [d for depth in sorted(by_depth, reverse=True) for d in sorted(by_depth[depth])]
-        for i in range(0, len(ordered), _BATCH):
+        for i in range(0, len(ordered), s3calls.BATCH):
             try:
-                self._delete_batch(ordered[i:i + _BATCH])
+                self._delete_batch(ordered[i:i + s3calls.BATCH])
             except (ClientError, BotoCoreError):
                 return  # cosmetic only: an empty prefix left listed, never data lost
 
@@ -323,7 +236,7 @@ class S3Storage:
 
         for key, size in self._walk(prefix, area):
             batch.append((key, size))
-            if len(batch) == _BATCH:
+            if len(batch) == s3calls.BATCH:
                 flush()
         flush()
         self._prune(freed, area)
@@ -333,18 +246,11 @@ class S3Storage:
 
     # --- listing -------------------------------------------------------------------------
 
-    def _pages(self, s3prefix: str, delimiter: bool) -> Iterator[dict[str, Any]]:
-        args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": s3prefix}
-        if delimiter:
-            args["Delimiter"] = "/"
-        pages = self.client.get_paginator("list_objects_v2").paginate(**args, PaginationConfig={"PageSize": _PAGE})
-        yield from pages
-
     def list_dir(self, prefix: str = "") -> list[str]:
         head, partial = validate_prefix(prefix)
         prefixes: list[str] = []
         keys: list[str] = []
-        for page in self._pages(self._objects + head + partial, delimiter=True):
+        for page in pages(self.client, self.bucket, self._objects + head + partial, delimiter=True):
             prefixes.extend(self._key_of(p["Prefix"]) for p in page.get("CommonPrefixes", []))
             # A key ending in '/' is a clone's directory marker, never one of ours.
             keys.extend(self._key_of(o["Key"]) for o in page.get("Contents", []) if not o["Key"].endswith("/"))
@@ -357,7 +263,7 @@ class S3Storage:
         head, partial = validate_prefix(prefix)
         found = [
             (self._key_of(o["Key"], area), int(o.get("Size", 0)))
-            for page in self._pages(area + head + partial, delimiter=False)
+            for page in pages(self.client, self.bucket, area + head + partial, delimiter=False)
             for o in page.get("Contents", [])
             if not o["Key"].endswith("/")
         ]
@@ -388,7 +294,8 @@ class S3Storage:
     def stage_file(self, name: str, path: str, *, md5_hex: str) -> ObjectInfo:
         try:
             with open(path, "rb") as f:
-                self._put_stream(self._staged_key(name), name, iter(lambda: f.read(CHUNK), b""), md5_hex)
+                chunks = iter(lambda: f.read(CHUNK), b"")
+                put_stream(self.client, self.bucket, self._staged_key(name), name, chunks, md5_hex)
         finally:
             os.unlink(path)
         info = self.head_staged(name)
@@ -410,7 +317,7 @@ class S3Storage:
         resp = self._head_object(src)
         if resp is None:
             return None
-        md5 = _md5_of(resp.get("ETag"), resp.get("Metadata"))
+        md5 = md5_of(resp.get("ETag"), resp.get("Metadata"))
         # A presigned PUT is one PutObject (at most 5 GB), so one CopyObject suffices. IfMatch:
         # exactly the object complete just checked (a replay can only write the same bytes anyway).
         try:
@@ -419,7 +326,7 @@ class S3Storage:
                 CopySourceIfMatch=resp["ETag"], MetadataDirective="REPLACE", Metadata={"md5": md5} if md5 else {},
             )
         except ClientError as e:
-            if _absent(e) or _code(e) in _CONFLICT or _status(e) == 412:
+            if is_absent(e) or is_conflict(e):
                 return None
             raise
         self._delete_batch([src])
@@ -442,5 +349,5 @@ class S3Storage:
 
     def state_list(self, folder: str) -> list[str]:
         start = self._state_key(folder) + "/"
-        names = (o["Key"][len(self._state):] for page in self._pages(start, delimiter=True) for o in page.get("Contents", []))
+        names = (o["Key"][len(self._state):] for page in pages(self.client, self.bucket, start, delimiter=True) for o in page.get("Contents", []))
         return sorted(n for n in names if not n.endswith("/"))

@@ -1,21 +1,13 @@
 """Opening the S3 backend from ``selenite serve`` options: the store's address, credentials, settings.
 
-Settings, beyond ``--s3-endpoint`` / ``--s3-region`` and the standard AWS credential chain:
-
-* ``SELENITE_S3_CHECKSUMS`` (default ``when_required``): boto3's ``request_checksum_calculation``
-  and ``response_checksum_validation``. boto3 >= 1.36 otherwise adds CRC32 checksums that several
-  S3 clones reject; we send ``Content-MD5`` ourselves wherever integrity matters.
-* ``SELENITE_S3_ADDRESSING`` (``path`` | ``virtual`` | ``auto``): default ``path`` when an endpoint
-  is given (what S3 clones expect), ``auto`` for AWS.
-* ``SELENITE_S3_PUBLIC_ENDPOINT``: the endpoint presigned URLs point to, when clients reach the
-  object store under another address than the servers do (the URL's signature covers the host).
+Settings (:class:`~selenite.server.storage.s3settings.S3Settings`) come from the command line; the
+credentials from the standard AWS chain (environment, config files, instance role).
 """
 
 from __future__ import annotations
 
-import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
@@ -23,25 +15,22 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from selenite.server.errors import BadStorageKey, SetupError
 from selenite.server.storage.base import validate_key
-from selenite.server.storage.s3 import S3Storage, _code, _status
+from selenite.server.storage.s3 import S3Storage
+from selenite.server.storage.s3calls import error_code, http_status
+from selenite.server.storage.s3settings import S3Settings
 
-__all__ = ["client_config", "make_client", "open_s3_storage", "parse_url"]
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_CHECKSUM_MODES = ("when_required", "when_supported")
 
 
-def client_config(endpoint: str | None) -> Config:
-    """The botocore settings S3 clones need (see the module docstring)."""
-    checksums = os.environ.get("SELENITE_S3_CHECKSUMS", "when_required").strip() or "when_required"
-    if checksums not in _CHECKSUM_MODES:
-        raise SetupError(f"SELENITE_S3_CHECKSUMS must be one of {', '.join(_CHECKSUM_MODES)}, not {checksums!r}")
-    addressing = os.environ.get("SELENITE_S3_ADDRESSING", "").strip() or ("path" if endpoint else "auto")
-    if addressing not in ("path", "virtual", "auto"):
-        raise SetupError(f"SELENITE_S3_ADDRESSING must be path, virtual or auto, not {addressing!r}")
+def client_config(settings: S3Settings) -> Config:
+    """The botocore settings S3 clones need (see S3Settings)."""
+    checksums = settings.checksum_mode()
     return Config(
         signature_version="s3v4",
-        s3={"addressing_style": addressing},
+        s3={"addressing_style": settings.addressing_style()},
         request_checksum_calculation=checksums,
         response_checksum_validation=checksums,
         max_pool_connections=32,  # the app serves requests from a thread pool
@@ -49,11 +38,11 @@ def client_config(endpoint: str | None) -> Config:
     )
 
 
-def make_client(endpoint: str | None, region: str | None) -> Any:
-    """A boto3 S3 client; credentials come from the standard AWS chain (env, config, role)."""
+def make_client(settings: S3Settings, endpoint: str | None) -> S3Client:
+    """A boto3 S3 client for ``endpoint`` (None: AWS); credentials from the standard AWS chain."""
     session = boto3.session.Session()
-    region = region or session.region_name or "us-east-1"
-    return session.client("s3", endpoint_url=endpoint or None, region_name=region, config=client_config(endpoint))
+    region = settings.region or session.region_name or "us-east-1"
+    return session.client("s3", endpoint_url=endpoint or None, region_name=region, config=client_config(settings))
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -71,19 +60,22 @@ def parse_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def open_s3_storage(url: str, endpoint: str | None = None, region: str | None = None) -> S3Storage:
+def open_s3_storage(url: str, settings: S3Settings) -> S3Storage:
     """The backend for ``--storage s3://BUCKET[/PREFIX]``; checks the bucket answers, or one line."""
     bucket, prefix = parse_url(url)
-    client = make_client(endpoint, region)
-    public = os.environ.get("SELENITE_S3_PUBLIC_ENDPOINT", "").strip()
-    presign_client = make_client(public, region) if public else client
+    endpoint = settings.endpoint
+    client = make_client(settings, endpoint)
+    public = settings.presign_endpoint()
+    presign_client = make_client(settings, public) if public else client
     try:
         client.head_bucket(Bucket=bucket)
     except NoCredentialsError:
         raise SetupError("no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)") from None
     except ClientError as e:
-        status = _status(e)
-        why = {404: "does not exist", 403: "is not accessible with these credentials"}.get(status, f"answered {_code(e) or status}")
+        status = http_status(e)
+        why = {404: "does not exist", 403: "is not accessible with these credentials"}.get(
+            status, f"answered {error_code(e) or status}"
+        )
         raise SetupError(f"S3 bucket {bucket!r} {why}") from None
     except BotoCoreError as e:
         raise SetupError(f"cannot reach S3{f' at {endpoint}' if endpoint else ''}: {e}") from None
