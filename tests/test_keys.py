@@ -10,13 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from selenite.errors import ChecksumMismatch
 from selenite.keys import (
     KEY_PATTERN,
+    Digest,
     InvalidKey,
     Key,
     extension_of,
     key_for,
     key_of_file,
+    md5_of_file,
     normalize_md5,
     object_relpath,
     parse_key,
@@ -98,3 +101,17 @@ _NEAR_KEYS = st.from_regex(r"MD5E-s[0-9]{1,21}--[0-9a-fA-F]{30,33}(\.[A-Za-z0-9_
 def test_key_pattern_is_the_parser_grammar(name: str) -> None:
     """KEY_PATTERN (embedded in the link-text parser) accepts exactly what parse_key accepts."""
     assert (re.fullmatch(KEY_PATTERN, name) is not None) == (try_parse_key(name) is not None)
+
+
+def test_digest_streams_checks_and_reads_files(tmp_path: Path) -> None:
+    data = b"x" * (3 << 20) + b"tail"
+    d = Digest()
+    assert b"".join(d.passing([data[:5], data[5:]])) == data
+    key = Key(hashlib.md5(data).hexdigest(), len(data))
+    assert d.matches(key) and d.size == len(data)
+    d.check(key, "f")
+    assert not d.matches(key._replace(size=4))
+    with pytest.raises(ChecksumMismatch, match=f"f: got {len(data)} bytes, expected 4"):
+        d.check(key._replace(size=4), "f")
+    (tmp_path / "f").write_bytes(data)
+    assert md5_of_file(tmp_path / "f") == (key.md5, len(data))

@@ -11,6 +11,7 @@ Every key name that comes from outside (a link's text, a tree file, a manifest) 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -127,41 +128,55 @@ def iter_chunks(f: BinaryIO, chunk: int = CHUNK) -> Iterator[bytes]:
         yield block
 
 
-def md5_of_file(path: Path) -> tuple[str, int]:
-    """(md5 hex, size) of a file, read once into one reused buffer (flat memory, no copy per chunk;
-    hashlib releases the GIL on it, so threads hash files on every core)."""
-    h = hashlib.md5(usedforsecurity=False)
-    size = 0
-    with open(path, "rb", buffering=0) as f:
+class Digest:
+    """md5 and size of the bytes seen so far: the client's one streaming hash (ingest, download,
+    verify, read back), so every check of bytes against a key is made the same way."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.md5(usedforsecurity=False)
+        self.size = 0
+
+    def update(self, block: bytes | memoryview) -> None:
+        self._h.update(block)
+        self.size += len(block)
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+    def matches(self, key: Key) -> bool:
+        return self.size == key.size and self.hexdigest() == key.md5
+
+    def check(self, key: Key, what: str) -> None:
+        """Raise ``ChecksumMismatch`` unless the bytes seen are ``key``'s."""
+        check_content(key, self.hexdigest(), self.size, what)
+
+    def passing(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The chunks, unchanged, hashed as they go by."""
+        for block in chunks:
+            self.update(block)
+            yield block
+
+    def read_all(self, f: io.RawIOBase | io.BufferedIOBase) -> Digest:
+        """Hash the rest of an open file into one reused buffer (flat memory, no copy per chunk;
+        hashlib releases the GIL on it, so threads hash files on every core)."""
         buf = bytearray(CHUNK)
         view = memoryview(buf)
         while n := f.readinto(buf):
-            h.update(view[:n])
-            size += n
-    return h.hexdigest(), size
+            self.update(view[:n])
+        return self
+
+
+def md5_of_file(path: Path) -> tuple[str, int]:
+    """(md5 hex, size) of a file, read once."""
+    with open(path, "rb", buffering=0) as f:
+        d = Digest().read_all(f)
+    return d.hexdigest(), d.size
 
 
 def key_of_file(path: Path, filename: str | None = None) -> Key:
     """Hash a file and name its key (extension from ``filename``, default the file's own name)."""
     md5, size = md5_of_file(path)
     return Key(md5, size, extension_of(filename if filename is not None else path.name))
-
-
-class HashingWriter:
-    """Hash and count bytes as they are written (so a download is checked in the same pass)."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-        self._h = hashlib.md5(usedforsecurity=False)
-        self.size = 0
-
-    def write(self, block: bytes) -> None:
-        self._h.update(block)
-        self.size += len(block)
-        self._out.write(block)
-
-    def hexdigest(self) -> str:
-        return self._h.hexdigest()
 
 
 def check_content(key: Key, md5: str, size: int, what: str) -> None:
@@ -171,9 +186,3 @@ def check_content(key: Key, md5: str, size: int, what: str) -> None:
     if md5 != key.md5:
         raise ChecksumMismatch(f"{what}: md5 {md5} does not match the expected {key.md5}")
 
-
-def copy_hashing(chunks: Iterable[bytes], out: BinaryIO) -> tuple[str, int]:
-    w = HashingWriter(out)
-    for block in chunks:
-        w.write(block)
-    return w.hexdigest(), w.size

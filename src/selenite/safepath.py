@@ -51,29 +51,41 @@ def problem(path: object) -> str | None:
     """Why ``path`` may not be written in a working tree, or None when it may."""
     if not isinstance(path, str):
         return "is not a string"
+    return (_text_problem(path) or _shape_problem(path)
+            or next((why for part in path.split("/") if (why := _component_problem(part))), None))
+
+
+def _text_problem(path: str) -> str | None:
     if not path:
         return "is empty"
     if CONTROL.search(path):
         return "holds a control character"
     try:
-        size = len(path.encode("utf-8"))
+        path.encode("utf-8")
     except UnicodeEncodeError:
         return "is not valid Unicode"
+    return None
+
+
+def _shape_problem(path: str) -> str | None:
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         return "is absolute"
     if "\\" in path:
         return "holds a backslash"
-    if size > PATH_MAX_BYTES:
+    if len(path.encode("utf-8")) > PATH_MAX_BYTES:
         return f"is longer than {PATH_MAX_BYTES} bytes"
-    for part in path.split("/"):
-        if part in ("", ".", ".."):
-            return "has an empty, '.' or '..' component"
-        if part.startswith(".."):
-            return f"has a component starting with '..' ({part!r}, reserved by the registry)"
-        if is_git_name(part):
-            return f"has a component {part!r} that names Git's own folder"
-        if len(part.encode("utf-8")) > NAME_MAX:
-            return f"has a component longer than {NAME_MAX} bytes"
+    return None
+
+
+def _component_problem(part: str) -> str | None:
+    if part in ("", ".", ".."):
+        return "has an empty, '.' or '..' component"
+    if part.startswith(".."):
+        return f"has a component starting with '..' ({part!r}, reserved by the registry)"
+    if is_git_name(part):
+        return f"has a component {part!r} that names Git's own folder"
+    if len(part.encode("utf-8")) > NAME_MAX:
+        return f"has a component longer than {NAME_MAX} bytes"
     return None
 
 
@@ -111,7 +123,9 @@ def check_listing(paths: Iterable[str], where: str) -> None:
 
 def shown(path: object) -> str:
     """A path as an error message shows it: quoted, with anything unprintable escaped."""
-    from selenite.output import printable
+    # Imported here: output imports rich, and the pre-commit hook (which imports this module
+    # through the cache) must start fast; only an error message pays for it.
+    from selenite.output import printable  # noqa: PLC0415
 
     return printable(repr(path) if not isinstance(path, str) else f"'{path}'")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from selenite import linkmodes, output, registry, safepath, worktree
 from selenite.cache import Cache
 from selenite.config import Settings
-from selenite.keys import CHUNK, Key
+from selenite.keys import Key, iter_chunks
 from selenite.transfer import fetch_objects, resolve_sources
 from selenite.util import atomic_write_chunks, user_file_mode
 from selenite.workspace import open_tree
@@ -90,4 +90,4 @@ def _repair(
 def _keep_as_file(cache: Cache, key: Key, full: Path) -> None:
     """Copy the (edited) object's bytes to a real, writable file replacing the link at ``full``."""
     with open(cache.object_path(key), "rb") as src:
-        atomic_write_chunks(full, iter(lambda: src.read(CHUNK), b""), user_file_mode())
+        atomic_write_chunks(full, iter_chunks(src), user_file_mode())

@@ -1,0 +1,99 @@
+"""cache.objects: stored atomically and checked, read-only, deduplicated, safe with several processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from selenite.cache import MISSING, OK, Cache, read_object
+from selenite.errors import ChecksumMismatch
+from tests.cache.conftest import key_of, signed
+
+
+def test_put_stream_layout_and_modes(cache: Cache) -> None:
+    k = key_of(b"hello world", ".csv")
+    path = cache.put_stream(k, [b"hello ", b"world"])
+    assert path == cache.root / "objects" / k.md5[:2] / k.md5[2:4] / k.name / k.name
+    assert path.read_bytes() == b"hello world"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o555
+    assert cache.state(k) == OK and signed(cache, k)
+    assert os.listdir(cache.tmp) == []
+
+
+def test_wrong_bytes_store_nothing(cache: Cache) -> None:
+    k = key_of(b"right")
+    with pytest.raises(ChecksumMismatch):
+        cache.put_stream(k, [b"wrong"])
+    with pytest.raises(ChecksumMismatch):
+        cache.put_stream(k, [b"right!"])  # size differs
+    assert not cache.has(k)
+    assert os.listdir(cache.tmp) == []
+
+
+def test_interrupted_write_leaves_no_object(cache: Cache) -> None:
+    k = key_of(b"abcdef")
+
+    def chunks():
+        yield b"abc"
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.put_stream(k, chunks())
+    assert not cache.has(k) and os.listdir(cache.tmp) == []
+
+
+def test_same_content_other_extension_is_a_hard_link(cache: Cache) -> None:
+    k = key_of(b"data", ".csv")
+    cache.put_stream(k, [b"data"])
+    other = k.with_ext(".txt")
+    assert cache.ensure_local(other)
+    assert cache.object_path(other).stat().st_ino == cache.object_path(k).stat().st_ino
+    assert not cache.ensure_local(key_of(b"absent"))
+
+
+def test_put_file_and_remove(cache: Cache, tmp_path: Path) -> None:
+    src = tmp_path / "x.tar.gz"
+    src.write_bytes(b"payload")
+    k = cache.put_file(src)
+    assert k == key_of(b"payload", ".tar.gz")
+    with pytest.raises(ChecksumMismatch):
+        cache.put_file(src, expected=key_of(b"other"))
+    assert cache.remove(k) and not cache.has(k) and cache.state(k) == MISSING
+    assert not cache.object_path(k).parent.exists()
+    assert not cache.remove(k)
+
+
+def _writer(root: str, n: int) -> None:
+    c = Cache(Path(root))
+    for i in range(n):
+        data = b"x" * (i * 1000 + 1)
+        c.put_stream(key_of(data), [data[: len(data) // 2], data[len(data) // 2 :]])
+
+
+def test_concurrent_writers_of_the_same_keys(cache: Cache) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(cache.root), 30)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    keys = [k for k, _, _ in cache.iter_objects()]
+    assert len(keys) == 30
+    assert all(cache.verify(k) for k in keys)
+    assert os.listdir(cache.tmp) == []
+
+
+def test_read_object_checks_the_bytes_it_hands_out(cache: Cache) -> None:
+    k = key_of(b"original")
+    path = cache.put_stream(k, [b"original"])
+    assert b"".join(read_object(cache, k)) == b"original"
+    os.chmod(path, 0o644)
+    path.write_bytes(b"ORIGINAL")
+    with pytest.raises(ChecksumMismatch, match="does not match its key"):
+        b"".join(read_object(cache, k))
