@@ -129,8 +129,7 @@ def held_content(cache: Cache, origin: dict[str, str]) -> set[tuple[str, int]]:
                 md5, size = (entry.get("md5sum"), entry.get("size")) if isinstance(entry, dict) else (None, None)
                 if isinstance(md5, str) and isinstance(size, int):
                     held.add((md5.lower(), size))
-        refs = cache.root / "refs" / reg / project / asset
-        for version in sorted(os.listdir(refs)) if refs.is_dir() else []:
+        for version in cache.ref_versions(reg, project, asset):
             h = cache.get_ref(reg, project, asset, version)
             for key in ((cache.get_tree(h) or {}).values() if h else ()):
                 held.add(key.content())
