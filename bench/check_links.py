@@ -25,9 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from selenite.cache import Cache
-from selenite.check.objects import ANCHOR
 from selenite.check.tree import check_tree
 from selenite.keys import Key, object_relpath
+from selenite.tree.links import ANCHOR
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.com"}

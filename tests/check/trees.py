@@ -9,10 +9,10 @@ import subprocess
 from pathlib import Path
 
 from selenite.cache import Cache, registry_id
-from selenite.check.objects import ANCHOR
 from selenite.config import Settings
 from selenite.hook.install import install as install_hook
 from selenite.keys import Key, object_relpath
+from selenite.tree.links import ANCHOR
 
 URL = "http://127.0.0.1:1"  # never contacted: the check needs no network
 

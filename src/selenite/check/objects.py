@@ -15,19 +15,16 @@ from typing import TYPE_CHECKING
 from selenite import gitfilter, statsig
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs, config_section, head
-from selenite.keys import try_parse_key
+from selenite.keys import Key
+from selenite.tree.links import ANCHOR
 
 if TYPE_CHECKING:
     from selenite.cache import Cache
-
-ANCHOR = ".git/selenite/objects"  # relative to the working tree's top (docs/develop/internals.md)
-
 
 class ObjectState(StrEnum):
     OK = "ok"
     CORRUPTED = "corrupted"
     MISSING = "missing"
-    INVALID = "invalid"  # the link names no valid key
 
 
 def cache_root(top: Path, default: Path) -> Path:
@@ -41,7 +38,7 @@ def cache_root(top: Path, default: Path) -> Path:
     return default.expanduser().absolute()
 
 
-def settle(root: Path, slow: dict[str, tuple[list[str], os.stat_result | None]]) -> dict[str, ObjectState]:
+def settle(root: Path, slow: dict[Key, tuple[list[str], os.stat_result | None]]) -> dict[Key, ObjectState]:
     """The state of each key the stamp could not vouch for: the cache's stat signature first, a
     re-hash only when it differs (``Cache.verify`` then records the new signature)."""
     # sqlite and filelock: only when the stamp could not vouch for every link (the hook's start-up).
@@ -49,19 +46,16 @@ def settle(root: Path, slow: dict[str, tuple[list[str], os.stat_result | None]])
 
     cache = Cache(root)
     sigs = cache.signatures() if len(slow) > 32 else None  # one query for many, else one per key
-    states: dict[str, ObjectState] = {}
-    for name, (_rels, st) in slow.items():
-        key = try_parse_key(name)
-        if key is None:
-            states[name] = ObjectState.INVALID
-        elif st is None:
-            states[name] = ObjectState.MISSING
+    states: dict[Key, ObjectState] = {}
+    for key, (_rels, st) in slow.items():
+        if st is None:
+            states[key] = ObjectState.MISSING
         else:
-            recorded = sigs.get(name) if sigs is not None else cache.signature(key)
+            recorded = sigs.get(key.name) if sigs is not None else cache.signature(key)
             if (statsig.unchanged(st, recorded) and st.st_size == key.size) or cache.verify(key):
-                states[name] = ObjectState.OK
+                states[key] = ObjectState.OK
             else:
-                states[name] = ObjectState.CORRUPTED
+                states[key] = ObjectState.CORRUPTED
     return states
 
 
@@ -73,19 +67,18 @@ class KnownContent:
         self._held: set[tuple[str, int]] | None = None
         self._head: set[str] | None = None
 
-    def knows(self, name: str) -> bool:
-        """Whether content named ``name`` is held by the registry (a cached manifest of this tree's
+    def knows(self, key: Key) -> bool:
+        """Whether the content of ``key`` is held by the registry (a cached manifest of this tree's
         dataset lists it) or already in HEAD (a commit that keeps a link adds nothing unknown)."""
         if self._held is None:
             from selenite.cache import Cache  # noqa: PLC0415 -- sqlite: only for a missing object
 
             self._held = held_content(Cache(self._root), _origin(self._top))
-        key = try_parse_key(name)
-        if key is None or key.content() in self._held:
+        if key.content() in self._held:
             return True
         if self._head is None:
             self._head = head_keys(self._top)
-        return name in self._head
+        return key.name in self._head
 
 
 def _origin(top: Path) -> dict[str, str]:

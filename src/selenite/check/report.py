@@ -6,10 +6,8 @@ import os
 from pathlib import Path
 
 from selenite import gitrepo, safepath
-from selenite.check import classify
-from selenite.check.objects import ANCHOR
 from selenite.check.problems import Problem, ProblemKind
-from selenite.keys import object_relpath
+from selenite.tree.links import link_text, parse_link_text
 
 _FIXES: dict[ProblemKind, str] = {
     ProblemKind.CORRUPTED: (
@@ -51,9 +49,9 @@ def fix_moved_links(top: Path, problems: list[Problem], *, untracked_too: bool) 
     staged = [rel for rel in moved if rel in indexed]
     untracked = [rel for rel in moved if rel not in indexed]
     for rel in staged + (untracked if untracked_too else []):
-        key = classify.moved_link_key(os.readlink(top / rel))
-        assert key is not None  # check_tree reported it because it matched
-        fixed = "../" * rel.count("/") + ANCHOR + "/" + object_relpath(key)
+        parsed = parse_link_text(os.readlink(top / rel))
+        assert parsed is not None  # check_tree reported it because it parsed
+        fixed = link_text(rel, parsed.key)
         tmp = safepath.temp_beside(top / rel)  # short: a 255-byte name leaves no room for a suffix
         os.symlink(fixed, tmp)
         os.replace(tmp, top / rel)

@@ -25,6 +25,7 @@ from selenite.check.problems import Problem, ProblemKind
 from selenite.check.stamp import LINK_BLOB_RE, STAMP_FILE, Stamp, confirm_all, index_links, restamp
 from selenite.gitrepo import blob_id
 from selenite.gitrepo.listings import LINK_MODE, Listings, Staged, index_entry
+from selenite.keys import Key, object_relpath
 
 RECORD = ".selenite/tree.json"  # a hardlink/copy tree's record (docs/user/link-modes.md)
 
@@ -41,31 +42,31 @@ class _Walk:
     def __init__(self, objects_dir: Path) -> None:
         self.objects_dir = objects_dir
         self.problems: list[Problem] = []
-        self.objects: dict[str, tuple[list[str], os.stat_result | None]] = {}  # key name -> (paths, stat)
+        self.objects: dict[Key, tuple[list[str], os.stat_result | None]] = {}  # key -> (paths, stat)
         self.texts: dict[str, str] = {}  # path -> link text, for the stamp
 
-    def link(self, name: str, rel: str, full: str) -> None:
-        """A link to the object ``name``: the object's stat, through the link."""
-        if name in self.objects:
-            self.objects[name][0].append(rel)
+    def link(self, key: Key, rel: str, full: str) -> None:
+        """A link to the object of ``key``: the object's stat, through the link."""
+        if key in self.objects:
+            self.objects[key][0].append(rel)
             return
         try:
-            self.objects[name] = ([rel], os.stat(full))
+            self.objects[key] = ([rel], os.stat(full))
         except FileNotFoundError:
-            self.objects[name] = ([rel], None)  # dangling, as after `clone --no-download` or `drop`
+            self.objects[key] = ([rel], None)  # dangling, as after `clone --no-download` or `drop`
         except OSError:
-            why = f"the object behind this link cannot be read ({name})"
+            why = f"the object behind this link cannot be read ({key.name})"
             self.problems.append(Problem(rel, ProblemKind.CORRUPTED, why))
 
-    def pointer(self, name: str, rel: str) -> None:
+    def pointer(self, key: Key, rel: str) -> None:
         """A file Git holds as a pointer, content not filled in: judged as a link to that key."""
-        if name in self.objects:
-            self.objects[name][0].append(rel)
+        if key in self.objects:
+            self.objects[key][0].append(rel)
             return
         try:
-            self.objects[name] = ([rel], os.stat(self.objects_dir / classify.object_tail(name)))
+            self.objects[key] = ([rel], os.stat(self.objects_dir / object_relpath(key)))
         except OSError:
-            self.objects[name] = ([rel], None)
+            self.objects[key] = ([rel], None)
 
 
 def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
@@ -151,12 +152,12 @@ def slow_pass(top: Path, root: Path, views: Listings, slow_paths: list[str]) -> 
                 index_meta = views.index_meta(paths)
             _regular_file(walk, full, rel, index_meta.get(rel), staged.get(rel), rel in untracked_set)
             continue
-        name, problem = classify.link_key(rel, text)
+        key, problem = classify.link_key(rel, text)
         if problem is not None:
             walk.problems.append(problem)
-        elif name is not None:  # else: an ordinary link to another path of the tree
+        elif key is not None:  # else: an ordinary link to another path of the tree
             walk.texts[rel] = text
-            walk.link(name, rel, full)
+            walk.link(key, rel, full)
     return walk
 
 
@@ -172,7 +173,7 @@ def _regular_file(walk: _Walk, full: str, rel: str, meta: str | None, change: St
             return
     pkey = gitfilter.read_pointer_file(Path(full))
     if pkey is not None:
-        walk.pointer(pkey.name, rel)
+        walk.pointer(pkey, rel)
 
 
 def _judge(top: Path, root: Path, walk: _Walk, algo: str) -> dict[str, tuple[str, os.stat_result]]:
@@ -181,19 +182,17 @@ def _judge(top: Path, root: Path, walk: _Walk, algo: str) -> dict[str, tuple[str
     states = objects.settle(root, walk.objects) if walk.objects else {}
     known = objects.KnownContent(top, root)
     fresh: dict[str, tuple[str, os.stat_result]] = {}
-    for name, (rels, st) in walk.objects.items():
-        state = states[name]
+    for key, (rels, st) in walk.objects.items():
+        state = states[key]
         if state == ObjectState.OK and st is not None:
             for rel in rels:
                 if rel in walk.texts:  # a link (not a pointer file)
-                    fresh[blob_id(os.fsencode(walk.texts[rel]), algo)] = (classify.object_tail(name), st)
+                    fresh[blob_id(os.fsencode(walk.texts[rel]), algo)] = (object_relpath(key), st)
         elif state == ObjectState.CORRUPTED:
-            detail = f"the cached object behind this link no longer matches its key {name} (edited through the link?)"
+            detail = (f"the cached object behind this link no longer matches its key {key.name} "
+                      "(edited through the link?)")
             walk.problems += [Problem(rel, ProblemKind.CORRUPTED, detail) for rel in rels]
-        elif state == ObjectState.INVALID:
-            detail = f"link into the cache with a malformed key name {name!r}"
-            walk.problems += [Problem(rel, ProblemKind.OUTSIDE, detail) for rel in rels]
-        elif state == ObjectState.MISSING and not known.knows(name):  # fine when the registry holds it
-            detail = f"link to {name}, which is neither in the cache nor in any known version of this dataset"
+        elif state == ObjectState.MISSING and not known.knows(key):  # fine when the registry holds it
+            detail = f"link to {key.name}, which is neither in the cache nor in any known version of this dataset"
             walk.problems += [Problem(rel, ProblemKind.UNKNOWN, detail) for rel in rels]
     return fresh

@@ -28,7 +28,12 @@ _TRAILER_RE = re.compile(r"^([A-Za-z0-9-]+):[ \t]*(.*?)\s*$")
 
 
 def command(root: Path | None) -> git.Git:
-    """GitPython's runner for ``root`` (None: the current directory, for repository-free calls)."""
+    """GitPython's runner for ``root`` (None: the current directory, for repository-free calls).
+
+    GitPython runs git in the *process's* current directory when ``root`` cannot be entered, which
+    would answer for whatever repository that is: a vanished ``root`` is refused here instead."""
+    if root is not None and not os.path.isdir(root):
+        raise FatalError(f"cannot run git in {root}: no such folder")
     return git.Git(None if root is None else str(root))
 
 
@@ -46,7 +51,7 @@ def _execute(root: Path | None, args: Sequence[str], input_bytes: bytes | None =
             istream=None if input_bytes is None else _stdin(input_bytes),
             env=env,
         )
-    except (CommandError, OSError) as e:  # git missing, or root vanished
+    except (CommandError, OSError) as e:  # git missing
         raise FatalError(f"cannot run git in {root or os.curdir}: {getattr(e, 'strerror', None) or e}") from None
     return status, out if isinstance(out, bytes) else str(out).encode(), err
 
