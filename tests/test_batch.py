@@ -151,17 +151,3 @@ def test_registry_without_the_route_gets_files_one_by_one(gypsum_like: str, tmp_
     for key in wanted:
         assert cache.object_path(key).read_bytes() == FILES[wanted[key].removeprefix("p/a/v1/")]
 
-
-def test_put_many_stores_a_lot_or_nothing(tmp_path: Path) -> None:
-    from selenite.errors import ChecksumMismatch
-
-    cache = Cache(tmp_path / "cache")
-    good = [(Key(md5(d), len(d), ".txt"), d) for d in (b"one\n", b"two\n", b"")]
-    cache.put_many(good)
-    for key, data in good:
-        assert cache.object_path(key).read_bytes() == data and cache.state(key) == "ok"
-    bad = [(Key(md5(b"three\n"), 6, ".txt"), b"three\n"), (Key(md5(b"four\n"), 5, ".txt"), b"FOUR\n")]
-    with pytest.raises(ChecksumMismatch):
-        cache.put_many(bad)
-    assert not cache.has(bad[0][0]) and not cache.has(bad[1][0])  # checked before any is installed
-    assert list((tmp_path / "cache" / "tmp").iterdir()) == []  # no temp file left behind

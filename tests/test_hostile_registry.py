@@ -6,7 +6,6 @@ that keeps reading still ends."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import stat
@@ -18,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from selenite.registry.answers import JSON_MAX, SMALL_JSON_MAX
-from selenite.registry.records import Records
 from tests.support.cli import selenite
 from tests.support.evilreg import Endless, EvilRegistry, Reply
 from tests.support.git import git
@@ -70,22 +68,6 @@ def test_batch_header_with_a_fake_size_is_refused(evilreg: EvilRegistry, tmp_pat
     assert flood.sent < 64 * MiB, "the client kept reading a record it should have refused"
     assert rss < RSS_MAX_KIB and took < 60, (rss, took)
 
-
-def test_batched_records_are_read_in_linear_time() -> None:
-    """Many small network chunks for one record: each must not re-copy what came before."""
-    size = 4 * MiB
-    data = b"y" * size
-
-    def chunks():  # type: ignore[no-untyped-def]
-        yield json.dumps({"key": "k", "size": size}).encode() + b"\n"
-        for i in range(0, size, 256):
-            yield data[i : i + 256]
-
-    records = Records(chunks())
-    start = time.monotonic()
-    assert records.header() == ("k", size)
-    assert records.read(size) == data
-    assert time.monotonic() - start < 3  # quadratic: 16k chunks x 2 MiB copied on average
 
 
 def test_single_download_stops_at_the_declared_size(evilreg: EvilRegistry, tmp_path: Path) -> None:

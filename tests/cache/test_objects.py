@@ -97,3 +97,15 @@ def test_read_object_checks_the_bytes_it_hands_out(cache: Cache) -> None:
     path.write_bytes(b"ORIGINAL")
     with pytest.raises(ChecksumMismatch, match="does not match its key"):
         b"".join(read_object(cache, k))
+
+
+def test_put_many_stores_a_lot_or_nothing(cache: Cache) -> None:
+    good = [(key_of(d, ".txt"), d) for d in (b"one\n", b"two\n", b"")]
+    cache.put_many(good)
+    for key, data in good:
+        assert cache.object_path(key).read_bytes() == data and cache.state(key) == OK
+    bad = [(key_of(b"three\n", ".txt"), b"three\n"), (key_of(b"four\n", ".txt"), b"FOUR\n")]
+    with pytest.raises(ChecksumMismatch):
+        cache.put_many(bad)
+    assert not cache.has(bad[0][0]) and not cache.has(bad[1][0])  # checked before any is installed
+    assert os.listdir(cache.tmp) == []  # no temp file left behind
