@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from selenite.errors import ChecksumMismatch
+from selenite.errors import ChecksumMismatch, InvalidKey
 from selenite.keys import (
     KEY_PATTERN,
     Digest,
-    InvalidKey,
     Key,
     extension_of,
     key_for,

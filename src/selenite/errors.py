@@ -33,6 +33,10 @@ class Unreachable(RegistryError):
         self.detail = detail
 
 
+class InvalidKey(FatalError):
+    """A string that should name a key does not."""
+
+
 class ChecksumMismatch(FatalError):
     """Bytes did not hash to the md5 (or size) they were announced with."""
 

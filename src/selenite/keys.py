@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
-from selenite.errors import ChecksumMismatch, FatalError
+from selenite.errors import ChecksumMismatch, InvalidKey
 
 CHUNK = 1 << 20  # 1 MiB: large enough for disk speed, small enough for flat memory
 
@@ -32,10 +32,6 @@ _KEY_RE = re.compile(rf"MD5E-s({_SIZE})--({_MD5})({_EXT})\Z")
 _MD5_RE = re.compile(rf"{_MD5}\Z")
 _EXT_PART_RE = re.compile(r"[A-Za-z0-9]{1,4}\Z")
 MAX_EXTENSIONS = 2
-
-
-class InvalidKey(FatalError):
-    """A string that should name a key does not."""
 
 
 class Key(NamedTuple):
