@@ -2,7 +2,7 @@
 
 Per link text (by its git blob id) the stamp keeps the object it names (its path below
 ``objects/``), that object's inode and size, and when the check began; the next check of an
-unchanged tree then needs neither the signature database nor a hash (docs/hooks.md). A write bumps
+unchanged tree then needs neither the signature database nor a hash (docs/user/hooks.md). A write bumps
 a file's ctime, which no user call can set back; the kernel stamps it from a coarse clock, so only
 objects whose ctime is older than the stamp's horizon (``statsig``) are trusted.
 """
