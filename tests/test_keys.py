@@ -17,7 +17,6 @@ from selenite.keys import (
     Key,
     extension_of,
     key_for,
-    key_of_file,
     md5_of_file,
     normalize_md5,
     object_relpath,
@@ -82,10 +81,10 @@ def test_md5_normalized_and_checked() -> None:
         key_for(MD5, -1)
 
 
-def test_key_of_file(tmp_path: Path) -> None:
+def test_md5_of_file(tmp_path: Path) -> None:
     p = tmp_path / "f.txt"
     p.write_bytes(b"hello")
-    assert key_of_file(p) == Key(MD5, 5, ".txt")
+    assert md5_of_file(p) == (MD5, 5)
 
 
 def test_object_relpath() -> None:

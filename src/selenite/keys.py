@@ -169,12 +169,6 @@ def md5_of_file(path: Path) -> tuple[str, int]:
     return d.hexdigest(), d.size
 
 
-def key_of_file(path: Path, filename: str | None = None) -> Key:
-    """Hash a file and name its key (extension from ``filename``, default the file's own name)."""
-    md5, size = md5_of_file(path)
-    return Key(md5, size, extension_of(filename if filename is not None else path.name))
-
-
 def check_content(key: Key, md5: str, size: int, what: str) -> None:
     """Raise ``ChecksumMismatch`` unless (md5, size) is what ``key`` announces."""
     if size != key.size:
