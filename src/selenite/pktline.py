@@ -109,7 +109,7 @@ class Wire:
             for block in content:
                 for i in range(0, len(block), MAX_DATA):
                     self.write(block[i : i + MAX_DATA])
-        except Exception as e:  # noqa: BLE001 - any failure must reach Git as an error status
+        except Exception as e:  # any failure must reach Git as an error status
             failure = e
         self.flush()
         if failure is not None:
