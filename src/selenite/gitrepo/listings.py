@@ -9,14 +9,16 @@ needed. Inside a hook git's environment is kept as it is: ``git commit -a`` poin
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import git
 
 from selenite.errors import FatalError
 from selenite.gitrepo import _execute, command, split_nul
+
+if TYPE_CHECKING:
+    import subprocess  # GitPython starts the processes; only their type is named here
 
 _ARGS = {
     "index": ("ls-files", "-s", "-z"),
