@@ -13,7 +13,8 @@ Layout (docs/develop/internals.md is the contract)::
 
 ``Cache`` is made of three parts, one module each: ``state`` (the sqlite database: object
 signatures, whether an object is intact, the registered working trees), ``objects`` (storing,
-removing, listing and reading objects) and ``meta`` (manifests, trees, refs).
+removing, listing and reading objects; ``durable`` makes their renames durable) and ``meta``
+(manifests, trees, refs).
 """
 
 from __future__ import annotations

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from selenite import statsig
+from selenite.cache.durable import DirSync
 from selenite.cache.meta import listdir
 from selenite.cache.state import CORRUPTED, OK, CacheState
 from selenite.errors import ChecksumMismatch, FatalError
 from selenite.keys import Digest, Key, extension_of, iter_chunks, try_parse_key
-from selenite.util import fsync_dir
 
 KEPT = "kept"  # damaged objects' bytes, moved aside before the object is restored
 
@@ -37,8 +37,7 @@ class ObjectStore(CacheState):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.tmp = self.root / "tmp"
-        self._sync_lock = threading.Lock()
-        self._pending_dirs: set[Path] | None = None  # inside ``deferred_dir_sync``: dirs to fsync at its end
+        self._dirs = DirSync()
         # Where warnings that must reach the user go (damaged bytes kept aside); stderr by default.
         self.notice: Callable[[str], None] = _to_stderr
         for d in (self.objects, self.tmp, self.root / "locks"):
@@ -79,7 +78,7 @@ class ObjectStore(CacheState):
                 time.sleep(0.01 * (attempt + 1))
         with contextlib.suppress(OSError):
             os.chmod(d, 0o555)
-        self._sync_dir(d)
+        self._dirs.sync(d)
         self.record_signature(key)
         return final
 
@@ -102,31 +101,10 @@ class ObjectStore(CacheState):
                     f"through a link?); its bytes are kept at {kept}, and {then}")
         return kept
 
-    def _sync_dir(self, d: Path) -> None:
-        with self._sync_lock:
-            if self._pending_dirs is not None:
-                self._pending_dirs.add(d)
-                return
-        fsync_dir(d)
-
-    @contextlib.contextmanager
-    def deferred_dir_sync(self) -> Iterator[None]:
-        """Within this block, the directory fsync that makes each object's rename durable is done
-        once per directory at the end instead of after every object (each object's own bytes are
-        still fsync'd before its rename). Thousands of small downloads then cost one journal commit
-        for their renames, not one each. Also syncs the folders the objects' folders were made in."""
-        with self._sync_lock:
-            outer = self._pending_dirs is not None
-            if not outer:
-                self._pending_dirs = set()
-        try:
-            yield
-        finally:
-            if not outer:
-                with self._sync_lock:
-                    dirs, self._pending_dirs = self._pending_dirs or set(), None
-                for d in sorted(dirs | {d.parent for d in dirs}, key=lambda p: len(p.parts), reverse=True):
-                    fsync_dir(d)
+    def deferred_dir_sync(self) -> contextlib.AbstractContextManager[None]:
+        """Within this block, the folders objects are renamed into are fsync'd once each, at its
+        end (``DirSync.deferred``): thousands of small downloads cost one journal commit."""
+        return self._dirs.deferred()
 
     @contextlib.contextmanager
     def _temp(self) -> Iterator[tuple[Path, BinaryIO]]:
