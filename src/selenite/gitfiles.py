@@ -29,9 +29,11 @@ def place_copies(root: Path, cache: Cache, listing: Mapping[str, Key]) -> int:
     """Write each file Git reads among ``listing`` as a regular, writable copy of its object (in
     place of a link, e.g. one an older selenite made); return how many were written. Never through
     a symlinked folder (``safepath.parent``)."""
-    from selenite import safepath
-    from selenite.cache import read_object
-    from selenite.util import atomic_write_chunks, user_file_mode
+    # The filter process and the pre-commit hook import this module for ``read_by_git`` on every
+    # Git operation: the cache (sqlite) and file writing are loaded only when copies are placed.
+    from selenite import safepath  # noqa: PLC0415
+    from selenite.cache import read_object  # noqa: PLC0415
+    from selenite.util import atomic_write_chunks, user_file_mode  # noqa: PLC0415
 
     n = 0
     for path, key in listing.items():
