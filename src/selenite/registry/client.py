@@ -68,11 +68,12 @@ class RegistryClient:
 
     def request(
         self, method: str, path: str, what: str, *, token: str | None = None, json_body: Any = None,
-        params: dict[str, str] | None = None, stream: bool = False, ok404: bool = False,
+        params: dict[str, str] | None = None, stream: bool = False, lookup: bool = False,
         limit: int = SMALL_JSON_MAX,
     ) -> requests.Response:
-        """One call; non-2xx (and 2xx error bodies) become ``RegistryError``; 404 ``NotFound``.
-        Unless ``stream``, the body is read here, at most ``limit`` bytes of it."""
+        """One call; non-2xx (and 2xx error bodies) become ``RegistryError``; 404 ``NotFound``, told
+        as "registry has no <what>" for a ``lookup`` (a file, a route that may not exist), else as a
+        refusal. Unless ``stream``, the body is read here, at most ``limit`` bytes of it."""
         with translating(what, self.url):
             resp = self.http.request(
                 method, self._abs(path), headers={"Authorization": f"Bearer {token}"} if token else {},
@@ -81,7 +82,7 @@ class RegistryClient:
         if resp.status_code == 404:
             reason = answers.reason(resp)
             resp.close()
-            raise NotFound(f"registry {'has no' if ok404 else 'refused'} {what}: 404 {reason}", 404)
+            raise NotFound(f"registry {'has no' if lookup else 'refused'} {what}: 404 {reason}", 404)
         if resp.status_code >= 400:
             reason = answers.reason(resp)
             resp.close()
@@ -142,13 +143,13 @@ class RegistryClient:
 
     def get_json(self, key: str, what: str | None = None, limit: int = SMALL_JSON_MAX) -> Any:
         """A JSON file of the bucket (manifest, summary, latest...)."""
-        resp = self.request("GET", f"/file/{quote_key(key)}", what or f"file {key}", ok404=True, limit=limit)
+        resp = self.request("GET", f"/file/{quote_key(key)}", what or f"file {key}", lookup=True, limit=limit)
         return self._json(resp, what or key)
 
     def iter_file(self, key: str, size: int | None = None, chunk: int = CHUNK) -> Iterator[bytes]:
         """Stream ``/file/{key}`` in chunks (flat memory). A broken stream raises ``RegistryError``,
         and so does one that passes ``size`` (the size the key declares), as soon as it does."""
-        resp = self.request("GET", f"/file/{quote_key(key)}", f"file {key}", stream=True, ok404=True)
+        resp = self.request("GET", f"/file/{quote_key(key)}", f"file {key}", stream=True, lookup=True)
         got = 0
         try:
             with translating(f"download of {key}"):
@@ -169,7 +170,7 @@ class RegistryClient:
         broken stream raises it midway, and so does a record whose size is not the one expected
         (``sizes``, in the order of ``keys``; else at most ``BATCH_RECORD_MAX``) before it is read."""
         resp = self.request("POST", "/_selenite/objects", f"{len(keys)} files", json_body={"keys": keys},
-                            stream=True, ok404=True)
+                            stream=True, lookup=True)
         try:
             with translating("batched download"):
                 records = Records(resp.iter_content(CHUNK))
@@ -215,7 +216,7 @@ class RegistryClient:
         """``GET /_selenite/whoami`` with this client's token: ``{"user", "admin"}``, or None when the
         registry has no such route (a gypsum worker). A refused token raises ``RegistryError``."""
         try:
-            data = self._json(self.request("GET", "/_selenite/whoami", "this token", token=self.token, ok404=True),
+            data = self._json(self.request("GET", "/_selenite/whoami", "this token", token=self.token, lookup=True),
                               "whoami")
         except NotFound:
             return None
