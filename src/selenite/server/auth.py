@@ -129,18 +129,23 @@ def validate_permissions(body: object) -> None:
         if not isinstance(uploaders, list):
             raise HttpError(400, "expected 'uploaders' to be an array")
         for u in uploaders:
-            if not isinstance(u, dict):
-                raise HttpError(400, "expected 'uploaders' to be an array of objects")
-            if not isinstance(u.get("id"), str):
-                raise HttpError(400, "expected 'uploaders.id' property to be a string")
-            if "until" in u and _parse_until(u["until"]) is None:
-                raise HttpError(400, "expected 'uploaders.until' property to be a date/time-formatted string")
-            if "trusted" in u and not isinstance(u["trusted"], bool):
-                raise HttpError(400, "expected 'uploaders.trusted' property to be a boolean")
-            if "asset" in u and not isinstance(u["asset"], str):
-                raise HttpError(400, "expected 'asset' property to be a string")
-            if "version" in u and not isinstance(u["version"], str):
-                raise HttpError(400, "expected 'version' property to be a string")
+            _validate_uploader(u)
+
+
+def _validate_uploader(u: object) -> None:
+    """One entry of ``uploaders`` (§6.4)."""
+    if not isinstance(u, dict):
+        raise HttpError(400, "expected 'uploaders' to be an array of objects")
+    if not isinstance(u.get("id"), str):
+        raise HttpError(400, "expected 'uploaders.id' property to be a string")
+    if "until" in u and _parse_until(u["until"]) is None:
+        raise HttpError(400, "expected 'uploaders.until' property to be a date/time-formatted string")
+    if "trusted" in u and not isinstance(u["trusted"], bool):
+        raise HttpError(400, "expected 'uploaders.trusted' property to be a boolean")
+    if "asset" in u and not isinstance(u["asset"], str):
+        raise HttpError(400, "expected 'asset' property to be a string")
+    if "version" in u and not isinstance(u["version"], str):
+        raise HttpError(400, "expected 'version' property to be a string")
 
 
 def validate_quota(body: object) -> None:

@@ -102,7 +102,8 @@ def parse_json(raw: bytes | bytearray) -> Any:
 def refuse_dense(raw: bytes | bytearray, bytes_per_container: int) -> None:
     """400 when ``raw`` holds more `{` and `[` than one per ``bytes_per_container`` bytes (two free)."""
     if raw.count(b"{") + raw.count(b"[") > 2 + len(raw) // bytes_per_container:
-        raise HttpError(400, f"request body holds more JSON objects and arrays than one per {bytes_per_container} bytes")
+        why = f"request body holds more JSON objects and arrays than one per {bytes_per_container} bytes"
+        raise HttpError(400, why)
 
 
 @asynccontextmanager

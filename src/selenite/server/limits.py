@@ -47,9 +47,9 @@ async def guard_body(app: ASGIApp, ctx: Context, scope: Scope, receive: Receive,
         return message
 
     async def closing_send(message: Message) -> None:
-        if message["type"] == "http.response.start" and not state["done"]:
-            if chunked or length - int(state["received"]) > DRAIN_LIMIT:
-                message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+        starting = message["type"] == "http.response.start" and not state["done"]
+        if starting and (chunked or length - int(state["received"]) > DRAIN_LIMIT):
+            message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
         await send(message)
 
     await app(scope, counting_receive, closing_send)

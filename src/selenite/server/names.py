@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from selenite.safepath import CONTROL, file_and_folder
@@ -46,24 +47,24 @@ _HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
 _NTFS_SHORT_GIT = re.compile(r"^git~[1-4]$")
 
 
+# The rules for a NEW name, in order: (refused when true, why).
+_NEW_NAME_RULES: tuple[tuple[Callable[[str], object], str], ...] = (
+    (CONTROL.search, "cannot contain control characters"),
+    (lambda n: n.startswith("-"), "cannot start with '-'"),
+    (lambda n: n.startswith(".") or n.endswith((".", ".lock")),
+     "cannot start or end with '.' or end with '.lock' (not a valid Git tag)"),
+    (lambda n: ".." in n or "@{" in n, "cannot contain '..' or '@{' (not a valid Git tag)"),
+    (_TAG_BAD_CHARS.search, "cannot contain spaces or any of ~^:?*[\\ (not a valid Git tag)"),
+    (lambda n: n in ("@", "HEAD") or n.endswith("_HEAD"),
+     "cannot be '@' or a Git name such as HEAD or FETCH_HEAD (the tag would be ambiguous)"),
+    (_INVISIBLE.search, "cannot contain invisible characters (zero-width or bidirectional controls)"),
+)
+
+
 def new_name_problem(kind: str, name: str) -> str | None:
     """Why ``name`` cannot name a NEW asset or version (None when fine): control characters, or
     what ``git check-ref-format refs/tags/NAME`` refuses, or a leading '-' (an option to git)."""
-    if CONTROL.search(name):
-        return f"{kind} name cannot contain control characters"
-    if name.startswith("-"):
-        return f"{kind} name cannot start with '-'"
-    if name.startswith(".") or name.endswith(".") or name.endswith(".lock"):
-        return f"{kind} name cannot start or end with '.' or end with '.lock' (not a valid Git tag)"
-    if ".." in name or "@{" in name:
-        return f"{kind} name cannot contain '..' or '@{{' (not a valid Git tag)"
-    if _TAG_BAD_CHARS.search(name):
-        return f"{kind} name cannot contain spaces or any of ~^:?*[\\ (not a valid Git tag)"
-    if name == "@" or name == "HEAD" or name.endswith("_HEAD"):
-        return f"{kind} name cannot be '@' or a Git name such as HEAD or FETCH_HEAD (the tag would be ambiguous)"
-    if _INVISIBLE.search(name):
-        return f"{kind} name cannot contain invisible characters (zero-width or bidirectional controls)"
-    return None
+    return next((f"{kind} name {why}" for refused, why in _NEW_NAME_RULES if refused(name)), None)
 
 
 def collision_problem(paths: list[str]) -> str | None:
@@ -101,29 +102,27 @@ def names(project: str, asset: str | None = None, version: str | None = None) ->
     return tuple(out)
 
 
+# §4.2 for files[].path, in the worker's order, then ours: (refused when true for (path, its parts), why).
+_PATH_RULES: tuple[tuple[Callable[[str, list[str]], object], str], ...] = (
+    (lambda path, parts: not path, "'files.path' cannot be empty"),
+    (lambda path, parts: any(p.startswith("..") for p in parts), "components of 'files.path' cannot start with '..'"),
+    (lambda path, parts: path.startswith("/") or path.endswith("/"), "'files.path' cannot start or end with '/'"),
+    (lambda path, parts: "//" in path, "'files.path' cannot contain repeated '/'"),
+    (lambda path, parts: "\\" in path, "'files.path' cannot contain '\\'"),
+    # Beyond the worker: '.' components and NUL would alias or break stored keys.
+    (lambda path, parts: "." in parts or "\x00" in path, "'files.path' cannot contain '.' components or NUL"),
+    (lambda path, parts: any(len(p.encode("utf-8", "surrogatepass")) > 255 for p in parts),
+     "components of 'files.path' cannot be longer than 255 bytes"),
+    # Beyond the worker: what a Git working tree cannot hold, or would print raw to a terminal.
+    (lambda path, parts: CONTROL.search(path), "'files.path' cannot contain control characters"),
+    (lambda path, parts: any(is_dot_git(p) for p in parts),
+     "'files.path' cannot have a '.git' component (in any case or spelling)"),
+)
+
+
 def file_path_problem(path: object) -> str | None:
     """§4.2 for ``files[].path`` (every refusal is a 400 here); None when the path is fine."""
     if not isinstance(path, str):
         return "'files.path' should be a string"
-    if not path:
-        return "'files.path' cannot be empty"
     parts = path.split("/")
-    if any(p.startswith("..") for p in parts):
-        return "components of 'files.path' cannot start with '..'"
-    if path.startswith("/") or path.endswith("/"):
-        return "'files.path' cannot start or end with '/'"
-    if "//" in path:
-        return "'files.path' cannot contain repeated '/'"
-    if "\\" in path:
-        return "'files.path' cannot contain '\\'"
-    # Beyond the worker: '.' components and NUL would alias or break stored keys.
-    if "." in parts or "\x00" in path:
-        return "'files.path' cannot contain '.' components or NUL"
-    if any(len(p.encode("utf-8", "surrogatepass")) > 255 for p in parts):
-        return "components of 'files.path' cannot be longer than 255 bytes"
-    # Beyond the worker: what a Git working tree cannot hold, or would print raw to a terminal.
-    if CONTROL.search(path):
-        return "'files.path' cannot contain control characters"
-    if any(is_dot_git(p) for p in parts):
-        return "'files.path' cannot have a '.git' component (in any case or spelling)"
-    return None
+    return next((why for refused, why in _PATH_RULES if refused(path, parts)), None)

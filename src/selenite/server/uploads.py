@@ -8,11 +8,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from typing import Any
 from urllib.parse import quote
 
-from selenite.server import auth, locks, signing, staging
+from selenite.server import auth, locks, signing, staging, uploadfiles
 from selenite.server.changelog import add_log
 from selenite.server.context import Context
 from selenite.server.errors import BadStorageKey, HttpError
@@ -26,117 +25,13 @@ from selenite.server.keyspace import (
     usage_key,
     version_prefix,
 )
-from selenite.server.names import check_name, collision_problem, file_path_problem, new_name_problem
-from selenite.server.storage.base import validate_key
+from selenite.server.names import check_name, new_name_problem
+from selenite.server.storage.base import ObjectInfo, validate_key
 from selenite.server.timestamps import now_iso
+from selenite.server.uploadfiles import MD5
 from selenite.server.usage import add_usage, compute_quota
 
-_MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
-
-
 # --- start -------------------------------------------------------------------------------------
-
-
-def _validate_files(files: object) -> list[dict[str, Any]]:
-    """§3.1, in the worker's order; every refusal a 400."""
-    if not isinstance(files, list):
-        raise HttpError(400, "expected the 'files' property to be an array")
-    seen: set[str] = set()
-    for f in files:
-        if not isinstance(f, dict):
-            raise HttpError(400, "'files' should be an array of objects")
-        problem = file_path_problem(f.get("path"))
-        if problem:
-            raise HttpError(400, problem)
-        path = f["path"]
-        if path in seen:
-            raise HttpError(400, f"duplicated value '{path}' in 'files.path'")
-        seen.add(path)
-        kind = f.get("type")
-        if not isinstance(kind, str):
-            raise HttpError(400, "'files.type' should be a string")
-        if kind in ("simple", "dedup"):
-            if not isinstance(f.get("md5sum"), str):
-                raise HttpError(400, "'files.md5sum' should be a string")
-            size = f.get("size")
-            if isinstance(size, float) and size.is_integer():
-                size = f["size"] = int(size)
-            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-                raise HttpError(400, "'files.size' should be a non-negative integer")
-            # Beyond the worker: the md5 must be one, or no upload could ever match it.
-            if not _MD5.match(f["md5sum"]):
-                raise HttpError(400, "'files.md5sum' should be a 32-character hexadecimal MD5")
-        elif kind == "link":
-            link = f.get("link")
-            if not isinstance(link, dict):
-                raise HttpError(400, "'files.link' should be an object")
-            for k in ("project", "asset", "version", "path"):
-                if not isinstance(link.get(k), str):
-                    raise HttpError(400, f"'files.link.{k}' should be a string")
-        else:
-            raise HttpError(400, "invalid 'files.type'")
-    problem = collision_problem(list(seen))
-    if problem:
-        raise HttpError(400, problem)
-    return files
-
-
-def _dedup(ctx: Context, project: str, asset: str, dedup: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
-    """§3.3: dedup entries matching the latest version's md5+size become links; the rest simple."""
-    latest = read_json(ctx.storage, latest_key(project, asset), must=False)
-    if not isinstance(latest, dict) or not isinstance(latest.get("version"), str):
-        return dedup, []
-    version = latest["version"]
-    manifest = read_json(ctx.storage, manifest_key(project, asset, version), must=False)
-    if not isinstance(manifest, dict):
-        return dedup, []
-    by_content = {f"{e.get('md5sum')}_{e.get('size')}": path for path, e in manifest.items() if isinstance(e, dict)}
-    simple, links = [], []
-    for f in dedup:
-        hit = by_content.get(f"{f['md5sum']}_{f['size']}")
-        if hit is None:
-            simple.append(f)
-        else:
-            links.append({"path": f["path"], "link": {"project": project, "asset": asset, "version": version, "path": hit}})
-    return simple, links
-
-
-def _resolve_links(ctx: Context, project: str, asset: str, version: str, links: list[Any]) -> list[dict[str, Any]]:
-    """§3.2: check each target; copy its size/md5; add ``ancestor`` when the target is a link."""
-    manifests: dict[str, dict[str, Any]] = {}
-    out = []
-    for f in links:
-        to = dict(f["link"])
-        tp, ta, tv, tpath = to["project"], to["asset"], to["version"], to["path"]
-        target = f"{tp}/{ta}/{tv}"
-        where = f"from '{f['path']}' to '{target}/{tpath}'"
-        if (tp, ta, tv) == (project, asset, version):
-            raise HttpError(400, f"detected circular link {where}")
-        if target not in manifests:
-            try:
-                for kind, name in (("project", tp), ("asset", ta), ("version", tv)):
-                    check_name(kind, name)
-                summary = read_json(ctx.storage, summary_key(tp, ta, tv), must=False)
-            except (HttpError, BadStorageKey):
-                summary = None  # a name that cannot exist names no version
-            if not isinstance(summary, dict):
-                raise HttpError(400, f"cannot find version summary for link {where}")
-            if summary.get("on_probation"):
-                raise HttpError(400, f"cannot refer to probational version for link {where}")
-            if "upload_finish" not in summary:
-                raise HttpError(400, f"cannot refer to incomplete upload for link {where}")
-            manifest = read_json(ctx.storage, manifest_key(tp, ta, tv), must=False)
-            if not isinstance(manifest, dict):
-                raise HttpError(400, f"no manifest available for link target inside '{target}'")
-            manifests[target] = manifest
-        details = manifests[target].get(tpath) if isinstance(tpath, str) else None
-        if not isinstance(details, dict):
-            raise HttpError(400, f"failed to link {where}")
-        if isinstance(details.get("link"), dict):
-            parent = details["link"]
-            to["ancestor"] = parent["ancestor"] if isinstance(parent.get("ancestor"), dict) else parent
-        out.append({"path": f["path"], "size": details.get("size"), "md5sum": details.get("md5sum"), "link": to})
-    return out
 
 
 def _enc(name: str) -> str:
@@ -184,7 +79,9 @@ def check_start_rights(ctx: Context, project: str, asset: str, version: str, use
     return trusted
 
 
-def start(ctx: Context, project: str, asset: str, version: str, body: object, user: str, trusted: bool) -> dict[str, Any]:
+def start(
+    ctx: Context, project: str, asset: str, version: str, body: object, user: str, trusted: bool
+) -> dict[str, Any]:
     """The rest of upload start, once :func:`check_start_rights` passed and the body is parsed."""
     if not isinstance(body, dict):
         raise HttpError(400, "expected request body to be a JSON object")
@@ -199,12 +96,12 @@ def start(ctx: Context, project: str, asset: str, version: str, body: object, us
         # Fix of quirk #1: an existing version is refused and left exactly as it was.
         if ctx.storage.head(summary_key(project, asset, version)) is not None:
             raise HttpError(400, "project-asset-version already exists")
-        files = _validate_files(body.get("files"))
+        files = uploadfiles.validate_files(body.get("files"))
         simple = [f for f in files if f["type"] == "simple"]
         dedup = [f for f in files if f["type"] == "dedup"]
         explicit = [f for f in files if f["type"] == "link"]
-        fallback, dedup_links = _dedup(ctx, project, asset, dedup) if dedup else ([], [])
-        linked = _resolve_links(ctx, project, asset, version, explicit + dedup_links)
+        fallback, dedup_links = uploadfiles.dedup(ctx, project, asset, dedup) if dedup else ([], [])
+        linked = uploadfiles.resolve_links(ctx, project, asset, version, explicit + dedup_links)
         to_upload = simple + fallback
         staged = staging_prefix(project, locks.session_hash(token))
         for f in to_upload:  # every stored key (and its staging name) must be one the storage accepts
@@ -220,7 +117,8 @@ def start(ctx: Context, project: str, asset: str, version: str, body: object, us
             limit = compute_quota(quota)
             total = float(usage["total"])
         except (KeyError, TypeError, ValueError):
-            raise HttpError(500, f"failed to parse JSON; bad '{usage_key(project)}' or '{quota_key(project)}'") from None
+            why = f"failed to parse JSON; bad '{usage_key(project)}' or '{quota_key(project)}'"
+            raise HttpError(500, why) from None
         if total + sum(f["size"] for f in to_upload) >= limit:
             raise HttpError(400, "upload exceeds the storage quota for this project")
 
@@ -267,7 +165,7 @@ def presign(ctx: Context, slug: str, authorization: str | None, base_url: str) -
     entry = manifest.get(path) if isinstance(manifest, dict) else None
     if not isinstance(entry, dict) or "link" in entry or not isinstance(entry.get("md5sum"), str):
         raise HttpError(400, f"path '{path}' is not a file this upload expects")
-    if entry["md5sum"].lower() != md5.lower() or not _MD5.match(md5):
+    if entry["md5sum"].lower() != md5.lower() or not MD5.match(md5):
         raise HttpError(400, f"md5sum in the slug does not match the manifest for '{path}'")
     md5_b64 = base64.b64encode(bytes.fromhex(md5)).decode()
     key, size, expiry = version_prefix(project, asset, version) + path, int(entry["size"]), ctx.settings.presign_expiry
@@ -309,13 +207,7 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
             to_promote.append(path)
         elif path in listing:  # promoted by an earlier complete of this session that was cut short
             info = ctx.storage.head(prefix + path)
-        if info is None:
-            raise HttpError(400, f"path '{path}' in manifest should have a file")
-        if info.size != entry["size"]:
-            raise HttpError(400, f"actual size of '{path}' does not match its reported size in the manifest")
-        if info.md5 and info.md5 != str(entry["md5sum"]).lower():
-            raise HttpError(400, f"md5 of '{path}' does not match its md5sum in the manifest")
-        added += info.size
+        added += _checked_size(path, entry, info)
     for path in to_promote:
         if ctx.storage.promote(staged + path, prefix + path) is None:
             raise HttpError(409, f"the uploaded file '{path}' changed while the upload was completing; try again")
@@ -334,7 +226,19 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
     staging.discard(ctx, project, rec["session_hash"])
     locks.release(ctx, project, token)
     if official:
-        add_log(ctx.storage, ctx.log_prunes, {"type": "add-version", "project": project, "asset": asset, "version": version, "latest": True})
+        change = {"type": "add-version", "project": project, "asset": asset, "version": version, "latest": True}
+        add_log(ctx.storage, ctx.log_prunes, change)
+
+
+def _checked_size(path: str, entry: dict[str, Any], info: ObjectInfo | None) -> int:
+    """The size of the file uploaded for a manifest entry, once it is there with its size and md5."""
+    if info is None:
+        raise HttpError(400, f"path '{path}' in manifest should have a file")
+    if info.size != entry["size"]:
+        raise HttpError(400, f"actual size of '{path}' does not match its reported size in the manifest")
+    if info.md5 and info.md5 != str(entry["md5sum"]).lower():
+        raise HttpError(400, f"md5 of '{path}' does not match its md5sum in the manifest")
+    return info.size
 
 
 def abort(ctx: Context, project: str, asset: str, version: str, authorization: str | None) -> None:

@@ -44,7 +44,10 @@ def whoami(authorization: str | None = Depends(authorization_header), ctx: Conte
 @router.post(
     "/_selenite/objects",
     summary="Several objects in one response (selenite's batched download of small files)",
-    openapi_extra=body_doc(f"The keys to send, at most {BATCH_MAX_KEYS} (a body of at most {BATCH_MAX_BODY} bytes).", {"keys": ["p/a/v1/x.csv", "p/a/v1/y.csv"]}),
+    openapi_extra=body_doc(
+        f"The keys to send, at most {BATCH_MAX_KEYS} (a body of at most {BATCH_MAX_BODY} bytes).",
+        {"keys": ["p/a/v1/x.csv", "p/a/v1/y.csv"]},
+    ),
 )
 async def objects(request: Request, ctx: Context = Depends(ctx_of)) -> Response:
     """Public, like `GET /file`. For each key, in order: one JSON line `{"key": K, "size": N}` and then

@@ -349,5 +349,6 @@ class S3Storage:
 
     def state_list(self, folder: str) -> list[str]:
         start = self._state_key(folder) + "/"
-        names = (o["Key"][len(self._state):] for page in pages(self.client, self.bucket, start, delimiter=True) for o in page.get("Contents", []))
+        listed = pages(self.client, self.bucket, start, delimiter=True)
+        names = (o["Key"][len(self._state):] for page in listed for o in page.get("Contents", []))
         return sorted(n for n in names if not n.endswith("/"))

@@ -70,7 +70,8 @@ def open_s3_storage(url: str, settings: S3Settings) -> S3Storage:
     try:
         client.head_bucket(Bucket=bucket)
     except NoCredentialsError:
-        raise SetupError("no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)") from None
+        why = "no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)"
+        raise SetupError(why) from None
     except ClientError as e:
         status = http_status(e)
         why = {404: "does not exist", 403: "is not accessible with these credentials"}.get(
