@@ -286,8 +286,9 @@ def test_16_mib_manifests_from_an_owner_stay_bounded_in_parallel(tmp_path: Path)
         }
         for data, reason in cases.items():
             with ThreadPoolExecutor(4) as pool:
-                answers = list(pool.map(lambda i: srv.req("POST", f"/upload/start/pj{i}/a/v1", user="alice", data=data),
-                                        range(4)))
+                answers = list(pool.map(
+                    lambda i, body=data: srv.req("POST", f"/upload/start/pj{i}/a/v1", user="alice", data=body), range(4)
+                ))
             assert [(r.status_code, r.json()["reason"]) for r in answers] == [(400, reason)] * 4
         peak = _rss_kib(srv.proc.pid, "VmHWM")
         assert peak < 600 * 1024, f"server peak RSS {peak} kB"

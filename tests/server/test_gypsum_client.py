@@ -31,7 +31,8 @@ def test_full_workflow_with_the_real_client(srv: Server, tmp_path: Path) -> None
     assert gc.fetch_usage("gyp", url=url) == 0
 
     v1 = {"whee.txt": b"whee", "foo/bar.txt": b"bar" * 100, "blah.txt": b"blah"}
-    assert gc.upload_directory(str(_tree(tmp_path / "v1", v1)), "gyp", "blob", "v1", url=url, token=alice, cache_dir=cache)
+    v1_dir = str(_tree(tmp_path / "v1", v1))
+    assert gc.upload_directory(v1_dir, "gyp", "blob", "v1", url=url, token=alice, cache_dir=cache)
     man1 = gc.fetch_manifest("gyp", "blob", "v1", url=url, cache_dir=cache)
     assert {k: v["size"] for k, v in man1.items()} == {k: len(b) for k, b in v1.items()}
     assert "upload_finish" in gc.fetch_summary("gyp", "blob", "v1", url=url, cache_dir=cache)
@@ -47,7 +48,8 @@ def test_full_workflow_with_the_real_client(srv: Server, tmp_path: Path) -> None
     gc.complete_upload(init, url=url)
     # v3 links to v2's link: the manifest carries the ancestor
     init = gc.start_upload("gyp", "blob", "v3", files=[], links=[
-        {"from.path": "w.txt", "to.project": "gyp", "to.asset": "blob", "to.version": "v2", "to.path": "linked/whee.txt"}],
+        {"from.path": "w.txt", "to.project": "gyp", "to.asset": "blob", "to.version": "v2",
+         "to.path": "linked/whee.txt"}],
         url=url, token=alice)
     gc.complete_upload(init, url=url)
     man3 = gc.fetch_manifest("gyp", "blob", "v3", url=url, cache_dir=cache)
@@ -59,7 +61,8 @@ def test_full_workflow_with_the_real_client(srv: Server, tmp_path: Path) -> None
     assert gc.list_assets("gyp", url=url) == ["blob"]
     assert sorted(gc.list_versions("gyp", "blob", url=url)) == ["v1", "v2", "v3"]
     # v2's one link sits in linked/, so its links file does too
-    assert sorted(gc.list_files("gyp", "blob", "v2", url=url)) == ["..manifest", "..summary", "linked/..links", "new.txt"]
+    v2_files = sorted(gc.list_files("gyp", "blob", "v2", url=url))
+    assert v2_files == ["..manifest", "..summary", "linked/..links", "new.txt"]
 
     # downloads through links
     assert Path(gc.save_file("gyp", "blob", "v3", "w.txt", url=url, cache_dir=cache)).read_bytes() == b"whee"
@@ -124,13 +127,16 @@ def test_file_names_with_spaces_and_plus(srv: Server, tmp_path: Path) -> None:
     url, alice, cache = srv.url, srv.tokens["alice"], str(tmp_path / "gcache")
     gc.create_project("spc", owners=["alice"], url=url, token=srv.tokens["admin"])
     files = {"with space.txt": b"space", "a+b.txt": b"plus", "dir one/x y+z.csv": b"both"}
-    assert gc.upload_directory(str(_tree(tmp_path / "v1", files)), "spc", "a", "v1", url=url, token=alice, cache_dir=cache)
+    v1_dir = str(_tree(tmp_path / "v1", files))
+    assert gc.upload_directory(v1_dir, "spc", "a", "v1", url=url, token=alice, cache_dir=cache)
     clone = tmp_path / "clone"
     gc.clone_version("spc", "a", "v1", str(clone), url=url, cache_dir=cache, download=True)
     assert {p: (clone / p).read_bytes() for p in files} == files
-    assert Path(gc.save_file("spc", "a", "v1", "with space.txt", url=url, cache_dir=str(tmp_path / "c2"))).read_bytes() == b"space"
+    saved = gc.save_file("spc", "a", "v1", "with space.txt", url=url, cache_dir=str(tmp_path / "c2"))
+    assert Path(saved).read_bytes() == b"space"
     for raw, status in (("spc%2Fa%2Fv1%2Fwith+space.txt", 200), ("spc%2Fa%2Fv1%2Fwith%20space.txt", 200),
-                        ("spc%2Fa%2Fv1%2Fa%2Bb.txt", 200), ("spc%2Fa%2Fv1%2Fa+b.txt", 200), ("spc%2Fa%2Fv1%2Fa%20b.txt", 404)):
+                        ("spc%2Fa%2Fv1%2Fa%2Bb.txt", 200), ("spc%2Fa%2Fv1%2Fa+b.txt", 200),
+                        ("spc%2Fa%2Fv1%2Fa%20b.txt", 404)):
         assert srv.req("GET", f"/file/{raw}").status_code == status, raw
         assert srv.req("HEAD", f"/file/{raw}").status_code == status, raw
     gc.remove_project("spc", url=url, token=srv.tokens["admin"])

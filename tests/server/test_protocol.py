@@ -53,10 +53,12 @@ def test_list_semantics(srv: Server, project: str) -> None:
 def test_http_conventions(srv: Server) -> None:
     r = srv.req("OPTIONS", "/upload/start/a/b/c")
     assert r.status_code == 200 and r.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
-    pre = {"Origin": "http://x", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    pre = {"Origin": "http://x", "Access-Control-Request-Method": "POST",
+           "Access-Control-Request-Headers": "authorization"}
     r = srv.req("OPTIONS", "/anything", headers=pre)
     assert r.headers["Access-Control-Allow-Methods"] == "GET,HEAD,POST,OPTIONS"
-    assert r.headers["Access-Control-Allow-Headers"] == "authorization" and r.headers["Access-Control-Max-Age"] == "86400"
+    assert r.headers["Access-Control-Allow-Headers"] == "authorization"
+    assert r.headers["Access-Control-Max-Age"] == "86400"
     r = srv.req("GET", "//list?prefix=x")
     assert r.status_code == 301 and r.headers["Location"].endswith("/list?prefix=x")
     r = srv.req("GET", "/")
@@ -201,9 +203,11 @@ def test_complete_checks_and_abort(srv: Server, project: str) -> None:
     r = srv.req("POST", init["complete_url"], token=tok)
     assert (r.status_code, r.json()["reason"]) == (400, "path 'x.txt' in manifest should have a file")
     assert srv.req("GET", f"/file/{q(project + '/..LOCK')}").status_code == 200  # lock kept: finish and retry
-    assert srv.req("POST", init["complete_url"], token="not-a-uuid").json()["reason"] == "session token does not look like a v4 UUID"
+    reason = srv.req("POST", init["complete_url"], token="not-a-uuid").json()["reason"]
+    assert reason == "session token does not look like a v4 UUID"
     other = "12345678-1234-4234-8234-123456789abc"
-    assert srv.req("POST", init["complete_url"], token=other).json()["reason"] == "project was locked for a different upload session"
+    reason = srv.req("POST", init["complete_url"], token=other).json()["reason"]
+    assert reason == "project was locked for a different upload session"
     assert srv.req("POST", f"/upload/complete/{project}/a/v2", token=tok).json()["reason"] == \
         "project was locked for upload of a different version"
     assert srv.req("POST", init["abort_url"], token=tok).status_code == 200
@@ -233,11 +237,13 @@ def test_probation_flow(srv: Server, project: str) -> None:
     assert srv.req("POST", f"/probation/reject/{project}/a/v3", user="carol").status_code == 200
     assert listing(srv, f"{project}/a/v3/") == []
     assert get_json(srv, f"{project}/..usage") == {"total": 2}
-    assert srv.req("POST", f"/probation/reject/{project}/a/v3", user="alice").json()["reason"] == "version does not exist"
+    reason = srv.req("POST", f"/probation/reject/{project}/a/v3", user="alice").json()["reason"]
+    assert reason == "version does not exist"
 
 
 def test_uploader_first_match_quirk(srv: Server, project: str) -> None:
-    perms = {"uploaders": [{"id": "bob", "asset": "other"}, {"id": "bob"}, {"id": "carol", "until": "2001-01-01T00:00:00Z"}]}
+    perms = {"uploaders": [{"id": "bob", "asset": "other"}, {"id": "bob"},
+                           {"id": "carol", "until": "2001-01-01T00:00:00Z"}]}
     assert srv.req("PUT", f"/permissions/{project}", user="alice", json=perms).status_code == 200
     assert start(srv, "bob", project, "blob", "v1", {"x": b"x"}).json()["reason"] == "user is not authorized to upload"
     assert start(srv, "carol", project, "blob", "v1", {"x": b"x"}).status_code == 403  # grant expired
@@ -279,7 +285,8 @@ def test_remove_refresh_and_logs(srv: Server, project: str) -> None:
 def test_worker_slugs_with_slash_and_non_latin1_paths(srv: Server, project: str) -> None:
     data = b"question"
     # A path whose worker-style (standard base64) slug holds '/': the worker itself 404s on it.
-    weird = next(p for p in (f"{'x' * i}?.txt" for i in range(12)) if "/" in worker_slug(project, "a", "v1", p, md5(data)))
+    candidates = (f"{'x' * i}?.txt" for i in range(12))
+    weird = next(p for p in candidates if "/" in worker_slug(project, "a", "v1", p, md5(data)))
     files = {weird: data, "ünï/ж文.txt": b"utf8"}
     init = start(srv, "alice", project, "a", "v1", files).json()
     assert all("/" not in f["url"][len("/upload/presigned-file/"):] for f in init["file_urls"])  # ours are URL-safe

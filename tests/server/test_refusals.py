@@ -57,7 +57,8 @@ def test_tokens_and_state_are_never_served(srv: Server) -> None:
     tok = srv.tokens["alice"]
     digest = hashlib.sha256(tok.encode()).hexdigest()
     assert all("tokens" not in k for k in listing(srv, ""))
-    for path in (f"/file/tokens%2F{digest}", f"/file/..%2Fstate%2Ftokens%2F{digest}", "/file/..%2Fstate%2Fupload-signing-secret"):
+    for path in (f"/file/tokens%2F{digest}", f"/file/..%2Fstate%2Ftokens%2F{digest}",
+                 "/file/..%2Fstate%2Fupload-signing-secret"):
         status = raw_get(srv, path)
         assert 400 <= status < 500, path
 
@@ -144,7 +145,8 @@ def test_put_with_wrong_bytes_or_forged_url(srv: Server, project: str) -> None:
     later = pre["url"].replace(expires, expires + "9")
     assert requests.put(later, data=b"right", headers=signed, timeout=10).status_code == 403
     assert srv.req("HEAD", f"/file/{q(project + '/a/v1/x.txt')}").status_code == 404
-    assert requests.put(pre["url"], data=b"right", headers=signed, timeout=10).status_code == 200  # the genuine one works
+    # the genuine one works
+    assert requests.put(pre["url"], data=b"right", headers=signed, timeout=10).status_code == 200
     assert srv.req("POST", init["complete_url"], token=init["session_token"]).status_code == 200
     r = requests.put(pre["url"], data=b"wrong", headers=md5_header, timeout=10)
     if s3:
@@ -207,7 +209,8 @@ def test_abandoned_lock_expires_and_its_partial_version_is_removed(short_lock_sr
 
 # --- what a Git working tree or tag cannot hold is refused at upload/start (docs/operate/compat.md) ------
 
-_DOT_GIT = [".git", ".GIT", ".Git", ".git.", ".git ", ".git. .", ".git:stream", "git~1", "GIT~2", ".g\u200cit", "\ufeff.git"]
+_DOT_GIT = [".git", ".GIT", ".Git", ".git.", ".git ", ".git. .", ".git:stream", "git~1", "GIT~2", ".g\u200cit",
+            "\ufeff.git"]
 _CONTROL = ["\x1b[31mred", "cr\rlf", "tab\tx", "del\x7f", "c1\x85", "csi\x9b2K"]
 
 

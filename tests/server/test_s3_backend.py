@@ -94,7 +94,8 @@ def test_presigned_url_signs_content_md5_and_expires(pair: tuple[Server, Server]
     assert r.status_code == 403
     r = requests.put(pre["url"].replace(f"/{srv.s3_prefix}/", "/other/"), data=b"right", headers=md5_header, timeout=10)
     assert r.status_code == 403  # another key under the same signature
-    assert srv.s3_client().list_objects_v2(Bucket=srv.s3_bucket, Prefix=_s3_key(srv, p + "/a/v1/x")).get("KeyCount") == 0
+    left = srv.s3_client().list_objects_v2(Bucket=srv.s3_bucket, Prefix=_s3_key(srv, p + "/a/v1/x"))
+    assert left.get("KeyCount") == 0
 
     # An expired URL: the same backend, asked for a 1-second URL.
     storage = s3_storage()
@@ -151,7 +152,8 @@ def test_token_created_while_both_run_works_on_both_at_once(pair: tuple[Server, 
         r = srv.req("POST", f"/create/p-{os.urandom(4).hex()}", token=token, json={"permissions": {"owners": ["dave"]}})
         assert r.status_code == 403 and "administrator" in r.text  # known user, just not an admin
     # state lives under PREFIX/state/, never under PREFIX/bucket/ (so never served)
-    keys = [o["Key"] for o in one.s3_client().list_objects_v2(Bucket=one.s3_bucket, Prefix=one.s3_prefix + "/state/tokens/")["Contents"]]
+    listed = one.s3_client().list_objects_v2(Bucket=one.s3_bucket, Prefix=one.s3_prefix + "/state/tokens/")
+    keys = [o["Key"] for o in listed["Contents"]]
     assert len(keys) == len(one.tokens) + 1
     assert one.req("GET", "/list", params={"prefix": "", "recursive": "true"}).json() != []
     assert not any("tokens/" in k for k in one.req("GET", "/list", params={"recursive": "true"}).json())

@@ -18,7 +18,8 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_serve_announces_its_url_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "selenite", "serve", "--root", str(tmp_path / "r"), "--port", str(port)],
+    args = [sys.executable, "-m", "selenite", "serve", "--root", str(tmp_path / "r"), "--port", str(port)]
+    proc = subprocess.Popen(args,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stderr.readline() if proc.stderr else ""

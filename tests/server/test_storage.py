@@ -104,7 +104,9 @@ def test_delete_prefix_reports_sizes_and_respects_the_boundary(storage: Storage)
     assert storage.list_dir("") == []
 
 
-@pytest.mark.parametrize("key", ["", "../etc/passwd", "a/../../b", "a//b", "/abs", "a/./b", "a\\b", "a\x00b", ".", "a/", "x/" + "y" * 300])
+@pytest.mark.parametrize(
+    "key", ["", "../etc/passwd", "a/../../b", "a//b", "/abs", "a/./b", "a\\b", "a\x00b", ".", "a/", "x/" + "y" * 300]
+)
 def test_bad_keys_are_refused_everywhere(storage: Storage, key: str) -> None:
     with pytest.raises(BadStorageKey):
         validate_key(key)
@@ -141,7 +143,8 @@ def test_staging_area_is_separate_and_promote_moves_into_the_bucket(storage: Sto
         info = storage.stage_file(name, path, md5_hex=hashlib.md5(data).hexdigest())
         assert (info.size, info.md5) == (len(data), hashlib.md5(data).hexdigest()) and not os.path.exists(path)
     # nothing of it is in the bucket, its listings or its keys
-    assert storage.list_dir("") == [] and list(storage.list_recursive("")) == [] and storage.head("p/s1/d/f.bin") is None
+    assert storage.list_dir("") == [] and list(storage.list_recursive("")) == []
+    assert storage.head("p/s1/d/f.bin") is None
     assert [n for n, _ in storage.list_staged("p/s1/")] == ["p/s1/d/f.bin", "p/s1/d/f.binx"]
     info = storage.promote("p/s1/d/f.bin", "p/a/v/d/f.bin")
     assert info is not None and (info.size, info.md5) == (len(data), hashlib.md5(data).hexdigest())

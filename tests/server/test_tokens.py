@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from srvhelpers import Server, start_server
 
 
@@ -79,7 +78,8 @@ def test_state_files_are_0600_when_written_and_fixed_at_start_up(tmp_path: Path)
         body = {"permissions": {"owners": ["alice"]}}
         assert srv.req("POST", "/create/tp", user="admin", json=body).status_code == 200
         init = srv.req("POST", "/upload/start/tp/a/v1", user="alice",
-                       json={"files": [{"type": "simple", "path": "x", "md5sum": "9dd4e461268c8034f5c8564e155c67a6", "size": 1}]}).json()
+                       json={"files": [{"type": "simple", "path": "x", "md5sum": "9dd4e461268c8034f5c8564e155c67a6",
+                                        "size": 1}]}).json()
         assert srv.req("POST", init["file_urls"][0]["url"], token=init["session_token"]).status_code == 200
     finally:
         srv.stop()

@@ -11,6 +11,7 @@ Slow clients are raw sockets on 127.0.0.1, each bounded in time; every socket is
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -29,7 +30,9 @@ from tests.support.registry import BACKENDS
 class SlowPut:
     """A PUT sent by hand over a socket: headers and all of the body but its last ``keep`` bytes."""
 
-    def __init__(self, url: str, body: bytes, headers: dict[str, str], keep: int = 1, length: int | None = None) -> None:
+    def __init__(
+        self, url: str, body: bytes, headers: dict[str, str], keep: int = 1, length: int | None = None
+    ) -> None:
         parts = urlsplit(url)
         self.sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=10)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -69,6 +72,11 @@ def presigned(srv: Server, init: dict, path: str) -> dict:
     r = srv.req("POST", url, token=init["session_token"])
     assert r.status_code == 200, r.text
     return dict(r.json())
+
+
+def _put(pre: dict, data: bytes) -> int:
+    """PUT ``data`` to a presigned URL the way a well-behaved client does; the status."""
+    return requests.put(pre["url"], data=data, headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10).status_code
 
 
 def staged(srv: Server, project: str) -> list[tuple[str, int]]:
@@ -131,7 +139,7 @@ def test_a_put_finishing_after_its_own_complete_changes_nothing(srv: Server, pro
     data = b"0123456789" * 100
     init = start(srv, "alice", project, "a", "v1", {"f.bin": data}).json()
     pre = presigned(srv, init, "f.bin")
-    assert requests.put(pre["url"], data=data, headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10).status_code == 200
+    assert _put(pre, data) == 200
     slow = SlowPut(pre["url"], data, {"Content-MD5": pre["md5sum_base64"]}, keep=10)
     try:
         assert srv.req("POST", init["complete_url"], token=init["session_token"]).status_code == 200
@@ -140,14 +148,15 @@ def test_a_put_finishing_after_its_own_complete_changes_nothing(srv: Server, pro
         slow.close()
     assert status == (403 if srv.backend == "folder" else 200)
     assert srv.req("GET", f"/file/{q(project + '/a/v1/f.bin')}").content == data
-    assert listing(srv, f"{project}/a/v1/") == [f"{project}/a/v1/..manifest", f"{project}/a/v1/..summary", f"{project}/a/v1/f.bin"]
+    v1 = f"{project}/a/v1/"
+    assert listing(srv, v1) == [f"{v1}..manifest", f"{v1}..summary", f"{v1}f.bin"]
 
 
 def test_staged_bytes_are_invisible_until_complete(srv: Server, project: str) -> None:
     data = b"not yet"
     init = start(srv, "alice", project, "a", "v1", {"f.txt": data}).json()
     pre = presigned(srv, init, "f.txt")
-    assert requests.put(pre["url"], data=data, headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10).status_code == 200
+    assert _put(pre, data) == 200
     assert srv.req("GET", f"/file/{q(project + '/a/v1/f.txt')}").status_code == 404
     assert listing(srv, f"{project}/a/v1/") == [f"{project}/a/v1/..manifest", f"{project}/a/v1/..summary"]
     assert get_json(srv, f"{project}/..usage")["total"] == 0
@@ -158,7 +167,7 @@ def test_staged_bytes_are_invisible_until_complete(srv: Server, project: str) ->
     # and abort drops what a session staged
     init = start(srv, "alice", project, "a", "v2", {"g.txt": data}).json()
     pre = presigned(srv, init, "g.txt")
-    assert requests.put(pre["url"], data=data, headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10).status_code == 200
+    assert _put(pre, data) == 200
     assert len(staged(srv, project)) == 1
     assert srv.req("POST", init["abort_url"], token=init["session_token"]).status_code == 200
     assert staged(srv, project) == []
@@ -171,17 +180,16 @@ def _disk_usage(root: Path) -> int:
     total = 0
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
-            except FileNotFoundError:
-                pass
     return total
 
 
 def test_body_past_declared_size_is_refused_and_never_stored(srv: Server, project: str) -> None:
     big = 100 << 20
     zeros = b"\0" * big
-    assert srv.req("PUT", f"/quota/{project}", user="admin", json={"baseline": 100, "growth_rate": 0}).status_code == 200
+    quota = {"baseline": 100, "growth_rate": 0}
+    assert srv.req("PUT", f"/quota/{project}", user="admin", json=quota).status_code == 200
     # The declared md5 is that of the 100 MiB, so only the size can refuse them.
     entry = {"type": "simple", "path": "tiny", "md5sum": hashlib.md5(zeros).hexdigest(), "size": 10}
     r = srv.req("POST", f"/upload/start/{project}/a/v1", user="bob", json={"files": [entry]})
@@ -247,7 +255,8 @@ def short_lock_srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 
 
 def _reads_answer(srv: Server, project: str, within: float) -> None:
-    for path in ("/list?prefix=", f"/file/{q(project + '/..permissions')}", "/_selenite/stats", f"/file/{q(project + '/nothing')}"):
+    for path in ("/list?prefix=", f"/file/{q(project + '/..permissions')}", "/_selenite/stats",
+                 f"/file/{q(project + '/nothing')}"):
         t0 = time.monotonic()
         r = requests.get(srv.url + path, timeout=within)
         assert r.status_code < 500 and time.monotonic() - t0 < within, path
@@ -256,7 +265,8 @@ def _reads_answer(srv: Server, project: str, within: float) -> None:
 def test_stalled_puts_do_not_freeze_reads(impatient_srv: Server) -> None:
     srv = impatient_srv
     project = f"p-{uuid.uuid4().hex[:10]}"
-    assert srv.req("POST", f"/create/{project}", user="admin", json={"permissions": {"owners": ["alice"]}}).status_code == 200
+    owned = {"permissions": {"owners": ["alice"]}}
+    assert srv.req("POST", f"/create/{project}", user="admin", json=owned).status_code == 200
     files = {f"f{i:02d}": b"%02d-payload" % i for i in range(66)}
     init = start(srv, "alice", project, "a", "v1", files).json()
     urls = {path: presigned(srv, init, path) for path in files}
@@ -289,18 +299,19 @@ def test_stalled_puts_do_not_freeze_reads(impatient_srv: Server) -> None:
             s.close()
     # the URLs still work for a well-behaved client
     pre = urls["f65"]
-    assert requests.put(pre["url"], data=files["f65"], headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10).status_code == 200
+    assert _put(pre, files["f65"]) == 200
     assert srv.req("POST", init["abort_url"], token=init["session_token"]).status_code == 200
 
 
 def test_staged_bytes_of_an_expired_session_are_swept(short_lock_srv: Server) -> None:
     srv = short_lock_srv
     project = f"p-{uuid.uuid4().hex[:10]}"
-    assert srv.req("POST", f"/create/{project}", user="admin", json={"permissions": {"owners": ["alice"]}}).status_code == 200
+    owned = {"permissions": {"owners": ["alice"]}}
+    assert srv.req("POST", f"/create/{project}", user="admin", json=owned).status_code == 200
     data = b"abandoned"
     init = start(srv, "alice", project, "a", "v1", {"f.txt": data}).json()
     pre = presigned(srv, init, "f.txt")
-    assert requests.put(pre["url"], data=data, headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10).status_code == 200
+    assert _put(pre, data) == 200
     assert len(staged(srv, project)) == 1
     # no request at all: the server's own sweep removes them once the lock (4 s) has expired
     deadline = time.monotonic() + 15
