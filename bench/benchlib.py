@@ -14,13 +14,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 from tests.support.env import isolated_environ
-from tests.support.ports import free_port
 from tests.support.serve import SELENITE, start_serve, stop
 
 PY = sys.executable
@@ -55,7 +54,7 @@ class Server:
     """One `selenite serve` process over a tmp folder, on a free 127.0.0.1 port, for the whole bench."""
 
     root: Path
-    port: int = field(default_factory=free_port)
+    port: int = 0  # picked by the server when it starts
     proc: subprocess.Popen[bytes] | None = None
     token: str = ""
 
@@ -68,8 +67,8 @@ class Server:
         self.token = subprocess.run(
             [*SELENITE, "token", "create", ADMIN, "--root", str(self.root)], check=True, capture_output=True, text=True
         ).stdout.strip()
-        self.proc = start_serve(["--root", str(self.root), "--admin", ADMIN], port=self.port,
-                                log=self.root.parent / "server.log")
+        self.proc, self.port = start_serve(["--root", str(self.root), "--admin", ADMIN], port=self.port,
+                                           log=self.root.parent / "server.log")
 
     def stop(self) -> None:
         if self.proc is not None:

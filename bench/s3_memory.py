@@ -32,7 +32,6 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: make `tests.support` importable
 
 from tests.support import s3server  # the same SeaweedFS launcher the tests use
-from tests.support.ports import free_port
 from tests.support.serve import start_serve, stop
 
 _CHUNK = 1 << 20
@@ -85,10 +84,8 @@ def main() -> int:
             env = {**os.environ, **s3server.aws_env()}
             storage = ["--storage", f"s3://{bucket}/bench", "--s3-endpoint", weed.endpoint]
             admin = run("token", "create", "admin", *storage, env=env)
-            port = free_port()
+            server, port = start_serve([*storage, "--admin", "admin"], log=tmp / "server.log", env=s3server.aws_env())
             url = f"http://127.0.0.1:{port}"
-            server = start_serve([*storage, "--admin", "admin"], port=port, log=tmp / "server.log",
-                                 env=s3server.aws_env())
             auth = {"Authorization": f"Bearer {admin}"}
             base = mb(vm_kib(server.pid, "VmRSS"))
 

@@ -279,8 +279,8 @@ def test_another_version_no_tree_could_hold_is_skipped_when_looking_for_bytes(ev
     is passed over there (it is refused only when cloned), not the end of the command."""
     from selenite import registry, worktree
     from selenite.cache import Cache
-    from selenite.transfer import resolve_sources
     from selenite.keys import Key
+    from selenite.transfer import resolve_sources
 
     evilreg.add_version("p", "a", "v1", {"a.txt": b"alpha\n"})
     evilreg.add_version("p", "a", "v3", {"b.txt": b"beta\n"})

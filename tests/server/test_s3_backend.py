@@ -24,7 +24,6 @@ import requests
 from srvhelpers import Server, q, s3_storage, start, start_server, upload
 from tests.support import s3server
 from tests.support.cli import selenite
-from tests.support.ports import free_port
 
 from selenite.server.errors import DigestMismatch
 from selenite.server.storage import s3calls
@@ -34,7 +33,7 @@ from selenite.server.storage import s3calls
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
     """Two `selenite serve` processes over one bucket and prefix (behind no load balancer)."""
     one = start_server("s3", tmp_path_factory.mktemp("s3-one"))
-    two = Server(root=tmp_path_factory.mktemp("s3-two"), port=free_port(), backend="s3",
+    two = Server(root=tmp_path_factory.mktemp("s3-two"), backend="s3",
                  s3_endpoint=one.s3_endpoint, s3_bucket=one.s3_bucket, s3_prefix=one.s3_prefix)
     two.tokens = one.tokens  # same state area: the first server's tokens work here too
     two.admin_token = one.admin_token

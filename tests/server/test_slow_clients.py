@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from srvhelpers import Server, start_server
-from tests.support.ports import free_port
-from tests.support.serve import stop, wait_until_answers
+from tests.support.serve import stop, wait_until_serving
 
 HEAD_TIMEOUT = 2.0
 IDLE_TIMEOUT = 2.0
@@ -135,7 +134,6 @@ def test_more_connections_than_file_descriptors_do_not_lock_the_server_out(tmp_p
     connection cap (94 under that limit, see connections.fd_budget) answers the extra ones 503 at
     once; the held ones time out; a normal read works again right after, and the server never ran
     out of descriptors."""
-    port = free_port()
     log = tmp_path / "server.log"
 
     def low_fd_limit() -> None:
@@ -143,15 +141,15 @@ def test_more_connections_than_file_descriptors_do_not_lock_the_server_out(tmp_p
 
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "selenite", "serve", "--root", str(tmp_path / "r"), "--port", str(port),
+            [sys.executable, "-m", "selenite", "serve", "--root", str(tmp_path / "r"), "--port", "0",
              "--header-timeout", str(SLOW_HEAD_TIMEOUT)],
             # preexec_fn: the limit must hold from the server's first instruction. It only calls
             # setrlimit (already imported), so no lock another thread held at the fork is needed.
             stdout=out, stderr=subprocess.STDOUT, preexec_fn=low_fd_limit)  # noqa: PLW1509
     socks: list[socket.socket] = []
     try:
+        port = wait_until_serving(proc, log)
         url = f"http://127.0.0.1:{port}"
-        wait_until_answers(url, proc, log)
         fds = Path(f"/proc/{proc.pid}/fd")
         most = 0
         for _ in range(300):  # the small accept queue makes some connects wait for a SYN retry

@@ -12,7 +12,6 @@ import requests
 
 from tests.support import s3server
 from tests.support.cli import selenite
-from tests.support.ports import free_port
 from tests.support.serve import start_serve, stop
 
 BACKENDS = ["folder", "s3"]  # every backend the `registry` fixture (and tests/server) runs against
@@ -23,7 +22,7 @@ class Registry:
     """A `selenite serve` process on 127.0.0.1 over fresh storage: a folder, or an S3 bucket."""
 
     root: Path
-    port: int
+    port: int = 0  # 0 until started: the server picks a free one (then kept for restarts)
     admins: list[str] = field(default_factory=lambda: ["admin"])
     extra_args: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
@@ -37,10 +36,10 @@ class Registry:
     def for_backend(cls, backend: str, root: Path, **kw: Any) -> Registry:
         """A registry (not started) on ``backend``; S3 ones get their own prefix on the shared server."""
         if backend == "folder":
-            return cls(root=root, port=free_port(), **kw)
+            return cls(root=root, **kw)
         if backend == "s3":
             weed = s3server.shared()
-            return cls(root=root, port=free_port(), backend="s3", s3_endpoint=weed.endpoint,
+            return cls(root=root, backend="s3", s3_endpoint=weed.endpoint,
                        s3_bucket=weed.shared_bucket(), s3_prefix=weed.new_prefix(), **kw)
         raise ValueError(f"unknown backend {backend!r}")
 
@@ -63,8 +62,8 @@ class Registry:
     def start(self) -> None:
         """Start the server (again, after `stop` or `kill`: same port, same storage)."""
         admins = [arg for a in self.admins for arg in ("--admin", a)]
-        self.proc = start_serve([*self.storage_args(), *admins, *self.extra_args], port=self.port,
-                                log=self.root.parent / f"server-{self.port}.log", env=self.env())
+        self.proc, self.port = start_serve([*self.storage_args(), *admins, *self.extra_args], port=self.port,
+                                           log=self.root.parent / f"server-{self.root.name}.log", env=self.env())
 
     def kill(self) -> None:
         """SIGKILL: the server dies as in a crash (a test of what clients see then)."""
