@@ -119,3 +119,10 @@ def test_the_config_folder_and_admins_come_from_the_environment(monkeypatch: pyt
     assert config.config_dir() == Path(os.environ["XDG_CONFIG_HOME"]) / "selenite"
     monkeypatch.setenv(config.ENV_ADMINS, "alice,,bob")
     assert config.admins_from_env() == ["alice", "bob"]
+
+
+def test_the_working_directory_is_read_once_by_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Commands take the directory from Settings (resolved here, at the edge), never from the process.
+    monkeypatch.chdir(tmp_path)
+    assert config.load(cache=tmp_path).cwd == tmp_path
+    assert config.load(cache=tmp_path, cwd=tmp_path / "sub").cwd == tmp_path / "sub"

@@ -87,10 +87,6 @@ def _s3(
     return S3Settings(endpoint, region, checksums, addressing, public_endpoint)
 
 
-def _settings(url: str | None = None, token: str | None = None, cache: Path | None = None) -> config.Settings:
-    return config.load(url=url, token=token, cache=cache)
-
-
 # --- the registry -----------------------------------------------------------------------------
 
 
@@ -248,7 +244,7 @@ def ls(
     """List projects, assets, versions (latest marked) or a version's files."""
     from selenite.commands import ls as cmd
 
-    raise typer.Exit(cmd.ls(_settings(url), target, as_json=as_json))
+    raise typer.Exit(cmd.ls(config.load(url), target, as_json=as_json))
 
 
 # --- working trees ----------------------------------------------------------------------------
@@ -272,7 +268,7 @@ def clone(
 
     raise typer.Exit(
         cmd.clone(
-            _settings(url, token, cache), source, directory, download=not no_download, jobs=jobs, link_mode=link_mode
+            config.load(url, token, cache), source, directory, download=not no_download, jobs=jobs, link_mode=link_mode
         )
     )
 
@@ -287,7 +283,7 @@ def get(
     """Download the content that links of this tree point to and the cache lacks."""
     from selenite.commands import get as cmd
 
-    raise typer.Exit(cmd.get(_settings(url, None, cache), paths or [], jobs=jobs))
+    raise typer.Exit(cmd.get(config.load(url, None, cache), paths or [], jobs=jobs))
 
 
 @app.command()
@@ -299,7 +295,7 @@ def drop(
     """Free local content that the registry still holds (links stay; `get` brings it back)."""
     from selenite.commands import drop as cmd
 
-    raise typer.Exit(cmd.drop(_settings(url, None, cache), paths or []))
+    raise typer.Exit(cmd.drop(config.load(url, None, cache), paths or []))
 
 
 @app.command()
@@ -311,7 +307,7 @@ def status(
     """Per path: unchanged, modified, new, deleted, content missing, object corrupted."""
     from selenite.commands import status as cmd
 
-    raise typer.Exit(cmd.status(_settings(None, None, cache), as_json=as_json, show_all=show_all))
+    raise typer.Exit(cmd.status(config.load(None, None, cache), as_json=as_json, show_all=show_all))
 
 
 @app.command()
@@ -323,7 +319,7 @@ def unlock(
     """Replace links by writable copies: the safe way to edit (the cache stays untouched)."""
     from selenite.commands import unlock as cmd
 
-    raise typer.Exit(cmd.unlock(_settings(url, None, cache), paths))
+    raise typer.Exit(cmd.unlock(config.load(url, None, cache), paths))
 
 
 @app.command()
@@ -335,7 +331,7 @@ def fsck(
     """Re-hash the objects this tree points to (and, with --repair, fix them without losing edits)."""
     from selenite.commands import fsck as cmd
 
-    raise typer.Exit(cmd.fsck(_settings(url, None, cache), repair=repair))
+    raise typer.Exit(cmd.fsck(config.load(url, None, cache), repair=repair))
 
 
 @app.command()
@@ -350,7 +346,7 @@ def gc(
     """Remove cache objects that no registered working tree needs, oldest first."""
     from selenite.commands import gc as cmd
 
-    raise typer.Exit(cmd.gc(_settings(None, None, cache), max_size=max_size, dry_run=dry_run, force=force))
+    raise typer.Exit(cmd.gc(config.load(None, None, cache), max_size=max_size, dry_run=dry_run, force=force))
 
 
 @app.command()
@@ -371,7 +367,7 @@ def push(
 
     raise typer.Exit(
         cmd.push(
-            _settings(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs, message=message,
+            config.load(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs, message=message,
             follow_external=follow_external,
         )
     )
@@ -388,7 +384,7 @@ def check(
     """Fail if an object behind a link was edited, or a link leaves the cache (what the hook runs)."""
     from selenite.commands import check as cmd
 
-    raise typer.Exit(cmd.check(_settings(None, None, cache), fix=fix))
+    raise typer.Exit(cmd.check(config.load(None, None, cache), fix=fix))
 
 
 @hook_app.command("pre-commit")
@@ -396,7 +392,7 @@ def hook_pre_commit(cache: CacheOpt = None) -> None:
     """The pre-commit hook: `selenite check` plus the optional large-file guard."""
     from selenite.commands import check as cmd
 
-    raise typer.Exit(cmd.pre_commit(_settings(None, None, cache)))
+    raise typer.Exit(cmd.pre_commit(config.load(None, None, cache)))
 
 
 @hooks_app.command("install")

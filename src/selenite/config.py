@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
@@ -56,6 +56,8 @@ class Settings:
     cache_dir: Path
     env_url: str | None = None  # $SELENITE_URL, as given (checked only when a command needs it)
     env_token: str | None = None  # $SELENITE_TOKEN: for `url` or `env_url` only
+    # The directory the command was started in: read once here, so commands never ask the process.
+    cwd: Path = field(default_factory=Path.cwd)
 
     @property
     def named_url(self) -> str | None:
@@ -159,12 +161,15 @@ def save_default_url(url: str) -> None:
     atomic_write(path, json.dumps({"url": normalize_url(url)}).encode(), mode=0o600)
 
 
-def load(url: str | None = None, token: str | None = None, cache: Path | None = None) -> Settings:
+def load(
+    url: str | None = None, token: str | None = None, cache: Path | None = None, cwd: Path | None = None
+) -> Settings:
     """The settings a command runs with. Nothing is checked here (a malformed ``$SELENITE_URL``
     must not break commands that need no registry): ``Settings.endpoint`` checks what it uses."""
     return Settings(
         url=url or None, token=token or None, cache_dir=(cache or default_cache_dir()).expanduser(),
         env_url=os.environ.get(ENV_URL) or None, env_token=os.environ.get(ENV_TOKEN) or None,
+        cwd=cwd or Path.cwd(),
     )
 
 

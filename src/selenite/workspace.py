@@ -10,10 +10,10 @@ from selenite.cache import Cache
 from selenite.config import Settings
 
 
-def open_tree(settings: Settings, cwd: Path | None = None) -> tuple[Path, worktree.Origin, Cache]:
-    """The working tree around ``cwd``, its origin (recorded again in git config if it only came
+def open_tree(settings: Settings) -> tuple[Path, worktree.Origin, Cache]:
+    """The working tree around the command's directory, its origin (recorded again in git config if it only came
     from commit trailers, e.g. after a plain `git clone`), and its cache (anchor recreated)."""
-    root = gitrepo.find_root(cwd or Path.cwd())
+    root = gitrepo.find_root(settings.cwd)
     o = worktree.require_origin(root)
     if gitrepo.config_get(root, "selenite.url") is None or gitrepo.config_get(root, "selenite.version") != o.version:
         worktree.record_origin(root, o)  # after a plain `git clone`, or a checkout/pull of another version

@@ -19,7 +19,7 @@ from selenite.workspace import open_tree
 def drop(settings: Settings, paths: list[Path]) -> int:
     root, o, cache = open_tree(settings)
     entries = worktree.select(
-        worktree.scan(root, cache, include_deleted=False, check_objects=False), root, paths, Path.cwd()
+        worktree.scan(root, cache, include_deleted=False, check_objects=False), root, paths, settings.cwd
     )
     keys = {e.key for e in entries if e.key is not None and e.status != worktree.DESTROYED and cache.has(e.key)}
     if not keys:

@@ -126,10 +126,10 @@ def _dirs(path: Path) -> list[str]:
         return []
 
 
-def _register_here(cache: Cache) -> None:
+def _register_here(cache: Cache, cwd: Path) -> None:
     """gc run inside a working tree of this cache (perhaps moved) registers it first."""
     with contextlib.suppress(FatalError, OSError):
-        root = gitrepo.find_root(Path.cwd())
+        root = gitrepo.find_root(cwd)
         if worktree.anchor_target(root) == cache.objects:
             o = worktree.origin(root)
             cache.register_worktree(root, o.url if o is not None else None)
@@ -138,7 +138,7 @@ def _register_here(cache: Cache) -> None:
 def gc(settings: Settings, *, max_size: str | None = None, dry_run: bool = False, force: bool = False) -> int:
     limit = parse_size(max_size) if max_size is not None else None
     cache = Cache(settings.cache_dir)
-    _register_here(cache)
+    _register_here(cache, settings.cwd)
     kept_gone = kept_unasked = 0
     with cache.lock("gc"), contextlib.ExitStack() as stack:
         keep: set[Key] = set()

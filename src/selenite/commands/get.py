@@ -14,7 +14,7 @@ from selenite.workspace import open_tree
 
 def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
     root, o, cache = open_tree(settings)
-    entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, Path.cwd())
+    entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, settings.cwd)
     missing = {e.key: e.path for e in entries if e.status == worktree.CONTENT_MISSING and e.key is not None}
     corrupted = [e.path for e in entries if e.status == worktree.OBJECT_CORRUPTED]
     destroyed = [e.path for e in entries if e.status == worktree.DESTROYED]

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from selenite import output, registry, versions, worktree
+from selenite import gitrepo, output, registry, versions, worktree
 from selenite.config import Settings
 from selenite.errors import FatalError, NotAWorkingTree, NotFound
 from selenite.util import human_bytes
@@ -20,9 +19,7 @@ def _url(settings: Settings) -> str:
     o = None
     if not (settings.url or settings.env_url):
         try:
-            from selenite import gitrepo
-
-            o = worktree.origin(gitrepo.find_root(Path.cwd()))
+            o = worktree.origin(gitrepo.find_root(settings.cwd))
         except (NotAWorkingTree, FatalError):
             o = None
     return settings.endpoint(o.url if o else None).url

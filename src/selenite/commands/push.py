@@ -258,7 +258,7 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
     except NotAWorkingTree:
         if dry_run:
             raise
-        _adopt(settings, Path.cwd())
+        _adopt(settings, settings.cwd)
         root, o, cache = open_tree(settings)
     damaged = [p for p in check_tree(root, cache.root) if p.kind == ProblemKind.CORRUPTED]
     if damaged:

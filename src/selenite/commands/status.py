@@ -25,7 +25,7 @@ _LABELS = {
 def status(settings: Settings, *, as_json: bool = False, show_all: bool = False) -> int:
     root, o, cache = open_tree(settings)
     entries = sorted(worktree.scan(root, cache), key=lambda e: e.path)
-    cwd = Path.cwd()
+    cwd = settings.cwd
     if as_json:
         doc = {
             "origin": {"url": o.url, "project": o.project, "asset": o.asset, "version": o.version},

@@ -16,7 +16,7 @@ _LINKS = (worktree.UNCHANGED, worktree.MOVED, worktree.MODIFIED, worktree.NEW)
 
 def unlock(settings: Settings, paths: list[Path]) -> int:
     root, _o, cache = open_tree(settings)
-    entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, Path.cwd())
+    entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, settings.cwd)
     todo = [e for e in entries if e.key is not None and e.status in _LINKS]
     mode = linkmodes.mode_of(root)
     if mode != linkmodes.SYMLINK:
