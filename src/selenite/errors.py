@@ -1,8 +1,10 @@
-"""The errors a user is meant to read.
+"""Every exception class of the client (the server has its own, in ``selenite.server``).
 
 Anything that is the user's input, the registry's answer or the state of their files raises a
 ``FatalError`` (or a subclass): the CLI prints its message as one line on stderr and exits 1.
-Any other exception is a bug: the CLI writes a crash log and exits 3.
+Any other exception is a bug: the CLI writes a crash log and exits 3. The two that are not
+``FatalError``s never reach the CLI: ``DownloadStopped`` and ``ProtocolError`` are caught where
+they are raised.
 """
 
 from __future__ import annotations
@@ -51,3 +53,12 @@ class NotAWorkingTree(FatalError):
 
 class HookInstallRefused(FatalError):
     """selenite will not write its hook here (it would clobber or affect something it should not)."""
+
+
+class DownloadStopped(Exception):
+    """A download cut short at its next chunk because another one failed or Ctrl-C was pressed:
+    the first failure is what the command reports, never this."""
+
+
+class ProtocolError(Exception):
+    """Git sent the filter process something this side of the pkt-line protocol does not understand."""

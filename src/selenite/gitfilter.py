@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from selenite import gitfiles
+from selenite.errors import ProtocolError
 from selenite.keys import CHUNK, Key, iter_chunks, try_parse_key
-from selenite.pktline import ProtocolError, Wire
+from selenite.pktline import Wire
 
 if TYPE_CHECKING:
     from selenite.cache import Cache

@@ -11,11 +11,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+from selenite.errors import ProtocolError
+
 MAX_DATA = 65516  # LARGE_PACKET_MAX (65520) less the 4-byte header
-
-
-class ProtocolError(Exception):
-    """Git sent something this side of the protocol does not understand."""
 
 
 class Wire:

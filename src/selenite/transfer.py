@@ -15,7 +15,7 @@ from typing import Any
 
 from selenite import output, registry, versions, worktree
 from selenite.cache import Cache, registry_id
-from selenite.errors import ChecksumMismatch, FatalError, RegistryError, UnsafePath
+from selenite.errors import ChecksumMismatch, DownloadStopped, FatalError, RegistryError, UnsafePath
 from selenite.keys import Key
 
 DOWNLOAD_ATTEMPTS = 3
@@ -26,14 +26,10 @@ BATCH_KEYS = 64
 BATCH_BYTES = 4 << 20
 
 
-class _Stopped(Exception):
-    pass
-
-
 def _stoppable(chunks: Iterable[bytes], stop: threading.Event) -> Iterator[bytes]:
     for block in chunks:
         if stop.is_set():
-            raise _Stopped
+            raise DownloadStopped
         yield block
 
 
@@ -88,7 +84,7 @@ def fetch_objects(
                 try:
                     for key, (_, data) in zip(keys, records):
                         if stop.is_set():
-                            raise _Stopped
+                            raise DownloadStopped
                         if data is None:
                             break  # absent: its own GET below reports it as usual
                         got.append((key, data))
