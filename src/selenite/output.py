@@ -10,8 +10,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from selenite.util import human_bytes
-
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -30,6 +28,15 @@ def printable(text: str) -> str:
             o = ord(c)
             out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}")
     return "".join(out)
+
+
+def human_bytes(n: float) -> str:
+    """A size in binary units, as every summary and progress bar prints it (``7.0 MiB``)."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
 
 
 def write(text: str = "") -> None:

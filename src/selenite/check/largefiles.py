@@ -9,7 +9,6 @@ from selenite.check.problems import Problem, ProblemKind
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs
 from selenite.gitrepo.listings import Listings, index_entry
-from selenite.util import human_bytes
 
 
 def large_file_limit(top: Path) -> int | None:
@@ -32,8 +31,13 @@ def large_files(top: Path, limit: int) -> list[Problem]:
         shas = {path: e.sha for path, e in entries.items() if e is not None and e.mode.startswith("100")}
     views.close()
     sizes = blobs.blob_sizes(top, shas.values())
+    large = [(path, sizes[sha]) for path, sha in sorted(shas.items()) if sizes.get(sha, 0) > limit]
+    if not large:
+        return []
+    from selenite.output import human_bytes  # noqa: PLC0415 - only on a refusal: rich is slow to import for a hook
+
     return [
-        Problem(path, ProblemKind.LARGE, f"{human_bytes(sizes[sha])} staged as a regular Git file, above "
+        Problem(path, ProblemKind.LARGE, f"{human_bytes(size)} staged as a regular Git file, above "
                                          f"selenite.largefiles ({human_bytes(limit)})")
-        for path, sha in sorted(shas.items()) if sizes.get(sha, 0) > limit
+        for path, size in large
     ]

@@ -21,7 +21,6 @@ from selenite.errors import FatalError
 from selenite.hook.install import install_into
 from selenite.keys import Key
 from selenite.transfer import fetch_objects
-from selenite.util import human_bytes
 
 
 def parse_source(source: str) -> tuple[str, str, str | None]:
@@ -176,7 +175,7 @@ def clone(
             raise
     _install_hooks(root)
     _marker(root).unlink()
-    what = f"{len(listing)} file(s), {human_bytes(sum(k.size for k in listing.values()))}"
+    what = f"{len(listing)} file(s), {output.human_bytes(sum(k.size for k in listing.values()))}"
     as_what = "" if mode == linkmodes.SYMLINK else f", as {'hard links' if mode == linkmodes.HARDLINK else 'copies'}"
     output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{as_what}{'' if download else ', content not fetched'})")
     return 0

@@ -21,7 +21,6 @@ from pathlib import Path
 from selenite import output, registry
 from selenite.errors import FatalError
 from selenite.keys import md5_of_file
-from selenite.util import human_bytes
 
 MARKER = ".selenite-demo"
 PROJECT, ASSET, ADMIN = "demo", "rnaseq", "demo-admin"
@@ -141,7 +140,7 @@ def demo(directory: Path, *, port: int, keep_serving: bool) -> int:
         output.write(f"registry: {url}  (folder {d / 'registry'})")
         output.write(f"admin token for {ADMIN}: {token}")
         total = _seed(url, token, d / "seed")
-        output.write(f"uploaded {PROJECT}/{ASSET}@v1: 26 files, {human_bytes(total)}")
+        output.write(f"uploaded {PROJECT}/{ASSET}@v1: 26 files, {output.human_bytes(total)}")
         output.write("")
 
         work = d / "work"

@@ -12,7 +12,6 @@ from pathlib import Path
 from selenite import output, registry, worktree
 from selenite.config import Settings
 from selenite.transfer import resolve_sources
-from selenite.util import human_bytes
 from selenite.workspace import open_tree
 
 
@@ -52,7 +51,7 @@ def drop(settings: Settings, paths: list[Path]) -> int:
         output.info(f"{linked} of them still have other hard links (e.g. a hardlink-mode tree's files): "
                     "their space stays in use")
     kept_unheld = len(keys - set(held))
-    output.info(f"dropped {dropped} object(s), {human_bytes(freed)} freed (`selenite get` brings them back)")
+    output.info(f"dropped {dropped} object(s), {output.human_bytes(freed)} freed (`selenite get` brings them back)")
     if kept_unheld:
         output.info(f"kept {kept_unheld} object(s) the registry holds no copy of")
     if elsewhere:

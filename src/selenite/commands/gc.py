@@ -24,7 +24,6 @@ from selenite.cache import Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import FatalError, NotFound, RegistryError
 from selenite.keys import Key
-from selenite.util import human_bytes
 
 _SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
@@ -189,8 +188,8 @@ def gc(settings: Settings, *, max_size: str | None = None, dry_run: bool = False
         if not dry_run:
             cache.clean_tmp()
     verb = "would remove" if dry_run else "removed"
-    output.info(f"{verb} {removed} object(s), {human_bytes(freed)}; kept {len(objects) - removed} "
-                f"({human_bytes(total)}) linked from {len(cache.worktrees())} working tree(s)")
+    output.info(f"{verb} {removed} object(s), {output.human_bytes(freed)}; kept {len(objects) - removed} "
+                f"({output.human_bytes(total)}) linked from {len(cache.worktrees())} working tree(s)")
     if kept_gone:
         output.info(f"kept {kept_gone} unreferenced object(s) the registry no longer holds (no version it still has "
                     "lists them; a working tree moved elsewhere may need them): `selenite gc --force` removes them")

@@ -8,7 +8,6 @@ from selenite import gitfiles, gitfilter, linkmodes, output, registry, worktree
 from selenite.config import Settings
 from selenite.errors import FatalError
 from selenite.transfer import fetch_objects, resolve_sources
-from selenite.util import human_bytes
 from selenite.workspace import open_tree
 
 
@@ -31,7 +30,7 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
                 sources = resolve_sources(client, cache, o, to_fetch)
                 n = fetch_objects(client, cache, sources, jobs)
         size = sum(k.size for k in missing)
-        output.info(f"got {len(missing)} file(s) ({n} download(s), {human_bytes(size)})")
+        output.info(f"got {len(missing)} file(s) ({n} download(s), {output.human_bytes(size)})")
     if mode == linkmodes.SYMLINK:  # pointer files (Git checked them out without the filter) get their bytes
         gitfilter.fill_pointers(root, cache, [e.path for e in entries
                                               if e.status == worktree.CONTENT_MISSING and e.target is None])

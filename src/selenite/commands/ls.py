@@ -10,7 +10,6 @@ from typing import Any
 from selenite import gitrepo, output, registry, versions, worktree
 from selenite.config import Settings
 from selenite.errors import FatalError, NotAWorkingTree, NotFound
-from selenite.util import human_bytes
 
 
 def _url(settings: Settings) -> str:
@@ -125,7 +124,7 @@ def _table(rows: list[dict[str, Any]], cols: list[str]) -> None:
         for c in cols:
             v = r.get(c)
             if c == "size" and isinstance(v, int):
-                cells.append(human_bytes(v))
+                cells.append(output.human_bytes(v))
             elif c == "latest":
                 cells.append("latest" if v else "")
             elif c == "probation":

@@ -32,7 +32,7 @@ from selenite.config import Settings
 from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, RegistryError
 from selenite.keys import md5_of_file
 from selenite.statcache import StatCache
-from selenite.util import atomic_write, human_bytes
+from selenite.util import atomic_write
 from selenite.workspace import open_tree
 
 SESSION_FILE = "push-session.json"
@@ -84,9 +84,9 @@ def _holds_plan(client: registry.RegistryClient, o: worktree.Origin, version: st
 def _print_plan(plan: pushplan.Plan, spec: str) -> None:
     links, dedup, simple = (plan.of_kind(k) for k in (pushplan.LINK, pushplan.DEDUP, pushplan.SIMPLE))
     output.write(f"plan for {spec}:")
-    output.write(f"  links    {len(links):>7} files  {human_bytes(sum(i.key.size for i in links)):>10}  (no bytes move)")
-    output.write(f"  dedup    {len(dedup):>7} files  {human_bytes(sum(i.key.size for i in dedup)):>10}  (uploaded unless the latest version has them)")
-    output.write(f"  uploads  {len(simple):>7} files  {human_bytes(sum(i.key.size for i in simple)):>10}")
+    output.write(f"  links    {len(links):>7} files  {output.human_bytes(sum(i.key.size for i in links)):>10}  (no bytes move)")
+    output.write(f"  dedup    {len(dedup):>7} files  {output.human_bytes(sum(i.key.size for i in dedup)):>10}  (uploaded unless the latest version has them)")
+    output.write(f"  uploads  {len(simple):>7} files  {output.human_bytes(sum(i.key.size for i in simple)):>10}")
     output.write(f"  deleted  {len(plan.deleted):>7} files")
     for path in plan.deleted:
         output.write(f"    - {output.printable(path)}")
@@ -94,7 +94,7 @@ def _print_plan(plan: pushplan.Plan, spec: str) -> None:
         output.write(f"  external {len(plan.external):>7} files  (links out of the tree: their targets are published)")
         for path, target in plan.external:
             output.write(f"    {output.printable(path)} -> {output.printable(str(target))}")
-    output.write(f"at most {human_bytes(plan.upload_bytes)} of {human_bytes(plan.total_bytes)} to upload")
+    output.write(f"at most {output.human_bytes(plan.upload_bytes)} of {output.human_bytes(plan.total_bytes)} to upload")
 
 
 def _upload(client: registry.RegistryClient, init: dict[str, object], plan: pushplan.Plan, spec: str, jobs: int) -> int:
@@ -327,7 +327,7 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
         uploaded = len(init.get("file_urls") or [])
         linked = len(plan.items) - uploaded
         summary = (f"{len(plan.items)} files: {linked} linked, {uploaded} uploaded, {len(plan.deleted)} deleted; "
-                   f"{human_bytes(sent)} uploaded of {human_bytes(plan.total_bytes)}")
+                   f"{output.human_bytes(sent)} uploaded of {output.human_bytes(plan.total_bytes)}")
         _finish_locally(root, cache, client, o, name, plan, hashes, message, summary)
         session.unlink(missing_ok=True)  # only now: a kill before this is finished by the next push
         # An untrusted uploader's version lands on probation without --probation: say so too.
