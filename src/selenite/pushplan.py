@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import gitfilter, gitrepo, linkmodes, registry, safepath, versions, worktree
+from selenite import gitfilter, gitrepo, linkmodes, names, registry, safepath, versions, worktree
 from selenite.cache import Cache, registry_id
-from selenite.errors import FatalError, NotFound, RegistryError, UnsafePath
+from selenite.errors import FatalError, NotFound, UnsafePath
 from selenite.keys import Key, extension_of, md5_of_file
 from selenite.statcache import StatCache
 from selenite.tree.links import parse_link_text
@@ -300,17 +300,16 @@ def _within(target: Path, root: Path, cache: Cache) -> bool:
     return target.is_relative_to(cache.objects.resolve())
 
 
-def check_names(project: str, asset: str, version: str) -> None:
-    """Refuse, before anything is published, a version name the registry or Git cannot hold
-    (every version becomes a Git tag; ``v 1`` used to publish and silently get none)."""
-    if not version or version.startswith("..") or "/" in version or "\\" in version:
-        raise FatalError(f"version name {safepath.shown(version)} is not valid (no '/', '\\', or leading '..')")
+def check_version_name(version: str) -> None:
+    """Refuse, before anything is published, a version name the registry or Git cannot hold: the
+    registry's own rules for a new version (``names``), then Git's (every version becomes a Git
+    tag; ``v 1`` used to publish and silently get none)."""
+    why = names.name_problem("version", version) or names.new_name_problem("version", version)
+    if why is not None:
+        raise FatalError(f"{why} ({safepath.shown(version)}): every version is also a Git tag; "
+                         "pick another name with --version")
     why = gitrepo.tag_name_problem(version)
     if why is not None:
         raise FatalError(f"version name {safepath.shown(version)} {why}: every version is also a Git tag; "
                          "pick another name with --version")
-    del project, asset
 
-
-__all__ = ["DEDUP", "LINK", "SIMPLE", "Item", "Location", "Locations", "Plan", "build", "gypsum_location",
-           "next_version", "RegistryError"]

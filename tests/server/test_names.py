@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from selenite.names import new_name_problem
 from selenite.server.errors import HttpError
 from selenite.server.names import (
     check_name,
@@ -12,7 +13,6 @@ from selenite.server.names import (
     file_path_problem,
     is_dot_git,
     names,
-    new_name_problem,
 )
 
 

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from selenite import gitfiles, gitfilter, gitrepo, linkmodes, output, registry, versions, worktree
+from selenite import gitfiles, gitfilter, gitrepo, linkmodes, names, output, registry, versions, worktree
 from selenite.cache import OK, Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import FatalError
@@ -32,7 +32,7 @@ def parse_source(source: str) -> tuple[str, str, str | None]:
     if len(parts) != 2 or not all(parts) or (("@" in source) and not version):
         raise FatalError(f"{source!r}: expected PROJECT/ASSET or PROJECT/ASSET@VERSION")
     for what, name in (("project", parts[0]), ("asset", parts[1]), ("version", version or "x")):
-        if name.startswith("..") or name == "." or "\\" in name or "/" in name:
+        if names.name_problem(what, name) is not None:
             raise FatalError(f"{source!r}: {what} name {name!r} is not valid")
     return parts[0], parts[1], version or None
 

@@ -296,7 +296,7 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             output.info(f"nothing to push: the tree is {o.spec} unchanged (pass --version to publish it under a new name anyway)")
             return 0
         name = version or pushplan.next_version(client, o.project, o.asset)
-        pushplan.check_names(o.project, o.asset, name)
+        pushplan.check_version_name(name)
         spec = f"{o.project}/{o.asset}/{name}"
         if dry_run:
             _print_plan(plan, spec)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
+from selenite.names import name_problem
 from selenite.safepath import CONTROL, file_and_folder
 from selenite.server.errors import HttpError
 
@@ -23,48 +24,17 @@ def decode_component(raw: str) -> str:
 
 
 def check_name(kind: str, name: str) -> str:
-    """§4.1 for project/asset/version names, plus what no storage can hold ('.', NUL)."""
-    if not name:
-        raise HttpError(400, f"{kind} name cannot be empty")
-    if "/" in name or "\\" in name:
-        raise HttpError(400, f"{kind} name cannot contain '/' or '\\'")
-    if name.startswith(".."):
-        raise HttpError(400, f"{kind} name cannot start with '..'")
-    if name == "." or "\x00" in name:
-        raise HttpError(400, f"{kind} name cannot be '.' or contain NUL")
-    if len(name.encode("utf-8", "surrogatepass")) > 255:
-        raise HttpError(400, f"{kind} name cannot be longer than 255 bytes")
+    """§4.1 for project/asset/version names, plus what no storage can hold ('.', NUL): the rules
+    the client checks too (``selenite.names``)."""
+    why = name_problem(kind, name)
+    if why is not None:
+        raise HttpError(400, why)
     return name
 
 
-# Upload start refuses, beyond §4, what a Git working tree or a tag cannot hold: the client turns
-# every version into a checkout and a tag (docs/operate/compat.md). Reads of existing names stay allowed.
-_TAG_BAD_CHARS = re.compile(r"[ ~^:?*\[\\]")
-# Zero-width and bidirectional controls: two names that print the same must not be two versions.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 # Code points HFS+ ignores when comparing names, so ".g\u200cit" is ".git" there (git's is_hfs_dotgit).
 _HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
 _NTFS_SHORT_GIT = re.compile(r"^git~[1-4]$")
-
-
-# The rules for a NEW name, in order: (refused when true, why).
-_NEW_NAME_RULES: tuple[tuple[Callable[[str], object], str], ...] = (
-    (CONTROL.search, "cannot contain control characters"),
-    (lambda n: n.startswith("-"), "cannot start with '-'"),
-    (lambda n: n.startswith(".") or n.endswith((".", ".lock")),
-     "cannot start or end with '.' or end with '.lock' (not a valid Git tag)"),
-    (lambda n: ".." in n or "@{" in n, "cannot contain '..' or '@{' (not a valid Git tag)"),
-    (_TAG_BAD_CHARS.search, "cannot contain spaces or any of ~^:?*[\\ (not a valid Git tag)"),
-    (lambda n: n in ("@", "HEAD") or n.endswith("_HEAD"),
-     "cannot be '@' or a Git name such as HEAD or FETCH_HEAD (the tag would be ambiguous)"),
-    (_INVISIBLE.search, "cannot contain invisible characters (zero-width or bidirectional controls)"),
-)
-
-
-def new_name_problem(kind: str, name: str) -> str | None:
-    """Why ``name`` cannot name a NEW asset or version (None when fine): control characters, or
-    what ``git check-ref-format refs/tags/NAME`` refuses, or a leading '-' (an option to git)."""
-    return next((f"{kind} name {why}" for refused, why in _NEW_NAME_RULES if refused(name)), None)
 
 
 def collision_problem(paths: list[str]) -> str | None:

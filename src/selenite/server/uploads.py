@@ -11,6 +11,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from selenite.names import new_name_problem
 from selenite.server import auth, locks, signing, staging, uploadfiles
 from selenite.server.changelog import add_log
 from selenite.server.context import Context
@@ -25,7 +26,7 @@ from selenite.server.keyspace import (
     usage_key,
     version_prefix,
 )
-from selenite.server.names import check_name, new_name_problem
+from selenite.server.names import check_name
 from selenite.server.storage.base import ObjectInfo, validate_key
 from selenite.server.timestamps import now_iso
 from selenite.server.uploadfiles import MD5
