@@ -7,7 +7,7 @@ pre-commit hook on every commit) does not pay for importing the server or boto3.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -33,45 +33,48 @@ app.add_typer(hooks_app, name="hooks")
 app.add_typer(hook_app, name="hook")
 
 UrlOpt = Annotated[
-    Optional[str],
-    typer.Option("--url", help="Registry URL (default: the working tree's registry, $SELENITE_URL, or the last login's)."),
+    str | None,
+    typer.Option(
+        "--url", help="Registry URL (default: the working tree's registry, $SELENITE_URL, or the last login's)."
+    ),
 ]
 TokenOpt = Annotated[
-    Optional[str],
-    typer.Option("--token", help="Bearer token (default: the one saved by `selenite login` for the URL; $SELENITE_TOKEN only with --url or $SELENITE_URL)."),
+    str | None,
+    typer.Option("--token", help="Bearer token (default: the one saved by `selenite login` for the URL; "
+                 "$SELENITE_TOKEN only with --url or $SELENITE_URL)."),
 ]
 CacheOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--cache", help="Shared object cache (default: $SELENITE_CACHE, or the user cache folder)."),
 ]
 JobsOpt = Annotated[int, typer.Option("-j", "--jobs", min=1, max=64, help="Parallel transfers.")]
 StorageOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--storage", help="s3://BUCKET\\[/PREFIX]: keep the registry in S3-compatible object storage."),
 ]
 S3EndpointOpt = Annotated[
-    Optional[str], typer.Option("--s3-endpoint", help="S3 endpoint URL (e.g. http://127.0.0.1:8333).")
+    str | None, typer.Option("--s3-endpoint", help="S3 endpoint URL (e.g. http://127.0.0.1:8333).")
 ]
-S3RegionOpt = Annotated[Optional[str], typer.Option("--s3-region", help="S3 region (default from the AWS config).")]
+S3RegionOpt = Annotated[str | None, typer.Option("--s3-region", help="S3 region (default from the AWS config).")]
 S3ChecksumsOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--s3-checksums", envvar="SELENITE_S3_CHECKSUMS", metavar="when_required|when_supported",
                  help="boto3's checksum mode (default when_required; when_supported adds CRC32 checksums that "
                       "several S3 clones reject)."),
 ]
 S3AddressingOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--s3-addressing", envvar="SELENITE_S3_ADDRESSING", metavar="path|virtual|auto",
                  help="S3 URL style (default: path with --s3-endpoint, else auto)."),
 ]
 S3PublicEndpointOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--s3-public-endpoint", envvar="SELENITE_S3_PUBLIC_ENDPOINT",
                  help="The S3 endpoint upload URLs point to, when clients reach the store at another address "
                       "than the server does (default: --s3-endpoint)."),
 ]
 RootOpt = Annotated[
-    Optional[Path], typer.Option("--root", help="Folder that holds the registry (the embedded default).")
+    Path | None, typer.Option("--root", help="Folder that holds the registry (the embedded default).")
 ]
 
 
@@ -101,18 +104,21 @@ def serve(
     s3_public_endpoint: S3PublicEndpointOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = config.DEFAULT_PORT,
-    admin: Annotated[list[str], typer.Option("--admin", help="A user who may administer the registry (repeatable).")] = [],  # noqa: B006
+    admin: Annotated[
+        list[str], typer.Option("--admin", help="A user who may administer the registry (repeatable).")
+    ] = [],  # noqa: B006 - Typer reads the default and never mutates it
     lock_ttl: Annotated[
         float, typer.Option("--lock-ttl", help="Seconds after which an abandoned upload's project lock expires.")
     ] = 3600.0,
     max_json_bytes: Annotated[
-        int, typer.Option("--max-json-bytes", min=1024, help="Largest JSON request body (an upload manifest); 413 beyond.")
+        int,
+        typer.Option("--max-json-bytes", min=1024, help="Largest JSON request body (an upload manifest); 413 beyond."),
     ] = 16 << 20,
     max_list_entries: Annotated[
         int, typer.Option("--max-list-entries", min=1, help="Most keys one recursive /list answers; 400 beyond.")
     ] = 100_000,
     public_url: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--public-url", help="The URL clients reach this server at (e.g. a TLS proxy's https://...)."),
     ] = None,
     header_timeout: Annotated[
@@ -125,7 +131,7 @@ def serve(
         float, typer.Option("--keep-alive", help="Seconds an idle connection is kept between requests.")
     ] = 5.0,
     max_connections: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--max-connections", min=1, help="Open connections beyond which new ones get 503 "
                      "(default: 1000, or less under a low open-file limit)."),
     ] = None,
@@ -172,7 +178,7 @@ def token_create(
 
 @token_app.command("list")
 def token_list(
-    user: Annotated[Optional[str], typer.Argument(help="Only this user's tokens.")] = None,
+    user: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
     root: RootOpt = None,
     storage: StorageOpt = None,
     s3_endpoint: S3EndpointOpt = None,
@@ -189,7 +195,9 @@ def token_list(
 
 @token_app.command("revoke")
 def token_revoke(
-    target: Annotated[str, typer.Argument(metavar="ID|USER", help="A token id from `token list`, or a user (all their tokens).")],
+    target: Annotated[
+        str, typer.Argument(metavar="ID|USER", help="A token id from `token list`, or a user (all their tokens).")
+    ],
     root: RootOpt = None,
     storage: StorageOpt = None,
     s3_endpoint: S3EndpointOpt = None,
@@ -206,7 +214,7 @@ def token_revoke(
 
 @app.command()
 def demo(
-    directory: Annotated[Optional[Path], typer.Argument(help="Where to put the demo (default: ./selenite-demo).")] = None,
+    directory: Annotated[Path | None, typer.Argument(help="Where to put the demo (default: ./selenite-demo).")] = None,
     port: Annotated[int, typer.Option(help="Port for the demo registry.")] = config.DEFAULT_PORT,
     keep_serving: Annotated[bool, typer.Option("--serve", help="Keep the registry running afterwards.")] = False,
 ) -> None:
@@ -237,7 +245,7 @@ def login(
 
 @app.command()
 def ls(
-    target: Annotated[Optional[str], typer.Argument(help="PROJECT, PROJECT/ASSET or PROJECT/ASSET@VERSION.")] = None,
+    target: Annotated[str | None, typer.Argument(help="PROJECT, PROJECT/ASSET or PROJECT/ASSET@VERSION.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     url: UrlOpt = None,
 ) -> None:
@@ -253,7 +261,7 @@ def ls(
 @app.command()
 def clone(
     source: Annotated[str, typer.Argument(help="PROJECT/ASSET[@VERSION] (latest version by default).")],
-    directory: Annotated[Optional[Path], typer.Argument(help="New folder (default: ASSET).")] = None,
+    directory: Annotated[Path | None, typer.Argument(help="New folder (default: ASSET).")] = None,
     no_download: Annotated[bool, typer.Option("--no-download", help="Make the links only; fetch with `get`.")] = False,
     jobs: JobsOpt = 8,
     link_mode: Annotated[
@@ -275,7 +283,7 @@ def clone(
 
 @app.command()
 def get(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the whole tree).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the whole tree).")] = None,
     jobs: JobsOpt = 8,
     url: UrlOpt = None,
     cache: CacheOpt = None,
@@ -288,7 +296,7 @@ def get(
 
 @app.command()
 def drop(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: the whole tree).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the whole tree).")] = None,
     url: UrlOpt = None,
     cache: CacheOpt = None,
 ) -> None:
@@ -324,7 +332,9 @@ def unlock(
 
 @app.command()
 def fsck(
-    repair: Annotated[bool, typer.Option("--repair", help="Restore bad objects; keep edited bytes as real files.")] = False,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Restore bad objects; keep edited bytes as real files.")
+    ] = False,
     url: UrlOpt = None,
     cache: CacheOpt = None,
 ) -> None:
@@ -337,10 +347,12 @@ def fsck(
 @app.command()
 def gc(
     max_size: Annotated[
-        Optional[str], typer.Option("--max-size", help="Also evict unreferenced objects until the cache fits (e.g. 10G, 0).")
+        str | None,
+        typer.Option("--max-size", help="Also evict unreferenced objects until the cache fits (e.g. 10G, 0)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Also remove objects the registry no longer holds (or cannot be asked about).")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Also remove objects the registry no longer holds (or cannot be asked about).")] = False,
     cache: CacheOpt = None,
 ) -> None:
     """Remove cache objects that no registered working tree needs, oldest first."""
@@ -351,11 +363,13 @@ def gc(
 
 @app.command()
 def push(
-    version: Annotated[Optional[str], typer.Option("--version", help="Name of the new version (default: next vN).")] = None,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Name of the new version (default: next vN).")
+    ] = None,
     probation: Annotated[bool, typer.Option("--probation", help="Upload on probation (owners approve later).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     jobs: JobsOpt = 8,
-    message: Annotated[Optional[str], typer.Option("--message", "-m", help="Commit message for the new version.")] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Commit message for the new version.")] = None,
     follow_external: Annotated[bool, typer.Option(
         "--follow-external", help="Publish the targets of symlinks that leave the tree (refused by default).")] = False,
     url: UrlOpt = None,
@@ -367,7 +381,8 @@ def push(
 
     raise typer.Exit(
         cmd.push(
-            config.load(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs, message=message,
+            config.load(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs,
+            message=message,
             follow_external=follow_external,
         )
     )
@@ -378,7 +393,9 @@ def push(
 
 @app.command()
 def check(
-    fix: Annotated[bool, typer.Option("--fix", help="Rewrite links moved to another folder depth (and stage them).")] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Rewrite links moved to another folder depth (and stage them).")
+    ] = False,
     cache: CacheOpt = None,
 ) -> None:
     """Fail if an object behind a link was edited, or a link leaves the cache (what the hook runs)."""
