@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -63,7 +63,7 @@ def is_terminal() -> bool:
 class Transfer:
     """Progress of a batch of files: files done, bytes, rate. Silent when stderr is not a terminal."""
 
-    def __init__(self, progress: Progress | None, files_task: int | None, bytes_task: int | None) -> None:
+    def __init__(self, progress: Progress | None, files_task: TaskID | None, bytes_task: TaskID | None) -> None:
         self._p, self._files, self._bytes = progress, files_task, bytes_task
 
     def advance_bytes(self, n: int) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from selenite import output, registry, worktree
 from selenite.config import Settings
+from selenite.keys import Key
 from selenite.transfer import resolve_sources
 from selenite.workspace import open_tree
 
@@ -26,7 +27,7 @@ def drop(settings: Settings, paths: list[Path]) -> int:
         return 0
     with registry.session_for(*settings.endpoint(o.url).pair()) as client:
         held = resolve_sources(client, cache, o, keys, strict=False)
-    elsewhere: set = set()
+    elsewhere: set[Key] = set()
     for other in cache.worktrees():
         if other != root and (other / ".git").exists():
             elsewhere |= worktree.linked_keys(other) & keys

@@ -87,13 +87,12 @@ class Holdings:
         url = self._urls.get(reg)
         if url is None:
             return UNASKED  # no tree or setting names this registry's URL any more
-        client = self._clients.get(url, False)
-        if client is False:
+        if url not in self._clients:
             try:
-                client = self._stack.enter_context(registry.session_for(url, None))
+                self._clients[url] = self._stack.enter_context(registry.session_for(url, None))
             except FatalError:
-                client = None
-            self._clients[url] = client
+                self._clients[url] = None
+        client = self._clients[url]
         if client is None:
             return UNASKED
         try:

@@ -104,7 +104,8 @@ def _upload(client: registry.RegistryClient, init: dict[str, object], plan: push
     assert isinstance(file_urls, list)
     todo: list[tuple[str, pushplan.Item]] = []
     for fu in file_urls:
-        item = by_path.get(fu.get("path")) if isinstance(fu, dict) else None
+        path = fu.get("path") if isinstance(fu, dict) else None
+        item = by_path.get(path) if isinstance(path, str) else None
         if item is None or item.source is None:
             raise RegistryError(f"the registry asked for a file this push did not offer: {fu!r}")
         todo.append((str(fu["url"]), item))
