@@ -48,82 +48,95 @@ def fetch_objects(
     for keys in groups.values():
         if replace or not any(cache.ensure_local(k) for k in keys):
             todo.append(keys[0])
-    if not todo:
-        _link_rest(cache, groups)
-        return 0
-    stop = threading.Event()
-    total = sum(k.size for k in todo)
-    with output.transfer("get", len(todo), total) as progress:
+    if todo:
+        with output.transfer("get", len(todo), sum(k.size for k in todo)) as progress:
+            _Downloads(client, cache, wanted, progress, replace).run(todo, jobs)
+    _link_rest(cache, groups)
+    return len(todo)
 
-        def one(key: Key) -> None:
-            source = wanted[key]
-            for attempt in range(DOWNLOAD_ATTEMPTS):
-                try:
-                    cache.put_stream(
-                        key, _stoppable(client.iter_file(source, key.size), stop), progress.advance_bytes,
-                        what=f"registry sent wrong bytes for {source}", replace=replace,
-                    )
-                    break
-                except ChecksumMismatch:
-                    # Bytes damaged on the way (a flaky proxy or link) come right when asked again;
-                    # a registry that stores wrong bytes fails every attempt and the error stands.
-                    if attempt == DOWNLOAD_ATTEMPTS - 1:
-                        raise
-                except RegistryError as e:
-                    # 4xx will not get better by asking again; a broken stream or 5xx may.
-                    if e.status is not None and e.status < 500 or attempt == DOWNLOAD_ATTEMPTS - 1:
-                        raise
-            progress.file_done()
 
-        def batch(keys: list[Key]) -> None:
-            """Small objects in one request; whatever it did not deliver is fetched one by one."""
-            stored = 0
-            if client.batching:
-                records = client.get_objects([wanted[k] for k in keys], [k.size for k in keys])
-                got: list[tuple[Key, bytes]] = []
-                try:
-                    for key, (_, data) in zip(keys, records):
-                        if stop.is_set():
-                            raise DownloadStopped
-                        if data is None:
-                            break  # absent: its own GET below reports it as usual
-                        got.append((key, data))
-                    cache.put_many(got, replace=replace)  # one disk flush for the lot
-                    stored = len(got)
-                except (RegistryError, ChecksumMismatch) as e:
-                    # Wrong bytes or a broken stream: every object of the lot is fetched again alone.
-                    if not got and isinstance(e, RegistryError) and e.status in (404, 405, 501):
-                        client.batching = False  # a gypsum worker: no batched route
-                finally:
-                    records.close()
-                for key, data in got[:stored]:
-                    progress.advance_bytes(len(data))
-                    progress.file_done()
-            for key in keys[stored:]:
-                one(key)
+class _Downloads:
+    """One ``fetch_objects`` call's downloads, run on a thread pool: large objects one to a
+    request, small ones batched. ``stop`` makes every running download give up at its next chunk."""
 
+    def __init__(self, client: registry.RegistryClient, cache: Cache, wanted: Mapping[Key, str],
+                 progress: output.Transfer, replace: bool) -> None:
+        self.client, self.cache, self.wanted, self.progress, self.replace = client, cache, wanted, progress, replace
+        self.stop = threading.Event()
+
+    def run(self, todo: list[Key], jobs: int) -> None:
         small = [k for k in todo if k.size <= BATCH_OBJECT_MAX]
-        tasks: list[tuple[Callable[[Any], None], Any]] = [(one, k) for k in todo if k.size > BATCH_OBJECT_MAX]
+        tasks: list[tuple[Callable[[Any], None], Any]] = [(self.one, k) for k in todo if k.size > BATCH_OBJECT_MAX]
         if len(small) > 1:
-            tasks += [(batch, b) for b in _batches(small)]
+            tasks += [(self.batch, b) for b in _batches(small)]
         else:
-            tasks += [(one, k) for k in small]
+            tasks += [(self.one, k) for k in small]
         pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="selenite-get")
         # One directory fsync per batch, not per object: most of a small-file clone's time otherwise.
-        with cache.deferred_dir_sync():
+        with self.cache.deferred_dir_sync():
             try:
                 futures = [pool.submit(fn, arg) for fn, arg in tasks]
                 done, _ = wait(futures, return_when=FIRST_EXCEPTION)
                 for f in done:
-                    if f.exception() is not None:
-                        raise f.exception()  # type: ignore[misc]
+                    if (exc := f.exception()) is not None:
+                        raise exc
             except BaseException:
-                stop.set()  # running downloads stop at their next chunk; their temp files are removed
+                self.stop.set()  # running downloads stop at their next chunk; their temp files are removed
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
             pool.shutdown(wait=True)
-    _link_rest(cache, groups)
-    return len(todo)
+
+    def one(self, key: Key) -> None:
+        source = self.wanted[key]
+        for attempt in range(DOWNLOAD_ATTEMPTS):
+            try:
+                self.cache.put_stream(
+                    key, _stoppable(self.client.iter_file(source, key.size), self.stop), self.progress.advance_bytes,
+                    what=f"registry sent wrong bytes for {source}", replace=self.replace,
+                )
+                break
+            except ChecksumMismatch:
+                # Bytes damaged on the way (a flaky proxy or link) come right when asked again;
+                # a registry that stores wrong bytes fails every attempt and the error stands.
+                if attempt == DOWNLOAD_ATTEMPTS - 1:
+                    raise
+            except RegistryError as e:
+                # 4xx will not get better by asking again; a broken stream or 5xx may.
+                if (e.status is not None and e.status < 500) or attempt == DOWNLOAD_ATTEMPTS - 1:
+                    raise
+        self.progress.file_done()
+
+    def batch(self, keys: list[Key]) -> None:
+        """Small objects in one request; whatever it did not deliver is fetched one by one."""
+        stored = self._batched(keys) if self.client.batching else 0
+        for key in keys[stored:]:
+            self.one(key)
+
+    def _batched(self, keys: list[Key]) -> int:
+        """Store what one batched request delivers of ``keys``, in order; the number stored."""
+        records = self.client.get_objects([self.wanted[k] for k in keys], [k.size for k in keys])
+        got: list[tuple[Key, bytes]] = []
+        stored = 0
+        try:
+            # Fewer records than keys is an answer cut short: the rest are fetched one by one.
+            for key, (_, data) in zip(keys, records, strict=False):
+                if self.stop.is_set():
+                    raise DownloadStopped
+                if data is None:
+                    break  # absent: its own GET reports it as usual
+                got.append((key, data))
+            self.cache.put_many(got, replace=self.replace)  # one disk flush for the lot
+            stored = len(got)
+        except (RegistryError, ChecksumMismatch) as e:
+            # Wrong bytes or a broken stream: every object of the lot is fetched again alone.
+            if not got and isinstance(e, RegistryError) and e.status in (404, 405, 501):
+                self.client.batching = False  # a gypsum worker: no batched route
+        finally:
+            records.close()
+        for _key, data in got[:stored]:
+            self.progress.advance_bytes(len(data))
+            self.progress.file_done()
+        return stored
 
 
 def _batches(keys: list[Key]) -> list[list[Key]]:
