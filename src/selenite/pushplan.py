@@ -169,12 +169,13 @@ def gypsum_location(target: str) -> Location | None:
 
 def next_version(client: registry.RegistryClient, project: str, asset: str) -> str:
     """``v<N+1>`` after the highest ``v<N>`` of the asset; a clear error when versions are not so named."""
-    versions = client.list_versions(project, asset)
-    named = sorted(((int(m.group(1)), v) for v in versions if (m := _VERSION_RE.match(v))), reverse=True)
+    existing = client.list_versions(project, asset)
+    named = sorted(((int(m.group(1)), v) for v in existing if (m := _VERSION_RE.match(v))), reverse=True)
     latest = client.latest(project, asset)
     if latest is not None and not _VERSION_RE.match(latest):
-        raise FatalError(f"the latest version of {project}/{asset} is {latest!r}, not v<N>: name the new one with --version")
-    if not named and versions:
+        raise FatalError(
+            f"the latest version of {project}/{asset} is {latest!r}, not v<N>: name the new one with --version")
+    if not named and existing:
         raise FatalError(f"the versions of {project}/{asset} are not named v<N>: name the new one with --version")
     for number, name in named:
         # Newest first. A v<N> that was never finished (left by a push killed before it could
@@ -213,83 +214,112 @@ def build(
     for e in entries:
         if e.status == worktree.DELETED:
             continue  # counted below, with every other path of the base the new version lacks
-        if (why := safepath.problem(e.path)) is not None:  # what no clone could write: refused before publishing
-            raise FatalError(f"{safepath.shown(e.path)} {why}: rename it before pushing")
-        if e.status == worktree.DESTROYED:
-            raise FatalError(
-                f"{e.path} is a regular file holding only a link's text (a copied symlink): "
-                f"restore the link with `git checkout -- {e.path}`, or put the real content there"
-            )
-        elif e.key is not None:  # a link into the cache
-            loc = locations.find(e.key)
-            if loc is not None:
-                plan.items.append(Item(e.path, e.key, LINK, link=loc))
-            elif cache.has(e.key):
-                plan.items.append(Item(e.path, e.key, SIMPLE, source=cache.object_path(e.key)))
-            elif e.target is None and e.status == worktree.UNCHANGED and (root / e.path).is_file() \
-                    and gitfilter.read_pointer_file(root / e.path) is None:
-                # A copy-mode file that matched its key through the stat cache: its bytes are here.
-                plan.items.append(Item(e.path, e.key, SIMPLE, source=root / e.path, relink=True))
-            else:
-                raise FatalError(
-                    f"{e.path} links to content that is neither cached here nor held by the registry ({e.key.name})"
-                )
+        _refuse_unpublishable(e)
+        if e.key is not None:  # a link into the cache
+            plan.items.append(_cached(root, cache, locations, e, e.key))
         elif e.target is not None and (parsed := parse_link_text(e.target)) is not None:
-            moved = parsed.key
             # A link moved to another folder depth: its relative text no longer reaches the anchor,
             # but it still names a key. Push it as that key and fix the link text afterwards.
-            loc = locations.find(moved)
-            if loc is None and not cache.has(moved):
-                raise FatalError(f"{e.path} links to content that is neither cached here nor held by the registry ({moved.name})")
-            if loc is not None:
-                plan.items.append(Item(e.path, moved, LINK, link=loc, relink=True))
-            else:
-                plan.items.append(Item(e.path, moved, SIMPLE, source=cache.object_path(moved), relink=True))
-        elif e.target is not None:  # a symlink that leaves the cache
-            gloc = gypsum_location(e.target)
-            if gloc is not None:
-                key = locations.holds(gloc)
-                if key is None:
-                    raise FatalError(f"{e.path} links into a gypsum cache at {gloc.project}/{gloc.asset}/"
-                                     f"{gloc.version}/{gloc.path}, which the registry does not hold")
-                # Its bytes, when the gypsum cache has them, are ingested so the new link is not dangling.
-                have = Path(e.target) if os.path.isfile(e.target) else None
-                plan.items.append(Item(e.path, key.with_ext(extension_of(e.path)), LINK, link=gloc, source=have, relink=True))
-                continue
-            full = root / e.path
-            if not full.exists():
-                raise FatalError(f"{e.path} is a dangling symlink (to {e.target}): fix or delete it before pushing")
-            if not full.is_file():
-                raise FatalError(f"{e.path} is a symlink to something that is not a file ({e.target})")
-            target = full.resolve()
-            if not _within(target, root, cache):
-                if not follow_external:
-                    raise FatalError(
-                        f"{safepath.shown(e.path)} is a symlink to {safepath.shown(str(target))}, outside the working "
-                        "tree and the cache: push would publish that file (pass --follow-external to publish it)")
-                plan.external.append((e.path, target))
-            outside[e.path] = target
+            plan.items.append(_moved(cache, locations, e.path, parsed.key))
+        elif e.target is not None and (gloc := gypsum_location(e.target)) is not None:
+            plan.items.append(_into_gypsum_cache(locations, e.path, e.target, gloc))
+        elif e.target is not None:  # a symlink that leaves the cache: its target's bytes are published
+            outside[e.path] = _link_target(root, cache, e.path, e.target, follow_external)
+            if not _within(outside[e.path], root, cache):
+                plan.external.append((e.path, outside[e.path]))
         else:
             regular.append(e.path)
-
-    # Hash regular files (stat cache first, then in parallel) and targets of outside links.
-    digests = hashes.hash_many(root, regular, jobs=jobs) if regular else {}
-    for path, target in outside.items():
-        digests[path] = md5_of_file(target)
-    for path, (md5, size) in digests.items():
-        key = Key(md5, size, extension_of(path))
-        source = outside.get(path, root / path)
-        loc = locations.find(key)
-        if loc is not None:
-            plan.items.append(Item(path, key, LINK, link=loc, source=source, relink=True))
-        else:
-            plan.items.append(Item(path, key, DEDUP if can_dedup else SIMPLE, source=source, relink=True))
-
+    plan.items += _hashed(root, locations, hashes, regular, outside, can_dedup, jobs)
     plan.items.sort(key=lambda i: i.path)
     new_listing = {i.path: i.key.content() for i in plan.items}
     plan.deleted = sorted(p for p in last if p not in new_listing)
     plan.unchanged = not plan.deleted and new_listing == {p: k.content() for p, k in last.items()}
     return plan
+
+
+def _refuse_unpublishable(e: worktree.Entry) -> None:
+    if (why := safepath.problem(e.path)) is not None:  # what no clone could write: refused before publishing
+        raise FatalError(f"{safepath.shown(e.path)} {why}: rename it before pushing")
+    if e.status == worktree.DESTROYED:
+        raise FatalError(
+            f"{e.path} is a regular file holding only a link's text (a copied symlink): "
+            f"restore the link with `git checkout -- {e.path}`, or put the real content there"
+        )
+
+
+def _neither_here_nor_there(path: str, key: Key) -> FatalError:
+    return FatalError(f"{path} links to content that is neither cached here nor held by the registry ({key.name})")
+
+
+def _cached(root: Path, cache: Cache, locations: Locations, e: worktree.Entry, key: Key) -> Item:
+    """A link into the cache (or a hardlink/copy tree's file recorded under ``key``)."""
+    loc = locations.find(key)
+    if loc is not None:
+        return Item(e.path, key, LINK, link=loc)
+    if cache.has(key):
+        return Item(e.path, key, SIMPLE, source=cache.object_path(key))
+    if e.target is None and e.status == worktree.UNCHANGED and (root / e.path).is_file() \
+            and gitfilter.read_pointer_file(root / e.path) is None:
+        # A copy-mode file that matched its key through the stat cache: its bytes are here.
+        return Item(e.path, key, SIMPLE, source=root / e.path, relink=True)
+    raise _neither_here_nor_there(e.path, key)
+
+
+def _moved(cache: Cache, locations: Locations, path: str, key: Key) -> Item:
+    loc = locations.find(key)
+    if loc is not None:
+        return Item(path, key, LINK, link=loc, relink=True)
+    if not cache.has(key):
+        raise _neither_here_nor_there(path, key)
+    return Item(path, key, SIMPLE, source=cache.object_path(key), relink=True)
+
+
+def _into_gypsum_cache(locations: Locations, path: str, target: str, gloc: Location) -> Item:
+    """An absolute link made by ``gypsum_client.clone_version``: a link to the file it names."""
+    key = locations.holds(gloc)
+    if key is None:
+        raise FatalError(f"{path} links into a gypsum cache at {gloc.project}/{gloc.asset}/"
+                         f"{gloc.version}/{gloc.path}, which the registry does not hold")
+    # Its bytes, when the gypsum cache has them, are ingested so the new link is not dangling.
+    have = Path(target) if os.path.isfile(target) else None
+    return Item(path, key.with_ext(extension_of(path)), LINK, link=gloc, source=have, relink=True)
+
+
+def _link_target(root: Path, cache: Cache, path: str, target: str, follow_external: bool) -> Path:
+    """The file a symlink leaving the cache points to (resolved), refused when it is not one, or
+    when it is outside the tree and the cache without ``follow_external``."""
+    full = root / path
+    if not full.exists():
+        raise FatalError(f"{path} is a dangling symlink (to {target}): fix or delete it before pushing")
+    if not full.is_file():
+        raise FatalError(f"{path} is a symlink to something that is not a file ({target})")
+    resolved = full.resolve()
+    if not follow_external and not _within(resolved, root, cache):
+        raise FatalError(
+            f"{safepath.shown(path)} is a symlink to {safepath.shown(str(resolved))}, outside the working "
+            "tree and the cache: push would publish that file (pass --follow-external to publish it)")
+    return resolved
+
+
+def _hashed(
+    root: Path, locations: Locations, hashes: StatCache, regular: list[str], outside: Mapping[str, Path],
+    can_dedup: bool, jobs: int,
+) -> list[Item]:
+    """Items for regular files (md5 from the stat cache, else hashed in parallel) and for the
+    targets of links that leave the tree: a link where the registry holds the bytes, else an upload."""
+    digests = hashes.hash_many(root, regular, jobs=jobs) if regular else {}
+    for path, target in outside.items():
+        digests[path] = md5_of_file(target)
+    items: list[Item] = []
+    for path, (md5, size) in digests.items():
+        key = Key(md5, size, extension_of(path))
+        source = outside.get(path, root / path)
+        loc = locations.find(key)
+        if loc is not None:
+            items.append(Item(path, key, LINK, link=loc, source=source, relink=True))
+        else:
+            items.append(Item(path, key, DEDUP if can_dedup else SIMPLE, source=source, relink=True))
+    return items
 
 
 def _within(target: Path, root: Path, cache: Cache) -> bool:
