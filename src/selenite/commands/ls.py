@@ -7,6 +7,10 @@ import json
 import sys
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from selenite import gitrepo, output, registry, versions, worktree
 from selenite.config import Settings
 from selenite.errors import FatalError, NotAWorkingTree, NotFound
@@ -112,10 +116,6 @@ def _cell(col: str, value: Any) -> str:
 
 
 def _table(rows: list[dict[str, Any]], cols: list[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
     t = Table(box=None, header_style="bold")
     for c in cols:
         t.add_column(c, justify="right" if c == "size" else "left")

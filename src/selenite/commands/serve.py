@@ -9,8 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import uvicorn
+
 from selenite import output
 from selenite.errors import FatalError
+from selenite.server.app import create_app
+from selenite.server.connections import fd_budget, protocol_class
+from selenite.server.context import ServerSettings
+from selenite.server.errors import SetupError
+from selenite.server.staging import start_sweeper
+from selenite.server.storage.factory import open_storage
 
 if TYPE_CHECKING:
     from selenite.server.storage.s3settings import S3Settings
@@ -62,15 +70,6 @@ def serve(
     max_connections: int | None = None,
 ) -> int:
     """Run the registry until Ctrl-C (or SIGTERM); prints its URL on stderr once it listens."""
-    import uvicorn
-
-    from selenite.server.app import create_app
-    from selenite.server.connections import fd_budget, protocol_class
-    from selenite.server.context import ServerSettings
-    from selenite.server.errors import SetupError
-    from selenite.server.staging import start_sweeper
-    from selenite.server.storage.factory import open_storage
-
     for name, value in (("--lock-ttl", lock_ttl), ("--header-timeout", header_timeout),
                         ("--idle-timeout", idle_timeout), ("--keep-alive", keep_alive)):
         if value <= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from selenite import linkmodes, output, worktree
@@ -53,6 +54,4 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False)
 
 
 def _relative(path: Path, cwd: Path) -> str:
-    import os
-
     return os.path.relpath(path, cwd)
