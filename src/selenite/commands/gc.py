@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from selenite import gitfilter, gitrepo, output, pins, registry, worktree
@@ -59,8 +60,9 @@ class Holdings:
             version = name[:-5]
             with contextlib.suppress(FatalError):
                 for entry in (self._cache.load_manifest(reg, project, asset, version) or {}).values():
-                    if isinstance(entry, dict) and isinstance(entry.get("md5sum"), str) and isinstance(entry.get("size"), int):
-                        where.setdefault((entry["md5sum"].lower(), entry["size"]), []).append((reg, project, asset, version))
+                    if isinstance(entry, dict) and isinstance(md5 := entry.get("md5sum"), str) \
+                            and isinstance(size := entry.get("size"), int):
+                        where.setdefault((md5.lower(), size), []).append((reg, project, asset, version))
         for reg, project, asset, version in _walk3(root / "refs"):
             with contextlib.suppress(FatalError):
                 h = self._cache.get_ref(reg, project, asset, version)
@@ -133,66 +135,87 @@ def _register_here(cache: Cache, cwd: Path) -> None:
             cache.register_worktree(root, o.url if o is not None else None)
 
 
+@dataclass
+class _Outcome:
+    removed: int = 0
+    freed: int = 0
+    total: int = 0  # bytes the cache holds afterwards (or would, on a dry run)
+    kept_gone: int = 0
+    kept_unasked: int = 0
+
+
 def gc(settings: Settings, *, max_size: str | None = None, dry_run: bool = False, force: bool = False) -> int:
     limit = parse_size(max_size) if max_size is not None else None
     cache = Cache(settings.cache_dir)
     _register_here(cache, settings.cwd)
-    kept_gone = kept_unasked = 0
     with cache.lock("gc"), contextlib.ExitStack() as stack:
-        keep: set[Key] = set()
-        urls = set(cache.registry_urls())
-        with contextlib.suppress(FatalError):  # a malformed $SELENITE_URL must not stop gc
-            if settings.named_url:
-                urls.add(settings.named_url)
-        for tree in cache.worktrees():
-            if not (tree / ".git").is_dir() or worktree.anchor_target(tree) not in (None, cache.objects):
-                if not dry_run:
-                    cache.forget_worktree(tree)
-                output.info(f"forgot {tree} (no longer a working tree of this cache)")
-                continue
-            keep |= pins.pinned_keys(tree)
-            keep |= gitfilter.pointer_keys(tree)  # committed edits not pushed yet may exist nowhere else
-            with contextlib.suppress(FatalError):
-                if (o := worktree.origin(tree)) is not None:
-                    urls.add(o.url)
-        holdings = Holdings(cache, urls, stack)
+        keep, urls = _needed(cache, settings, dry_run)
         objects = list(cache.iter_objects())
-        inodes: dict[int, int] = {}
-        for _k, _p, st in objects:
-            inodes[st.st_ino] = st.st_size
-        total = sum(inodes.values())
-        refs: dict[int, int] = {}
-        for _k, _p, st in objects:
-            refs[st.st_ino] = refs.get(st.st_ino, 0) + 1
-        candidates = sorted((o for o in objects if o[0] not in keep), key=lambda o: o[2].st_mtime)
-        removed = freed = 0
-        for key, _path, st in candidates:
-            if limit is not None and total <= limit:
-                break
-            if not force:
-                verdict = holdings.verdict(key)
-                if verdict != HELD:
-                    kept_gone += verdict == GONE
-                    kept_unasked += verdict == UNASKED
-                    continue
-            refs[st.st_ino] -= 1
-            gain = st.st_size if refs[st.st_ino] == 0 else 0  # hard-linked twins free space with the last
-            if dry_run:
-                output.write(f"would remove {key.name}")
-            else:
-                cache.remove(key)
-            removed += 1
-            freed += gain
-            total -= gain
+        done = _evict(cache, objects, keep, None if force else Holdings(cache, urls, stack), limit, dry_run)
         if not dry_run:
             cache.clean_tmp()
     verb = "would remove" if dry_run else "removed"
-    output.info(f"{verb} {removed} object(s), {output.human_bytes(freed)}; kept {len(objects) - removed} "
-                f"({output.human_bytes(total)}) linked from {len(cache.worktrees())} working tree(s)")
-    if kept_gone:
-        output.info(f"kept {kept_gone} unreferenced object(s) the registry no longer holds (no version it still has "
-                    "lists them; a working tree moved elsewhere may need them): `selenite gc --force` removes them")
-    if kept_unasked:
-        output.info(f"kept {kept_unasked} unreferenced object(s): their registry could not be asked whether it still "
-                    "holds them (`selenite gc --force` removes them anyway)")
+    output.info(f"{verb} {done.removed} object(s), {output.human_bytes(done.freed)}; "
+                f"kept {len(objects) - done.removed} "
+                f"({output.human_bytes(done.total)}) linked from {len(cache.worktrees())} working tree(s)")
+    if done.kept_gone:
+        output.info(f"kept {done.kept_gone} unreferenced object(s) the registry no longer holds (no version it still "
+                    "has lists them; a working tree moved elsewhere may need them): `selenite gc --force` removes them")
+    if done.kept_unasked:
+        output.info(f"kept {done.kept_unasked} unreferenced object(s): their registry could not be asked whether it "
+                    "still holds them (`selenite gc --force` removes them anyway)")
     return 0
+
+
+def _needed(cache: Cache, settings: Settings, dry_run: bool) -> tuple[set[Key], set[str]]:
+    """What the registered working trees need (forgetting those that are gone), and the registry
+    URLs that may be asked whether they still hold an object."""
+    keep: set[Key] = set()
+    urls = set(cache.registry_urls())
+    with contextlib.suppress(FatalError):  # a malformed $SELENITE_URL must not stop gc
+        if settings.named_url:
+            urls.add(settings.named_url)
+    for tree in cache.worktrees():
+        if not (tree / ".git").is_dir() or worktree.anchor_target(tree) not in (None, cache.objects):
+            if not dry_run:
+                cache.forget_worktree(tree)
+            output.info(f"forgot {tree} (no longer a working tree of this cache)")
+            continue
+        keep |= pins.pinned_keys(tree)
+        keep |= gitfilter.pointer_keys(tree)  # committed edits not pushed yet may exist nowhere else
+        with contextlib.suppress(FatalError):
+            if (o := worktree.origin(tree)) is not None:
+                urls.add(o.url)
+    return keep, urls
+
+
+def _evict(
+    cache: Cache, objects: list[tuple[Key, Path, os.stat_result]], keep: set[Key], holdings: Holdings | None,
+    limit: int | None, dry_run: bool,
+) -> _Outcome:
+    """Remove unreferenced objects, oldest first, until the cache fits ``limit`` (all when None);
+    with ``holdings``, only those the registry still holds (None: --force)."""
+    inodes = {st.st_ino: st.st_size for _k, _p, st in objects}
+    done = _Outcome(total=sum(inodes.values()))
+    refs: dict[int, int] = {}
+    for _k, _p, st in objects:
+        refs[st.st_ino] = refs.get(st.st_ino, 0) + 1
+    for key, _path, st in sorted((o for o in objects if o[0] not in keep), key=lambda o: o[2].st_mtime):
+        if limit is not None and done.total <= limit:
+            break
+        if holdings is not None:
+            verdict = holdings.verdict(key)
+            if verdict != HELD:
+                done.kept_gone += verdict == GONE
+                done.kept_unasked += verdict == UNASKED
+                continue
+        refs[st.st_ino] -= 1
+        gain = st.st_size if refs[st.st_ino] == 0 else 0  # hard-linked twins free space with the last
+        if dry_run:
+            output.write(f"would remove {key.name}")
+        else:
+            cache.remove(key)
+        done.removed += 1
+        done.freed += gain
+        done.total -= gain
+    return done
