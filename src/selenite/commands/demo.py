@@ -70,7 +70,8 @@ def _write_dataset(folder: Path) -> dict[str, Path]:
 
     for s in range(1, 25):
         put(f"counts/sample{s:02d}.tsv", "gene\tcount\n" + "".join(f"{g}\t{rng.randint(0, 5000)}\n" for g in genes))
-    put("samples.tsv", "sample\tcondition\n" + "".join(f"sample{s:02d}\t{'treated' if s % 2 else 'control'}\n" for s in range(1, 25)))
+    put("samples.tsv", "sample\tcondition\n"
+        + "".join(f"sample{s:02d}\t{'treated' if s % 2 else 'control'}\n" for s in range(1, 25)))
     put("README.txt", "Demo RNA-seq counts for selenite.\n")
     return files
 
@@ -82,31 +83,60 @@ def _seed(url: str, token: str, folder: Path) -> int:
     try:
         client.request("POST", f"/create/{PROJECT}", "creating the demo project", token=token,
                        json_body={"permissions": {"owners": [ADMIN], "uploaders": []}}).close()
-        entries, paths = [], {}
+        entries: list[dict[str, object]] = []
+        total = 0
         for rel, path in sorted(files.items()):
             md5, size = md5_of_file(path)
             entries.append({"type": "simple", "path": rel, "md5sum": md5, "size": size})
-            paths[rel] = path
+            total += size
         init = client.upload_start(PROJECT, ASSET, "v1", entries)
         for fu in init["file_urls"]:
             put_url, md5_b64 = client.presigned_url(fu["url"], init["session_token"], fu["path"])
-            client.put_file(put_url, paths[fu["path"]], md5_b64, what=fu["path"])
+            client.put_file(put_url, files[fu["path"]], md5_b64, what=fu["path"])
         client.upload_complete(init["complete_url"], init["session_token"], f"{PROJECT}/{ASSET}/v1")
     finally:
         client.close()
     shutil.rmtree(folder)
-    return sum(p for p in (e["size"] for e in entries))  # type: ignore[misc]
+    return total
 
 
 def _step(args: list[str], cwd: Path, env: dict[str, str], show: str | None = None) -> str:
     output.write(f"$ {show or shlex.join(args)}")
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)  # its output first
     for stream in (proc.stdout, proc.stderr):
         for line in stream.splitlines():
             output.write(f"  {line}")
     if proc.returncode != 0:
         raise FatalError(f"demo step failed: {show or shlex.join(args)} (exit {proc.returncode})")
     return proc.stdout
+
+
+def _wait_until_listening(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if server.poll() is not None:
+            raise FatalError(f"the demo registry did not start (see {log})")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        if time.monotonic() > deadline:
+            raise FatalError("the demo registry did not answer within 30 s")
+        time.sleep(0.05)
+
+
+def _story(me: list[str], d: Path, work: Path, env: dict[str, str]) -> None:
+    """Clone, edit, commit and push, each step printed as the command a user would type."""
+    _step([*me, "clone", f"{PROJECT}/{ASSET}@v1", str(work)], d, env, f"selenite clone {PROJECT}/{ASSET}@v1 work")
+    _step([*me, "unlock", "counts/sample01.tsv"], work, env, "selenite unlock counts/sample01.tsv")
+    with open(work / "counts/sample01.tsv", "a") as f:
+        f.write("ENSG99999999999\t42\n")
+    output.write("$ echo 'ENSG99999999999<TAB>42' >> counts/sample01.tsv")
+    (work / "counts/sample25.tsv").write_text("gene\tcount\nENSG00000000001\t7\n")
+    output.write("$ (write a new file counts/sample25.tsv)")
+    _step([*me, "status"], work, env, "selenite status")
+    _step(["git", "add", "-A"], work, env)
+    _step(["git", "commit", "-q", "-m", "Add sample25, fix sample01"], work, env)
+    _step([*me, "push", "--message", "Add sample25, fix sample01"], work, env, "selenite push")
+    _step(["git", "log", "--oneline", "--decorate"], work, env)
 
 
 def demo(directory: Path, *, port: int, keep_serving: bool) -> int:
@@ -124,38 +154,18 @@ def demo(directory: Path, *, port: int, keep_serving: bool) -> int:
     token = subprocess.run([*me, "token", "create", ADMIN, "--root", str(d / "registry")],
                            env=env, check=True, capture_output=True, text=True).stdout.strip()
     env["SELENITE_TOKEN"] = token
-    log = open(d / "registry.log", "ab")  # noqa: SIM115
+    log = open(d / "registry.log", "ab")  # noqa: SIM115 - the server writes to it until the finally below
     server = subprocess.Popen([*me, "serve", "--root", str(d / "registry"), "--port", str(port), "--admin", ADMIN],
                               stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                raise FatalError(f"the demo registry did not start (see {d / 'registry.log'})")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-            if time.monotonic() > deadline:
-                raise FatalError("the demo registry did not answer within 30 s")
-            time.sleep(0.05)
+        _wait_until_listening(server, port, d / "registry.log")
         output.write(f"registry: {url}  (folder {d / 'registry'})")
         output.write(f"admin token for {ADMIN}: {token}")
         total = _seed(url, token, d / "seed")
         output.write(f"uploaded {PROJECT}/{ASSET}@v1: 26 files, {output.human_bytes(total)}")
         output.write("")
-
         work = d / "work"
-        _step([*me, "clone", f"{PROJECT}/{ASSET}@v1", str(work)], d, env, f"selenite clone {PROJECT}/{ASSET}@v1 work")
-        _step([*me, "unlock", "counts/sample01.tsv"], work, env, "selenite unlock counts/sample01.tsv")
-        with open(work / "counts/sample01.tsv", "a") as f:
-            f.write("ENSG99999999999\t42\n")
-        output.write("$ echo 'ENSG99999999999<TAB>42' >> counts/sample01.tsv")
-        (work / "counts/sample25.tsv").write_text("gene\tcount\nENSG00000000001\t7\n")
-        output.write("$ (write a new file counts/sample25.tsv)")
-        _step([*me, "status"], work, env, "selenite status")
-        _step(["git", "add", "-A"], work, env)
-        _step(["git", "commit", "-q", "-m", "Add sample25, fix sample01"], work, env)
-        _step([*me, "push", "--message", "Add sample25, fix sample01"], work, env, "selenite push")
-        _step(["git", "log", "--oneline", "--decorate"], work, env)
+        _story(me, d, work, env)
         output.write("")
         output.write(f"done: the working tree is {work}")
         if keep_serving:
