@@ -99,3 +99,9 @@ def test_an_empty_batch_shows_nothing_even_on_a_terminal() -> None:
             t.file_done()
         sys.stderr.flush()
         assert shown(screen_end) == ""
+
+
+@pytest.mark.parametrize("n, text", [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (5 << 20, "5.0 MiB"),
+                                     (3 << 30, "3.0 GiB"), (2 << 50, "2048.0 TiB"), (-2048, "-2.0 KiB")])
+def test_human_bytes(n: int, text: str) -> None:
+    assert output.human_bytes(n) == text

@@ -1,4 +1,4 @@
-"""util: atomic writes, the marked blocks selenite keeps in the user's git files, sizes for people."""
+"""util: atomic writes, and the marked blocks selenite keeps in the user's git files."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from selenite.util import (
     atomic_write_chunks,
     fsync_dir,
     has_marked_block,
-    human_bytes,
     user_file_mode,
     write_marked_block,
 )
@@ -68,9 +67,3 @@ def test_a_users_new_file_mode_follows_the_umask() -> None:
         assert user_file_mode() == 0o640
     finally:
         os.umask(old)
-
-
-@pytest.mark.parametrize("n, text", [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (5 << 20, "5.0 MiB"),
-                                     (3 << 30, "3.0 GiB"), (2 << 50, "2048.0 TiB"), (-2048, "-2.0 KiB")])
-def test_human_bytes(n: int, text: str) -> None:
-    assert human_bytes(n) == text
