@@ -15,9 +15,8 @@ after its session ended can only (re)write its staging object, which nothing ser
 staging sweep deletes (docs/operate/deploy.md adds a lifecycle rule as a backstop).
 The project lock is ``PutObject`` with ``If-None-Match: *`` (a 412 means someone else holds it).
 
-Object stores that are really file systems (SeaweedFS) keep a "directory" after its last object is
-deleted and list it as a common prefix; deletions therefore also delete the emptied parents'
-``dir/`` markers (a no-op on real S3, and on SeaweedFS a non-empty directory is left alone).
+Deletions also delete the emptied parents' ``dir/`` markers that file-system-backed stores keep
+(``s3calls.delete_markers``).
 
 How a server reaches the store (endpoint, credentials, settings) is ``s3connect``'s business.
 """
@@ -29,7 +28,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from selenite.server.errors import BadStorageKey
 from selenite.server.storage import s3calls
@@ -45,11 +44,11 @@ from selenite.server.storage.base import (
 from selenite.server.storage.s3calls import (
     b64md5,
     delete_batch,
+    delete_markers,
     is_absent,
     is_conflict,
     md5_of,
     pages,
-    parents,
     put_stream,
 )
 
@@ -131,13 +130,18 @@ class S3Storage:
     def get_bytes(self, key: str) -> bytes | None:
         return self._get(self._s3key(key))
 
-    def _get(self, s3key: str) -> bytes | None:
+    def _get_object(self, s3key: str) -> GetObjectOutputTypeDef | None:
         try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=s3key)
+            return self.client.get_object(Bucket=self.bucket, Key=s3key)
         except ClientError as e:
             if is_absent(e):
                 return None
             raise
+
+    def _get(self, s3key: str) -> bytes | None:
+        resp = self._get_object(s3key)
+        if resp is None:
+            return None
         body = resp["Body"]
         try:
             data: bytes = body.read()
@@ -174,13 +178,9 @@ class S3Storage:
         return resp
 
     def open(self, key: str) -> ObjectStream | None:
-        s3key = self._s3key(key)
-        try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=s3key)
-        except ClientError as e:
-            if is_absent(e):
-                return None
-            raise
+        resp = self._get_object(self._s3key(key))
+        if resp is None:
+            return None
         body = resp["Body"]
 
         def chunks() -> Iterator[bytes]:
@@ -198,17 +198,7 @@ class S3Storage:
         return delete_batch(self.client, self.bucket, s3keys)
 
     def _prune(self, keys: Iterable[str], area: str | None = None) -> None:
-        """Delete the 'directory' markers above deleted keys, deepest first (see module docstring)."""
-        by_depth: dict[int, set[str]] = {}
-        for key in keys:
-            for d in parents(key):
-                by_depth.setdefault(d.count("/"), set()).add((area or self._objects) + d)
-        ordered = [d for depth in sorted(by_depth, reverse=True) for d in sorted(by_depth[depth])]
-        for i in range(0, len(ordered), s3calls.BATCH):
-            try:
-                self._delete_batch(ordered[i:i + s3calls.BATCH])
-            except (ClientError, BotoCoreError):
-                return  # cosmetic only: an empty prefix left listed, never data lost
+        delete_markers(self.client, self.bucket, area or self._objects, keys)
 
     def delete(self, key: str) -> int | None:
         info = self.head(key)

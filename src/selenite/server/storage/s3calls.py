@@ -124,6 +124,23 @@ def delete_batch(client: S3Client, bucket: str, s3keys: list[str]) -> set[str]:
     return {str(err.get("Key")) for err in resp.get("Errors", []) if err.get("Code") not in _ABSENT}
 
 
+def delete_markers(client: S3Client, bucket: str, area: str, keys: Iterable[str]) -> None:
+    """Delete the 'directory' markers above deleted keys (``area`` + key), deepest first. Object
+    stores that are really file systems (SeaweedFS) keep a "directory" after its last object is
+    deleted and list it as a common prefix; on real S3 this deletes nothing, and on SeaweedFS a
+    non-empty directory is left alone. Cosmetic only: a failure leaves an empty prefix listed."""
+    by_depth: dict[int, set[str]] = {}
+    for key in keys:
+        for d in parents(key):
+            by_depth.setdefault(d.count("/"), set()).add(area + d)
+    ordered = [d for depth in sorted(by_depth, reverse=True) for d in sorted(by_depth[depth])]
+    for i in range(0, len(ordered), BATCH):
+        try:
+            delete_batch(client, bucket, ordered[i:i + BATCH])
+        except (ClientError, BotoCoreError):
+            return
+
+
 def pages(client: S3Client, bucket: str, s3prefix: str, delimiter: bool) -> Iterator[ListObjectsV2OutputTypeDef]:
     """ListObjectsV2 pages under ``s3prefix`` (with ``Delimiter='/'`` when ``delimiter``)."""
     paginator = client.get_paginator("list_objects_v2")
