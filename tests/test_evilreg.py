@@ -23,5 +23,8 @@ def test_batch_route_can_be_switched_off(evilreg: EvilRegistry, tmp_path: Path) 
     files = {"a.txt": b"alpha\n", "b.txt": b"beta\n"}
     evilreg.add_version("p", "a", "v1", files)
     selenite("clone", "--url", evilreg.url, "p/a@v1", tmp_path / "t", "--link-mode", "copy")
-    assert tree_files(tmp_path / "t") == {**files, ".selenite/tree.json": (tmp_path / "t/.selenite/tree.json").read_bytes()}
+    assert tree_files(tmp_path / "t") == {
+        **files,
+        ".selenite/tree.json": (tmp_path / "t/.selenite/tree.json").read_bytes(),
+    }
     assert len(evilreg.requested("GET", "/file/")) >= 2

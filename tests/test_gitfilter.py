@@ -15,7 +15,9 @@ from selenite.cache import Cache
 from selenite.keys import Key
 
 
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def git(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env={**os.environ, **(env or {})}, timeout=120)
     if check:
         assert proc.returncode == 0, f"git {args}: {proc.stderr.decode()}"

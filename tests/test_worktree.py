@@ -25,11 +25,12 @@ def manifest_entry(data: bytes) -> dict[str, object]:
 
 
 def test_parse_manifest_sources() -> None:
+    ancestor = {"project": "p", "asset": "a", "version": "v0", "path": "z"}
     m = {
         "a.txt": manifest_entry(b"a"),
         "d/b.csv": {**manifest_entry(b"b"), "link": {"project": "p", "asset": "a", "version": "v1", "path": "b.csv"}},
         "c.txt": {**manifest_entry(b"c"), "link": {"project": "p", "asset": "a", "version": "v2", "path": "c.txt",
-                                                   "ancestor": {"project": "p", "asset": "a", "version": "v0", "path": "z"}}},
+                                                   "ancestor": ancestor}},
     }
     specs = worktree.parse_manifest(m, "p", "a", "v3")
     assert specs["a.txt"].source == "p/a/v3/a.txt"

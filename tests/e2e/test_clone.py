@@ -63,7 +63,9 @@ def test_clone_three_versions(registry: Registry, seeded: dict[str, dict[str, by
     assert tree_files(tmp_path / "w3") == seeded["v2"]
 
 
-def test_clone_latest_by_default_into_asset_name(registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: Path) -> None:
+def test_clone_latest_by_default_into_asset_name(
+    registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: Path
+) -> None:
     selenite("clone", "test/blob", "--url", registry.url, cwd=tmp_path)
     assert tree_files(tmp_path / "blob") == seeded["v3"]
     assert git("config", "selenite.version", cwd=tmp_path / "blob").strip() == "v3"
@@ -88,7 +90,9 @@ def test_no_download_then_get_one_path(registry: Registry, seeded: dict[str, dic
     assert tree_files(work) == seeded["v1"]
 
 
-def test_git_clone_of_working_repo_then_get(registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: Path) -> None:
+def test_git_clone_of_working_repo_then_get(
+    registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: Path
+) -> None:
     work = tmp_path / "work"
     selenite("clone", "test/blob@v3", work, "--url", registry.url, cwd=tmp_path)
     copy = tmp_path / "copy"

@@ -55,7 +55,9 @@ def test_a_second_hardlink_clone_keeps_an_edit_written_in_place(registry: Regist
     selenite("clone", "test/blob@v1", h1, "--url", registry.url, "--link-mode", "hardlink", cwd=tmp_path)
     os.chmod(h1 / "a.txt", 0o644)
     (h1 / "a.txt").write_bytes(b"edited in place\n")
-    r = selenite("clone", "test/blob@v1", tmp_path / "h2", "--url", registry.url, "--link-mode", "hardlink", cwd=tmp_path)
+    r = selenite(
+        "clone", "test/blob@v1", tmp_path / "h2", "--url", registry.url, "--link-mode", "hardlink", cwd=tmp_path
+    )
     assert "kept at" in r.stderr
     assert (h1 / "a.txt").read_bytes() == b"edited in place\n"  # the tree's file kept its bytes
     assert (tmp_path / "h2" / "a.txt").read_bytes() == seeded["v1"]["a.txt"]

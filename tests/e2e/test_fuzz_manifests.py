@@ -122,7 +122,10 @@ def test_random_manifests_never_escape_the_tree(evilreg: EvilRegistry, tmp_path:
 
     evilreg.add_version("p", "benign", "v1", {"a.txt": b"a\n", "d/b.csv": b"b\n"})
     base = work / "benign"
-    _check_exit(*selenite_in_process("clone", "--url", evilreg.url, "--link-mode", mode, "p/benign", str(base), cwd=work), "benign")
+    _check_exit(
+        *selenite_in_process("clone", "--url", evilreg.url, "--link-mode", mode, "p/benign", str(base), cwd=work),
+        "benign",
+    )
     base_git = set(_git_state(base))
     base_config = _config_keys(base)
     hooks = _snapshot(base / ".git" / "hooks")
@@ -151,7 +154,9 @@ def test_random_manifests_never_escape_the_tree(evilreg: EvilRegistry, tmp_path:
         evilreg.add_version("p", f"a{n}", "v1", subst, manifest=extra)
         before_outside, before_home = _snapshot(outside), _snapshot(home)
         dest = work / f"t{n}"
-        code, err = selenite_in_process("clone", "--url", evilreg.url, "--link-mode", mode, f"p/a{n}", str(dest), cwd=work)
+        code, err = selenite_in_process(
+            "clone", "--url", evilreg.url, "--link-mode", mode, f"p/a{n}", str(dest), cwd=work
+        )
         _check_exit(code, err, f"clone {sorted(subst)!r}")
         outcomes["cloned" if code == 0 else "refused"] += 1
         if code == 1:

@@ -68,7 +68,9 @@ def test_push_keeps_git_files_regular_and_never_publishes_what_they_ignore(regis
     git(work, "add", ".gitignore")
     git(work, "commit", "-qm", "ignore tmp")
     (work / "x.tmp").write_text("secret\n")
-    selenite("push", "--version", "v2", cwd=work, env={"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url})
+    selenite(
+        "push", "--version", "v2", cwd=work, env={"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url}
+    )
     assert_regular(work / ".gitignore", b"*.tmp\n")
     status = git(work, "status", "--porcelain")
     assert status.stdout == "" and status.stderr == ""
@@ -76,7 +78,9 @@ def test_push_keeps_git_files_regular_and_never_publishes_what_they_ignore(regis
 
     (work / ".gitignore").write_text("*.tmp\n*.log\n")  # an edit of a git file is published too
     (work / "more.csv").write_text("1,2\n")
-    selenite("push", "--version", "v3", cwd=work, env={"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url})
+    selenite(
+        "push", "--version", "v3", cwd=work, env={"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url}
+    )
     assert_regular(work / ".gitignore", b"*.tmp\n*.log\n")
     assert (work / "more.csv").is_symlink()
     got = published(registry, "v3", tmp_path)
@@ -86,7 +90,9 @@ def test_push_keeps_git_files_regular_and_never_publishes_what_they_ignore(regis
     assert "nothing to push" in proc.stderr  # .gitignore, a regular file, counts as unchanged
 
 
-def test_get_turns_a_git_file_an_older_selenite_linked_back_into_a_regular_file(registry: Registry, tmp_path: Path) -> None:
+def test_get_turns_a_git_file_an_older_selenite_linked_back_into_a_regular_file(
+    registry: Registry, tmp_path: Path
+) -> None:
     create_project(registry, "test")
     upload_version(registry, tmp_path, "v1", {".gitignore": b"*.tmp\n", "data.csv": b"x,y\n"}, asset="ds")
     work = tmp_path / "work"

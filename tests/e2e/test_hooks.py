@@ -169,7 +169,8 @@ def test_pre_commit_framework_rejects_and_accepts_the_same_commits(
     env = pre_commit_env(tmp_path)
     selenite("hooks", "uninstall", cwd=work)  # the framework owns .git/hooks/pre-commit here
     (work / ".pre-commit-config.yaml").write_text(LOCAL_CONFIG.format(selenite=VENV_BIN / "selenite"))
-    ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True, env={**os.environ, **env}))
+    ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True,
+                      env={**os.environ, **env}))
     assert not is_ours(work / ".git" / "hooks" / "pre-commit")
     ok(git(work, "add", ".pre-commit-config.yaml"))
     ok(git(work, "commit", "-m", "use pre-commit", env=env))
@@ -209,7 +210,10 @@ def test_pre_commit_framework_rejects_and_accepts_the_same_commits(
     (work / "moved" / "c.csv").unlink()
     (work / "moved" / "c.csv").write_text(text)
     proc = git(work, "commit", "-am", "destroyed", env=env)
-    assert proc.returncode == 1 and "moved/c.csv: a regular file holding only the text of a link" in proc.stdout + proc.stderr
+    assert (
+        proc.returncode == 1
+        and "moved/c.csv: a regular file holding only the text of a link" in proc.stdout + proc.stderr
+    )
 
 
 def test_pre_commit_framework_chains_a_selenite_hook_without_running_it_twice_over(work: Path, tmp_path: Path) -> None:
@@ -217,7 +221,8 @@ def test_pre_commit_framework_chains_a_selenite_hook_without_running_it_twice_ov
     selenite's script must not then look for a legacy hook of its own (it would run itself)."""
     env = pre_commit_env(tmp_path)
     (work / ".pre-commit-config.yaml").write_text("repos: []\n")
-    ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True, env={**os.environ, **env}))
+    ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True,
+                      env={**os.environ, **env}))
     assert is_ours(work / ".git" / "hooks" / "pre-commit.legacy")
     ok(git(work, "add", ".pre-commit-config.yaml"))
     ok(git(work, "commit", "-m", "cfg", env=env))
@@ -242,11 +247,14 @@ def test_pre_commit_framework_installs_this_project_s_hook(work: Path, tmp_path:
     .pre-commit-hooks.yaml, builds its own environment (`language: python`, dependencies from PyPI)
     and runs the hook from there."""
     project = Path(__file__).resolve().parents[2]
-    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
+    rev = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.strip()
     env = pre_commit_env(tmp_path)
     selenite("hooks", "uninstall", cwd=work)
     (work / ".pre-commit-config.yaml").write_text(REMOTE_CONFIG.format(repo=project, rev=rev))
-    ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True, env={**os.environ, **env}))
+    ok(subprocess.run([str(VENV_BIN / "pre-commit"), "install"], cwd=work, capture_output=True, text=True,
+                      env={**os.environ, **env}))
     ok(git(work, "add", ".pre-commit-config.yaml"))
     proc = git(work, "commit", "-m", "use pre-commit", env=env)  # the first run builds the hook's environment
     assert proc.returncode == 0, proc.stdout + proc.stderr

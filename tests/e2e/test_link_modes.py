@@ -145,7 +145,10 @@ def test_each_mode_pushes_only_changed_bytes(registry: Registry, tmp_path: Path,
     edited, added = b"an edited file\n" * 30, b"a brand new file\n" * 11
     if mode == "symlink":
         selenite("unlock", "part0/file01.txt", cwd=work)
-    write_as_editor(work / "part0/file01.txt", edited) if mode != "copy" else (work / "part0/file01.txt").write_bytes(edited)
+    if mode == "copy":
+        (work / "part0/file01.txt").write_bytes(edited)
+    else:
+        write_as_editor(work / "part0/file01.txt", edited)
     (work / "part2/added.txt").write_bytes(added)
     expected = {**FILES, "part0/file01.txt": edited, "part2/added.txt": added}
     st = selenite("status", "--json", cwd=work).stdout
@@ -219,7 +222,9 @@ def test_auto_falls_back_where_symlinks_are_refused(registry: Registry, tmp_path
     work = tmp_path / "work"
     env = site_env(tmp_path, LINKMODE_TEST_NO_SYMLINK_UNDER=str(work))
 
-    refused = selenite("clone", "proj/data", work, "--url", registry.url, "--link-mode", "symlink", env=env, check=False)
+    refused = selenite(
+        "clone", "proj/data", work, "--url", registry.url, "--link-mode", "symlink", env=env, check=False
+    )
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "symlinks refused here: Operation not permitted" in refused.stderr and "--link-mode" in refused.stderr
     assert not work.exists()  # the clone's own folder is removed

@@ -28,7 +28,9 @@ def objects() -> list[Path]:
     return list((Path(os.environ["SELENITE_CACHE"]) / "objects").glob("*/*/*/*"))
 
 
-def test_edit_through_link_then_fsck_repair(registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: Path) -> None:
+def test_edit_through_link_then_fsck_repair(
+    registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: Path
+) -> None:
     work = tmp_path / "w"
     selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
     obj = (work / "b/c.csv").resolve()
@@ -36,7 +38,8 @@ def test_edit_through_link_then_fsck_repair(registry: Registry, seeded: dict[str
     (work / "b/c.csv").write_bytes(b"edited through the link\n")
     assert git("status", "--porcelain", cwd=work) == ""  # git cannot see it
     st = json.loads(selenite("status", "--json", cwd=work).stdout)
-    assert {"path": "b/c.csv", "status": "corrupted"}.items() <= next(p for p in st["paths"] if p["path"] == "b/c.csv").items()
+    entry = next(p for p in st["paths"] if p["path"] == "b/c.csv")
+    assert {"path": "b/c.csv", "status": "corrupted"}.items() <= entry.items()
     r = selenite("fsck", cwd=work, check=False)
     assert r.returncode == 1 and "b/c.csv" in r.stdout
     selenite("fsck", "--repair", cwd=work)
@@ -70,7 +73,9 @@ def test_unlock_status_drop_get(registry: Registry, seeded: dict[str, dict[str, 
     assert (work / "b/c.csv").read_bytes() == seeded["v1"]["b/c.csv"]
 
 
-def test_drop_keeps_what_another_tree_uses(registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: Path) -> None:
+def test_drop_keeps_what_another_tree_uses(
+    registry: Registry, seeded: dict[str, dict[str, bytes]], tmp_path: Path
+) -> None:
     selenite("clone", "test/blob@v1", tmp_path / "w1", "--url", registry.url, cwd=tmp_path)
     selenite("clone", "test/blob@v2", tmp_path / "w2", "--url", registry.url, cwd=tmp_path)
     selenite("drop", cwd=tmp_path / "w1")

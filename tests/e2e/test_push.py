@@ -100,7 +100,9 @@ def test_push_moves_only_changed_bytes(registry: Registry, two_hundred: dict[str
     assert tree_bytes(fresh) == expected
 
 
-def test_push_after_lazy_clone_links_the_rest(registry: Registry, two_hundred: dict[str, bytes], tmp_path: Path) -> None:
+def test_push_after_lazy_clone_links_the_rest(
+    registry: Registry, two_hundred: dict[str, bytes], tmp_path: Path
+) -> None:
     work = tmp_path / "lazy"
     selenite("clone", "proj/data", work, "--no-download", "--url", registry.url)
     gets = registry.stats()["file_get"]
