@@ -7,6 +7,7 @@ work: a clean check of an unchanged tree never opens the signature database.
 
 from __future__ import annotations
 
+import errno
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -28,14 +29,20 @@ class ObjectState(StrEnum):
 
 
 def cache_root(top: Path, default: Path) -> Path:
-    """The cache this tree's links resolve into: the anchor's target, else the configured cache
-    (the same rule as ``worktree.tree_cache``)."""
-    anchor = top / ANCHOR
-    if anchor.is_symlink():
-        real = Path(os.path.realpath(anchor))
-        if real.name == "objects" and real.is_dir():
-            return real.parent
-    return default.expanduser().absolute()
+    """The cache this tree's links resolve into: the one its anchor names, else the configured
+    cache; the rule of ``worktree.tree_cache``, whose common case (the anchor is a symlink) is read
+    here without importing the cache."""
+    configured = default.expanduser().absolute()
+    try:
+        target = Path(os.readlink(top / ANCHOR))
+    except OSError as e:
+        if e.errno != errno.EINVAL:
+            return configured  # no anchor yet (a plain `git clone` before `selenite get`)
+        # A regular file naming the cache (where symlinks are refused): the tree's own reader.
+        from selenite.worktree import tree_cache  # noqa: PLC0415 -- sqlite: only in such trees
+
+        return tree_cache(top, configured).root
+    return target.parent if target.is_absolute() and target.name == "objects" else configured
 
 
 def settle(root: Path, slow: dict[Key, tuple[list[str], os.stat_result | None]]) -> dict[Key, ObjectState]:
