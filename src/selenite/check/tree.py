@@ -36,7 +36,7 @@ class FastPass(NamedTuple):
     slow_paths: list[str]  # the index links the stamp could not vouch for
 
 
-class _Walk:
+class SlowPass:
     """What the slow pass gathers: problems read from the paths, and the objects left to judge."""
 
     def __init__(self, objects_dir: Path) -> None:
@@ -128,7 +128,7 @@ def fast_pass(listing: str, old: Stamp, objects_dir: Path) -> FastPass:
     return FastPass(blobs, source, [entries[j][1] for j in misses])
 
 
-def slow_pass(top: Path, root: Path, views: Listings, slow_paths: list[str]) -> _Walk:
+def slow_pass(top: Path, root: Path, views: Listings, slow_paths: list[str]) -> SlowPass:
     """Read every path the fast pass could not vouch for: links the stamp does not know, paths Git
     sees changed, untracked paths, and staged changes that may hide a destroyed link."""
     staged = views.staged()
@@ -138,7 +138,7 @@ def slow_pass(top: Path, root: Path, views: Listings, slow_paths: list[str]) -> 
                 or (c.status == "M" and c.new_mode.startswith("100"))]  # maybe a pointer file now
     paths = dict.fromkeys(itertools.chain(slow_paths, views.changed(), untracked, suspects))
     index_meta: dict[str, str] | None = None  # read only if a regular file needs it
-    walk = _Walk(root / "objects")
+    walk = SlowPass(root / "objects")
     prefix = os.fspath(top) + "/"
     for rel in paths:
         full = prefix + rel
@@ -161,7 +161,8 @@ def slow_pass(top: Path, root: Path, views: Listings, slow_paths: list[str]) -> 
     return walk
 
 
-def _regular_file(walk: _Walk, full: str, rel: str, meta: str | None, change: Staged | None, untracked: bool) -> None:
+def _regular_file(walk: SlowPass, full: str, rel: str, meta: str | None, change: Staged | None,
+                  untracked: bool) -> None:
     """A path that is not a link: a destroyed link (a file holding only a link's text), a pointer
     whose content is not filled in, or anything else (allowed)."""
     entry = index_entry(meta)
@@ -176,7 +177,7 @@ def _regular_file(walk: _Walk, full: str, rel: str, meta: str | None, change: St
         walk.pointer(pkey, rel)
 
 
-def _judge(top: Path, root: Path, walk: _Walk, algo: str) -> dict[str, tuple[str, os.stat_result]]:
+def _judge(top: Path, root: Path, walk: SlowPass, algo: str) -> dict[str, tuple[str, os.stat_result]]:
     """Judge the objects the slow pass found (problems go to ``walk``); return what the new stamp
     may vouch for: link text's blob id -> (object path, stat)."""
     states = objects.settle(root, walk.objects) if walk.objects else {}
