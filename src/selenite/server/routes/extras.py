@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from selenite.server import auth
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
-from selenite.server.http import CORS, authorization_header, body_doc, ctx_of, json_body, json_response
+from selenite.server.http import CORS, body_doc, json_body, json_response
+from selenite.server.routes.params import Caller, Ctx
 from selenite.server.storage.base import validate_key
 
 BATCH_MAX_KEYS = 1000
@@ -28,16 +29,15 @@ def front_page() -> Response:
 
 
 @router.get("/_selenite/stats", summary="Request and byte counters since the server started")
-def stats(ctx: Context = Depends(ctx_of)) -> Response:
+def stats(ctx: Ctx) -> Response:
     """`{"requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes"}`."""
     return json_response(ctx.stats.snapshot())
 
 
 @router.get("/_selenite/whoami", summary="The user a bearer token belongs to")
-def whoami(authorization: str | None = Depends(authorization_header), ctx: Context = Depends(ctx_of)) -> Response:
+def whoami(user: Caller, ctx: Ctx) -> Response:
     """`{"user": NAME, "admin": true|false}`; 401 for a missing, unknown or revoked token. `selenite
     login` checks a token with it before saving it."""
-    user = auth.identify(ctx, authorization)
     return json_response({"user": user, "admin": auth.is_admin(ctx, user)})
 
 
@@ -49,7 +49,7 @@ def whoami(authorization: str | None = Depends(authorization_header), ctx: Conte
         {"keys": ["p/a/v1/x.csv", "p/a/v1/y.csv"]},
     ),
 )
-async def objects(request: Request, ctx: Context = Depends(ctx_of)) -> Response:
+async def objects(request: Request, ctx: Ctx) -> Response:
     """Public, like `GET /file`. For each key, in order: one JSON line `{"key": K, "size": N}` and then
     exactly N bytes of the object; an absent key has `"size": -1` and no bytes. If an object changes
     size while it is read, the stream breaks off (the client then fetches the rest one by one).

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from email.utils import format_datetime
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
-from selenite.server.http import CORS, ctx_of, json_response
+from selenite.server.http import CORS, json_response
 from selenite.server.names import decode_component
+from selenite.server.routes.params import Ctx
 from selenite.server.storage.base import ObjectInfo, ObjectStream, is_internal
 
 router = APIRouter(tags=["read"])
@@ -51,7 +52,7 @@ def _keys(raw: str) -> list[str]:
 
 
 @router.head("/file/{key}", summary="Metadata of one object (no body)", response_class=Response)
-def head_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_of)) -> Response:
+def head_file(ctx: Ctx, key: str = Path(description=KEY_DOC)) -> Response:
     """Same headers as GET (Content-Length, ETag = quoted md5, Last-Modified, Content-Type), no body."""
     ctx.stats.add("file_head")
     info = next((i for k in _keys(key) if (i := ctx.storage.head(k)) is not None), None)
@@ -66,7 +67,7 @@ def head_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_o
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "object not found"}},
 )
-async def get_file(key: str = Path(description=KEY_DOC), ctx: Context = Depends(ctx_of)) -> Response:
+async def get_file(ctx: Ctx, key: str = Path(description=KEY_DOC)) -> Response:
     """Streams any key, internal `..` files included (they are how clients read permissions,
     quota, usage, latest, summaries, manifests, links and logs). No Range support."""
     ctx.stats.add("file_get")
@@ -111,13 +112,13 @@ def _open_first(ctx: Context, keys: list[str]) -> tuple[ObjectStream, bytes] | N
 
 @router.get("/list", summary="List keys under a prefix")
 def list_keys(
+    ctx: Ctx,
     prefix: str | None = Query(
         default=None,
         description="Raw key prefix (need not end in '/'). Send it percent-encoded once, as any query "
         "value (requests' params= does); it is decoded once (unlike the worker's second decode).",
     ),
     recursive: str | None = Query(default=None, description="Exactly `true` for every key below the prefix."),
-    ctx: Context = Depends(ctx_of),
 ) -> Response:
     """Non-recursive: the common prefixes (full keys ending in '/') then the keys directly under
     the prefix. Recursive: every key under it. A flat JSON array of full keys; internal `..`

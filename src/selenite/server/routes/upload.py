@@ -10,7 +10,6 @@ from selenite.server import puttarget, uploads
 from selenite.server.context import Context
 from selenite.server.http import (
     body_doc,
-    ctx_of,
     empty,
     json_response,
     large_body_slot,
@@ -64,9 +63,9 @@ def _start(ctx: Context, p: str, a: str, v: str, raw: bytearray, user: str, trus
 )
 def upload_presigned(
     request: Request,
+    ctx: Ctx,
     slug: str = Path(description="The opaque slug from `file_urls[].url` (standard or URL-safe base64; may hold '/')."),
     authorization: str | None = Depends(session_header),
-    ctx: Context = Depends(ctx_of),
 ) -> Response:
     """Returns `{"url", "md5sum_base64"}`: PUT the raw bytes to `url` with `Content-MD5:
     md5sum_base64`. Can be called again for a fresh URL while the session holds the lock."""
@@ -96,6 +95,7 @@ def upload_abort(
 @router.put(UPLOAD_ROUTE, summary="Upload target of the folder backend (a signed, expiring URL)", tags=["selenite"])
 async def upload_put(
     request: Request,
+    ctx: Ctx,
     key: str = Query(description="The version's key the bytes are for (signed)."),
     md5: str = Query(description="The declared md5, base64 (signed)."),
     size: int = Query(description="The declared size in bytes (signed)."),
@@ -104,7 +104,6 @@ async def upload_put(
     sig: str = Query(description="HMAC-SHA256 signature of the fields above."),
     content_md5: str | None = Header(default=None, alias="Content-MD5", description="Optional; must match `md5`."),
     content_length: str | None = Header(default=None, alias="Content-Length", description="Must be `size` if sent."),
-    ctx: Context = Depends(ctx_of),
 ) -> Response:
     """Stages the body for the session's `complete`: 413 past the declared size, 400 (nothing
     stored) when size or md5 differ, 403 for a tampered or expired URL or once the session no
