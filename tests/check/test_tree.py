@@ -163,9 +163,9 @@ def test_untracked_links_are_checked_too(tree: tuple[Path, Cache]) -> None:
 
 def test_check_command_exit_codes(tree: tuple[Path, Cache], capsys: pytest.CaptureFixture[str]) -> None:
     top, _ = tree
-    assert check_cmd.check(settings(), cwd=top) == 0
+    assert check_cmd.check(settings(top)) == 0
     write_through(top / "a.csv", b"zzz")
-    assert check_cmd.check(settings(), cwd=top) == 1
+    assert check_cmd.check(settings(top)) == 1
     err = capsys.readouterr().err
     assert "a.csv:" in err and "check failed" in err
 

@@ -72,5 +72,5 @@ def write_through(link: Path, data: bytes) -> None:
         f.write(data)
 
 
-def settings() -> Settings:
-    return Settings(url=None, token=None, cache_dir=Path(os.environ["SELENITE_CACHE"]))
+def settings(cwd: Path | None = None) -> Settings:
+    return Settings(url=None, token=None, cache_dir=Path(os.environ["SELENITE_CACHE"]), cwd=cwd or Path.cwd())

@@ -25,9 +25,9 @@ def _checked(top: Path, settings: Settings, fix: bool, in_hook: bool = False) ->
     return problems
 
 
-def check(settings: Settings, cwd: Path | None = None, fix: bool = False) -> int:
+def check(settings: Settings, fix: bool = False) -> int:
     """Check every link of the working tree against the cache; 1 (and the reasons) when one is bad."""
-    top = toplevel(cwd or Path.cwd())
+    top = toplevel(settings.cwd)
     problems = _checked(top, settings, fix)
     if problems:
         report(problems, "check failed")
@@ -35,9 +35,9 @@ def check(settings: Settings, cwd: Path | None = None, fix: bool = False) -> int
     return 0
 
 
-def pre_commit(settings: Settings, cwd: Path | None = None) -> int:
+def pre_commit(settings: Settings) -> int:
     """What the installed hook runs: the check, then the large-file guard when it is configured."""
-    top = toplevel(cwd or Path.cwd())
+    top = toplevel(settings.cwd)
     problems = _checked(top, settings, fix=True, in_hook=True)
     limit = large_file_limit(top)
     if limit is not None:
