@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from selenite.server.errors import BadStorageKey
-from selenite.server.storage import s3calls
 from selenite.server.storage.base import (
     CHUNK,
     MAX_KEY_BYTES,
@@ -42,13 +41,17 @@ from selenite.server.storage.base import (
     validate_prefix,
 )
 from selenite.server.storage.s3calls import (
-    b64md5,
+    delete_all,
     delete_batch,
     delete_markers,
+    get_bytes,
+    get_object,
+    head_object,
     is_absent,
     is_conflict,
     md5_of,
     pages,
+    put_object,
     put_stream,
 )
 
@@ -96,25 +99,11 @@ class S3Storage:
 
     # --- writing -------------------------------------------------------------------------
 
-    def _put(self, s3key: str, data: bytes, content_type: str | None = None, exclusive: bool = False) -> bool:
-        args: dict[str, Any] = {"Bucket": self.bucket, "Key": s3key, "Body": data, "ContentMD5": b64md5(data)}
-        if content_type:
-            args["ContentType"] = content_type
-        if exclusive:
-            args["IfNoneMatch"] = "*"
-        try:
-            self.client.put_object(**args)
-        except ClientError as e:
-            if exclusive and is_conflict(e):  # someone else created it (or is creating it)
-                return False
-            raise
-        return True
-
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
-        self._put(self._s3key(key), data, content_type)
+        put_object(self.client, self.bucket, self._s3key(key), data, content_type)
 
     def create_exclusive(self, key: str, data: bytes, *, content_type: str | None = None) -> bool:
-        return self._put(self._s3key(key), data, content_type, exclusive=True)
+        return put_object(self.client, self.bucket, self._s3key(key), data, content_type, exclusive=True)
 
     def put_stream(
         self, key: str, chunks: Iterable[bytes], *, md5_hex: str, content_type: str | None = None
@@ -128,26 +117,7 @@ class S3Storage:
     # --- reading -------------------------------------------------------------------------
 
     def get_bytes(self, key: str) -> bytes | None:
-        return self._get(self._s3key(key))
-
-    def _get_object(self, s3key: str) -> GetObjectOutputTypeDef | None:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=s3key)
-        except ClientError as e:
-            if is_absent(e):
-                return None
-            raise
-
-    def _get(self, s3key: str) -> bytes | None:
-        resp = self._get_object(s3key)
-        if resp is None:
-            return None
-        body = resp["Body"]
-        try:
-            data: bytes = body.read()
-        finally:
-            body.close()
-        return data
+        return get_bytes(self.client, self.bucket, self._s3key(key))
 
     def _info(self, key: str, resp: HeadObjectOutputTypeDef | GetObjectOutputTypeDef) -> ObjectInfo:
         modified = resp.get("LastModified") or datetime.datetime.now(datetime.UTC)
@@ -165,20 +135,11 @@ class S3Storage:
         return self._head(self._s3key(key), key)
 
     def _head(self, s3key: str, key: str) -> ObjectInfo | None:
-        resp = self._head_object(s3key)
+        resp = head_object(self.client, self.bucket, s3key)
         return None if resp is None else self._info(key, resp)
 
-    def _head_object(self, s3key: str) -> HeadObjectOutputTypeDef | None:
-        try:
-            resp = self.client.head_object(Bucket=self.bucket, Key=s3key)
-        except ClientError as e:
-            if is_absent(e):
-                return None
-            raise
-        return resp
-
     def open(self, key: str) -> ObjectStream | None:
-        resp = self._get_object(self._s3key(key))
+        resp = get_object(self.client, self.bucket, self._s3key(key))
         if resp is None:
             return None
         body = resp["Body"]
@@ -214,25 +175,10 @@ class S3Storage:
         return self._delete_under(prefix, self._objects)
 
     def _delete_under(self, prefix: str, area: str) -> dict[str, int]:
-        freed: dict[str, int] = {}
-        failed: set[str] = set()
-        batch: list[tuple[str, int]] = []
-
-        def flush() -> None:
-            bad = self._delete_batch([area + k for k, _ in batch])
-            failed.update(bad)
-            freed.update((k, size) for k, size in batch if area + k not in bad)
-            batch.clear()
-
-        for key, size in self._walk(prefix, area):
-            batch.append((key, size))
-            if len(batch) == s3calls.BATCH:
-                flush()
-        flush()
-        self._prune(freed, area)
-        if failed:
-            raise OSError(f"could not delete {len(failed)} object(s) under {prefix!r}")
-        return freed
+        try:
+            return delete_all(self.client, self.bucket, area, self._walk(prefix, area))
+        except OSError as e:
+            raise OSError(f"{e} under {prefix!r}") from None
 
     # --- listing -------------------------------------------------------------------------
 
@@ -304,7 +250,7 @@ class S3Storage:
 
     def promote(self, name: str, key: str) -> ObjectInfo | None:
         src, dest = self._staged_key(name), self._s3key(key)
-        resp = self._head_object(src)
+        resp = head_object(self.client, self.bucket, src)
         if resp is None:
             return None
         md5 = md5_of(resp.get("ETag"), resp.get("Metadata"))
@@ -326,13 +272,13 @@ class S3Storage:
     # --- private state -------------------------------------------------------------------
 
     def state_get(self, name: str) -> bytes | None:
-        return self._get(self._state_key(name))
+        return get_bytes(self.client, self.bucket, self._state_key(name))
 
     def state_put(self, name: str, data: bytes) -> None:
-        self._put(self._state_key(name), data)
+        put_object(self.client, self.bucket, self._state_key(name), data)
 
     def state_create_exclusive(self, name: str, data: bytes) -> bool:
-        return self._put(self._state_key(name), data, exclusive=True)
+        return put_object(self.client, self.bucket, self._state_key(name), data, exclusive=True)
 
     def state_delete(self, name: str) -> None:
         self._delete_batch([self._state_key(name)])

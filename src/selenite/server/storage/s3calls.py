@@ -1,5 +1,6 @@
-"""The S3 API calls the S3 backend makes in more than one place, as plain functions of a client and
-a bucket: how a store's errors read, streamed (multipart) writes, batched deletes, paged listings."""
+"""The S3 API calls the S3 backend makes, as plain functions of a client and a bucket: how a store's
+errors read, absent keys as None, exclusive and streamed (multipart) writes, batched deletes with
+their directory markers, paged listings. ``s3.py`` maps the Storage contract's areas onto them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ from selenite.server.errors import DigestMismatch
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import CompletedPartTypeDef, ListObjectsV2OutputTypeDef, PaginatorConfigTypeDef
+    from mypy_boto3_s3.type_defs import (
+        CompletedPartTypeDef,
+        GetObjectOutputTypeDef,
+        HeadObjectOutputTypeDef,
+        ListObjectsV2OutputTypeDef,
+        PaginatorConfigTypeDef,
+    )
 
 PART = 8 << 20  # put_stream: one PutObject up to this size, multipart beyond (min part is 5 MiB)
 BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
@@ -64,6 +71,57 @@ def parents(key: str) -> list[str]:
     """``a/b/c`` -> ``["a/b/", "a/"]``: the 'directories' above a key, deepest first."""
     parts = key.split("/")[:-1]
     return ["/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)]
+
+
+def put_object(
+    client: S3Client, bucket: str, s3key: str, data: bytes, content_type: str | None = None, exclusive: bool = False
+) -> bool:
+    """One PutObject with ``Content-MD5``; False when ``exclusive`` and the key exists already."""
+    args: dict[str, Any] = {"Bucket": bucket, "Key": s3key, "Body": data, "ContentMD5": b64md5(data)}
+    if content_type:
+        args["ContentType"] = content_type
+    if exclusive:
+        args["IfNoneMatch"] = "*"
+    try:
+        client.put_object(**args)
+    except ClientError as e:
+        if exclusive and is_conflict(e):  # someone else created it (or is creating it)
+            return False
+        raise
+    return True
+
+
+def get_object(client: S3Client, bucket: str, s3key: str) -> GetObjectOutputTypeDef | None:
+    """GetObject, or None when the key is absent. Close the answer's ``Body``."""
+    try:
+        return client.get_object(Bucket=bucket, Key=s3key)
+    except ClientError as e:
+        if is_absent(e):
+            return None
+        raise
+
+
+def get_bytes(client: S3Client, bucket: str, s3key: str) -> bytes | None:
+    """A whole (small) object, or None when absent."""
+    resp = get_object(client, bucket, s3key)
+    if resp is None:
+        return None
+    body = resp["Body"]
+    try:
+        data: bytes = body.read()
+    finally:
+        body.close()
+    return data
+
+
+def head_object(client: S3Client, bucket: str, s3key: str) -> HeadObjectOutputTypeDef | None:
+    """HeadObject, or None when the key is absent."""
+    try:
+        return client.head_object(Bucket=bucket, Key=s3key)
+    except ClientError as e:
+        if is_absent(e):
+            return None
+        raise
 
 
 def put_stream(
@@ -122,6 +180,30 @@ def delete_batch(client: S3Client, bucket: str, s3keys: list[str]) -> set[str]:
         return set()
     resp = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in s3keys], "Quiet": True})
     return {str(err.get("Key")) for err in resp.get("Errors", []) if err.get("Code") not in _ABSENT}
+
+
+def delete_all(client: S3Client, bucket: str, area: str, items: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Delete ``area`` + key for every ``(key, size)``, :data:`BATCH` at a time, then their emptied
+    directory markers; ``{key: size}`` deleted. Raises OSError after the rest when some could not be."""
+    freed: dict[str, int] = {}
+    failed: set[str] = set()
+    batch: list[tuple[str, int]] = []
+
+    def flush() -> None:
+        bad = delete_batch(client, bucket, [area + k for k, _ in batch])
+        failed.update(bad)
+        freed.update((k, size) for k, size in batch if area + k not in bad)
+        batch.clear()
+
+    for key, size in items:
+        batch.append((key, size))
+        if len(batch) == BATCH:
+            flush()
+    flush()
+    delete_markers(client, bucket, area, freed)
+    if failed:
+        raise OSError(f"could not delete {len(failed)} object(s)")
+    return freed
 
 
 def delete_markers(client: S3Client, bucket: str, area: str, keys: Iterable[str]) -> None:
