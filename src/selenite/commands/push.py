@@ -84,9 +84,12 @@ def _holds_plan(client: registry.RegistryClient, o: worktree.Origin, version: st
 def _print_plan(plan: pushplan.Plan, spec: str) -> None:
     links, dedup, simple = (plan.of_kind(k) for k in (pushplan.LINK, pushplan.DEDUP, pushplan.SIMPLE))
     output.write(f"plan for {spec}:")
-    output.write(f"  links    {len(links):>7} files  {output.human_bytes(sum(i.key.size for i in links)):>10}  (no bytes move)")
-    output.write(f"  dedup    {len(dedup):>7} files  {output.human_bytes(sum(i.key.size for i in dedup)):>10}  (uploaded unless the latest version has them)")
-    output.write(f"  uploads  {len(simple):>7} files  {output.human_bytes(sum(i.key.size for i in simple)):>10}")
+    def size(items: list[pushplan.Item]) -> str:
+        return output.human_bytes(sum(i.key.size for i in items))
+
+    output.write(f"  links    {len(links):>7} files  {size(links):>10}  (no bytes move)")
+    output.write(f"  dedup    {len(dedup):>7} files  {size(dedup):>10}  (uploaded unless the latest version has them)")
+    output.write(f"  uploads  {len(simple):>7} files  {size(simple):>10}")
     output.write(f"  deleted  {len(plan.deleted):>7} files")
     for path in plan.deleted:
         output.write(f"    - {output.printable(path)}")
@@ -97,7 +100,9 @@ def _print_plan(plan: pushplan.Plan, spec: str) -> None:
     output.write(f"at most {output.human_bytes(plan.upload_bytes)} of {output.human_bytes(plan.total_bytes)} to upload")
 
 
-def _upload(client: registry.RegistryClient, init: dict[str, object], plan: pushplan.Plan, spec: str, jobs: int) -> int:
+def _upload(
+    client: registry.RegistryClient, init: dict[str, object], plan: pushplan.Plan, spec: str, jobs: int
+) -> int:
     """PUT every requested file through its presigned URL, in parallel; return the bytes sent."""
     by_path = {i.path: i for i in plan.items}
     file_urls = init.get("file_urls") or []
@@ -169,7 +174,8 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
             continue
         in_tree = item.source is not None and item.source == root / item.path
         if in_tree and not _still_holds(root, item, hashes):
-            output.error(f"selenite: warning: {item.path} changed during the push; kept as a file (push again to publish it)")
+            output.error(f"selenite: warning: {item.path} changed during the push; kept as a file "
+                         "(push again to publish it)")
             continue
         if item.source is not None and not cache.has(item.key):
             try:
@@ -199,7 +205,8 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
     cache.set_ref(reg, o.project, o.asset, version, cache.put_tree(plan.listing()))
     gitrepo.add_all(root)
     title = message or f"{o.project}/{o.asset}@{version}"
-    sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, version, summary), allow_empty=True)
+    sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, version, summary),
+                         allow_empty=True)
     gitrepo.tag(root, version, sha)
     worktree.record_origin(root, worktree.Origin(o.url, o.project, o.asset, version),
                            gitrepo.config_get(root, "selenite.linkmode") or "symlink")
@@ -241,7 +248,8 @@ def _adopt(settings: Settings, cwd: Path) -> None:
     o = _gypsum_origin(cwd, settings.named_url)
     if o is None:
         raise NotAWorkingTree(
-            f"{cwd} is not a selenite working tree (clone one with `selenite clone`) nor a folder made by gypsum_client"
+            f"{cwd} is not a selenite working tree (clone one with `selenite clone`) "
+            "nor a folder made by gypsum_client"
         )
     if not (cwd / ".git").exists():
         gitrepo.init(cwd)
@@ -267,34 +275,18 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
         report(damaged, "push refused")
         return 1
     endpoint = settings.endpoint(o.url)
-    url, token = endpoint.pair()
-    hashes = StatCache(gitrepo.git_dir(root) / "selenite" / "hashes.sqlite")
-    with registry.session_for(url, token, jobs) as client:
+    with registry.session_for(*endpoint.pair(), jobs) as client, \
+            contextlib.closing(StatCache(gitrepo.git_dir(root) / "selenite" / "hashes.sqlite")) as hashes:
         latest = client.latest(o.project, o.asset)
         plan = pushplan.build(root, cache, client, o, hashes, can_dedup=latest is not None, jobs=jobs,
                               follow_external=follow_external)
-        # Before naming: an unfinished upload's partial version must not count. A push killed
-        # after the registry accepted its version is finished here instead of made twice.
-        done = None if dry_run else _abort_leftover(client, root, o)
-        if done is not None:
-            last = gitrepo.last_version_commit(root)
-            if last is not None and last[1].get(gitrepo.TRAILER_VERSION) == f"{o.project}/{o.asset}/{done}":
-                # Killed after its commit: only the recorded origin may lag behind.
-                o = worktree.Origin(o.url, o.project, o.asset, done)
-                worktree.record_origin(root, o, gitrepo.config_get(root, "selenite.linkmode") or "symlink")
-                _session_path(root).unlink(missing_ok=True)
-                done = None
-        if done is not None:
-            if version in (None, done) and _holds_plan(client, o, done, plan):
-                summary = f"{len(plan.items)} files, published by an earlier push that was interrupted"
-                _finish_locally(root, cache, client, o, done, plan, hashes, message, summary)
-                _session_path(root).unlink(missing_ok=True)
-                hashes.close()
-                output.write(f"pushed {o.project}/{o.asset}/{done}: {summary}")
+        if not dry_run:
+            o, finished = _finish_interrupted(client, root, cache, o, plan, hashes, version, message)
+            if finished:
                 return 0
-            _session_path(root).unlink(missing_ok=True)  # the tree moved on since: a new version
         if plan.unchanged and version is None:
-            output.info(f"nothing to push: the tree is {o.spec} unchanged (pass --version to publish it under a new name anyway)")
+            output.info(f"nothing to push: the tree is {o.spec} unchanged "
+                        "(pass --version to publish it under a new name anyway)")
             return 0
         name = version or pushplan.next_version(client, o.project, o.asset)
         pushplan.check_version_name(name)
@@ -303,37 +295,70 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             _print_plan(plan, spec)
             return 0
         endpoint.need_token()
-
-        init = client.upload_start(o.project, o.asset, name, [i.entry() for i in plan.items], on_probation=probation)
-        session = _session_path(root)
-        atomic_write(session, json.dumps({"project": o.project, "asset": o.asset, "version": name,
-                                          "abort_url": init["abort_url"], "session_token": init["session_token"]}).encode(),
-                     mode=0o600)
-        try:
-            sent = _upload(client, init, plan, spec, jobs)
-            client.upload_complete(str(init["complete_url"]), str(init["session_token"]), spec)
-        except BaseException as exc:
-            aborted = False
-            with contextlib.suppress(Exception):
-                client.upload_abort(str(init["abort_url"]), str(init["session_token"]), spec)
-                aborted = True
-            if aborted:
-                session.unlink(missing_ok=True)
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            where = ("the registry holds no trace of it" if aborted else
-                     "the registry could not be told to abort; the next `selenite push` does it first")
-            raise FatalError(f"push of {spec} failed: {exc} ({where})") from None
-
-        uploaded = len(init.get("file_urls") or [])
-        linked = len(plan.items) - uploaded
-        summary = (f"{len(plan.items)} files: {linked} linked, {uploaded} uploaded, {len(plan.deleted)} deleted; "
-                   f"{output.human_bytes(sent)} uploaded of {output.human_bytes(plan.total_bytes)}")
+        summary = _publish(client, root, o, name, plan, probation, jobs)
         _finish_locally(root, cache, client, o, name, plan, hashes, message, summary)
-        session.unlink(missing_ok=True)  # only now: a kill before this is finished by the next push
+        _session_path(root).unlink(missing_ok=True)  # only now: a kill before this is finished by the next push
         # An untrusted uploader's version lands on probation without --probation: say so too.
         probation = probation or _on_probation(client, o, name)
-    hashes.close()
     state = " (on probation: owners approve it before it becomes latest)" if probation else ""
     output.write(f"pushed {spec}{state}: {summary}")
     return 0
+
+
+def _finish_interrupted(
+    client: registry.RegistryClient, root: Path, cache: Cache, o: worktree.Origin, plan: pushplan.Plan,
+    hashes: StatCache, version: str | None, message: str | None,
+) -> tuple[worktree.Origin, bool]:
+    """Before naming: an unfinished upload's partial version must not count, and a push killed
+    after the registry accepted its version is finished here instead of made twice. Returns the
+    origin (moved on when the killed push had committed) and whether that push was the one asked
+    for and is now finished."""
+    done = _abort_leftover(client, root, o)
+    if done is None:
+        return o, False
+    last = gitrepo.last_version_commit(root)
+    if last is not None and last[1].get(gitrepo.TRAILER_VERSION) == f"{o.project}/{o.asset}/{done}":
+        # Killed after its commit: only the recorded origin may lag behind.
+        o = worktree.Origin(o.url, o.project, o.asset, done)
+        worktree.record_origin(root, o, gitrepo.config_get(root, "selenite.linkmode") or "symlink")
+        _session_path(root).unlink(missing_ok=True)
+        return o, False
+    if version in (None, done) and _holds_plan(client, o, done, plan):
+        summary = f"{len(plan.items)} files, published by an earlier push that was interrupted"
+        _finish_locally(root, cache, client, o, done, plan, hashes, message, summary)
+        _session_path(root).unlink(missing_ok=True)
+        output.write(f"pushed {o.project}/{o.asset}/{done}: {summary}")
+        return o, True
+    _session_path(root).unlink(missing_ok=True)  # the tree moved on since: a new version
+    return o, False
+
+
+def _publish(client: registry.RegistryClient, root: Path, o: worktree.Origin, name: str, plan: pushplan.Plan,
+             probation: bool, jobs: int) -> str:
+    """Upload the version (start, files, complete), remembering the session until the caller has
+    committed it; any failure or Ctrl-C aborts it. Returns the summary line."""
+    spec = f"{o.project}/{o.asset}/{name}"
+    init = client.upload_start(o.project, o.asset, name, [i.entry() for i in plan.items], on_probation=probation)
+    session = _session_path(root)
+    remembered = {"project": o.project, "asset": o.asset, "version": name,
+                  "abort_url": init["abort_url"], "session_token": init["session_token"]}
+    atomic_write(session, json.dumps(remembered).encode(), mode=0o600)
+    try:
+        sent = _upload(client, init, plan, spec, jobs)
+        client.upload_complete(str(init["complete_url"]), str(init["session_token"]), spec)
+    except BaseException as exc:
+        aborted = False
+        with contextlib.suppress(Exception):
+            client.upload_abort(str(init["abort_url"]), str(init["session_token"]), spec)
+            aborted = True
+        if aborted:
+            session.unlink(missing_ok=True)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        where = ("the registry holds no trace of it" if aborted else
+                 "the registry could not be told to abort; the next `selenite push` does it first")
+        raise FatalError(f"push of {spec} failed: {exc} ({where})") from None
+    uploaded = len(init.get("file_urls") or [])
+    linked = len(plan.items) - uploaded
+    return (f"{len(plan.items)} files: {linked} linked, {uploaded} uploaded, {len(plan.deleted)} deleted; "
+            f"{output.human_bytes(sent)} uploaded of {output.human_bytes(plan.total_bytes)}")
