@@ -176,6 +176,19 @@ def test_nothing_changed(registry: Registry, tmp_path: Path) -> None:
     assert all("link" in e for e in manifest.values())
 
 
+@pytest.mark.backends("folder")
+def test_a_session_file_that_is_not_a_json_object_is_dropped(registry: Registry, tmp_path: Path) -> None:
+    # Regression (structure review C10): valid JSON that is not an object crashed push (exit 3).
+    seed(registry, tmp_path, {"x.txt": b"x\n"})
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url)
+    (work / ".git" / "selenite" / "push-session.json").write_text("[1, 2]")
+    (work / "new.txt").write_bytes(b"n\n")
+    res = selenite("push", "--token", registry.admin_token, cwd=work)
+    assert "pushed proj/data/v2" in res.stdout
+    assert not (work / ".git" / "selenite" / "push-session.json").exists()
+
+
 def test_version_name_needs_flag_when_not_numbered(registry: Registry, tmp_path: Path) -> None:
     seed(registry, tmp_path, {"x.txt": b"x\n"}, version="2024-01")
     work = tmp_path / "work"

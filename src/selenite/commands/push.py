@@ -56,6 +56,9 @@ def _abort_leftover(client: registry.RegistryClient, root: Path, o: worktree.Ori
     except (OSError, ValueError):
         path.unlink(missing_ok=True)
         return None
+    if not isinstance(s, dict):  # not a session selenite wrote: nothing to abort
+        path.unlink(missing_ok=True)
+        return None
     what = f"{s.get('project')}/{s.get('asset')}/{s.get('version')}"
     try:
         client.upload_abort(str(s["abort_url"]), str(s["session_token"]), what)
