@@ -50,10 +50,12 @@ def _interrupted_clone(dest: Path) -> bool:
     """DIR holds nothing but what a killed clone left: its marker (or, if it died before writing
     it, a ``.git`` of empty folders), links and folders, and at most the clone's own commit."""
     for dirpath, dirnames, filenames in os.walk(dest):
-        if Path(dirpath) == dest:
+        top = Path(dirpath) == dest
+        if top:
             dirnames[:] = [d for d in dirnames if d != ".git"]
-            filenames = [f for f in filenames if f != ".git"]
         for name in filenames:
+            if top and name == ".git":
+                continue  # judged below, with the .git folder
             if not os.path.islink(os.path.join(dirpath, name)):
                 return False  # a regular file: maybe the user's; never removed
     git = dest / ".git"
@@ -168,17 +170,22 @@ def clone(
             cache.forget_worktree(root)
             _remove_partial(root, created)
             if isinstance(exc, (OSError, sqlite3.Error)):  # a name too long here, a full disk: a refusal, not a crash
-                what = getattr(exc, "strerror", None) or exc
-                name = getattr(exc, "filename2", None) or getattr(exc, "filename", None)  # a link's own path, not its text
-                where = f" ({name})" if name else ""
-                raise FatalError(f"could not make the working tree {dest}: {what}{where}; nothing was left there") from None
+                raise _refusal(exc, dest) from None
             raise
     _install_hooks(root)
     _marker(root).unlink()
     what = f"{len(listing)} file(s), {output.human_bytes(sum(k.size for k in listing.values()))}"
     as_what = "" if mode == linkmodes.SYMLINK else f", as {'hard links' if mode == linkmodes.HARDLINK else 'copies'}"
-    output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{as_what}{'' if download else ', content not fetched'})")
+    lazy = "" if download else ", content not fetched"
+    output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{as_what}{lazy})")
     return 0
+
+
+def _refusal(exc: OSError | sqlite3.Error, dest: Path) -> FatalError:
+    what = getattr(exc, "strerror", None) or exc
+    name = getattr(exc, "filename2", None) or getattr(exc, "filename", None)  # a link's own path, not its text
+    where = f" ({name})" if name else ""
+    return FatalError(f"could not make the working tree {dest}: {what}{where}; nothing was left there")
 
 
 def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, Key], mode: str) -> None:

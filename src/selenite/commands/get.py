@@ -48,7 +48,8 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
             raise FatalError(f"could not place {len(absent)} file(s) (e.g. {absent[0]}): their objects are not in the cache")
     _refuse_destroyed(destroyed)
     if corrupted:
-        output.error(f"{len(corrupted)} object(s) do not match their keys (e.g. {corrupted[0]}): run `selenite fsck --repair`")
+        output.error(f"{len(corrupted)} object(s) do not match their keys (e.g. {corrupted[0]}): "
+                     "run `selenite fsck --repair`")
         return 1
     return 0
 
