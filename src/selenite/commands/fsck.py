@@ -39,16 +39,7 @@ def fsck(settings: Settings, *, repair: bool = False) -> int:
         elif not cache.verify(key):  # a full re-hash, whatever the stat says
             bad.append(key)
     destroyed = [e for e in entries if e.status == worktree.DESTROYED]
-    outside = [e for e in entries if e.status == worktree.OUTSIDE]
-    for key in bad:
-        for path in by_key[key]:
-            output.write(f"corrupted  {output.printable(path)}  (object {key.name} no longer matches its key)")
-    for e in destroyed:
-        output.write(f"destroyed  {output.printable(e.path)}  (a file holding only a link's text)")
-    for e in outside:
-        output.info(f"note: {e.path} links outside the cache ({e.target})")
-    if missing:
-        output.info(f"note: {missing} object(s) are not fetched (`selenite get` brings them)")
+    _show(bad, by_key, destroyed, [e for e in entries if e.status == worktree.OUTSIDE], missing)
     checked = len(by_key) - missing
     if not repair:
         if bad or destroyed:
@@ -58,6 +49,20 @@ def fsck(settings: Settings, *, repair: bool = False) -> int:
         output.info(f"checked {checked} object(s): all good")
         return 0
     return _repair(root, o, cache, settings, bad, by_key, destroyed)
+
+
+def _show(bad: list[Key], by_key: dict[Key, list[str]], destroyed: list[worktree.Entry],
+          outside: list[worktree.Entry], missing: int) -> None:
+    """One line per damaged path on stdout; notes on stderr."""
+    for key in bad:
+        for path in by_key[key]:
+            output.write(f"corrupted  {output.printable(path)}  (object {key.name} no longer matches its key)")
+    for e in destroyed:
+        output.write(f"destroyed  {output.printable(e.path)}  (a file holding only a link's text)")
+    for e in outside:
+        output.info(f"note: {e.path} links outside the cache ({e.target})")
+    if missing:
+        output.info(f"note: {missing} object(s) are not fetched (`selenite get` brings them)")
 
 
 def _repair(
