@@ -55,6 +55,22 @@ def fetch_objects(
     return len(todo)
 
 
+class _Shown:
+    """The bytes one download attempt added to the progress display, taken back when it fails
+    (the next attempt counts them again)."""
+
+    def __init__(self, progress: output.Transfer) -> None:
+        self._progress, self._n = progress, 0
+
+    def __call__(self, n: int) -> None:
+        self._n += n
+        self._progress.advance_bytes(n)
+
+    def take_back(self) -> None:
+        self._progress.advance_bytes(-self._n)
+        self._n = 0
+
+
 class _Downloads:
     """One ``fetch_objects`` call's downloads, run on a thread pool: large objects one to a
     request, small ones batched. ``stop`` makes every running download give up at its next chunk."""
@@ -89,18 +105,21 @@ class _Downloads:
     def one(self, key: Key) -> None:
         source = self.wanted[key]
         for attempt in range(DOWNLOAD_ATTEMPTS):
+            shown = _Shown(self.progress)
             try:
                 self.cache.put_stream(
-                    key, _stoppable(self.client.iter_file(source, key.size), self.stop), self.progress.advance_bytes,
+                    key, _stoppable(self.client.iter_file(source, key.size), self.stop), shown,
                     what=f"registry sent wrong bytes for {source}", replace=self.replace,
                 )
                 break
             except ChecksumMismatch:
+                shown.take_back()
                 # Bytes damaged on the way (a flaky proxy or link) come right when asked again;
                 # a registry that stores wrong bytes fails every attempt and the error stands.
                 if attempt == DOWNLOAD_ATTEMPTS - 1:
                     raise
             except RegistryError as e:
+                shown.take_back()
                 # 4xx will not get better by asking again; a broken stream or 5xx may.
                 if (e.status is not None and e.status < 500) or attempt == DOWNLOAD_ATTEMPTS - 1:
                     raise
