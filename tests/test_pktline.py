@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from selenite.pktline import MAX_DATA, ProtocolError, Wire
+from selenite.errors import ProtocolError
+from selenite.pktline import MAX_DATA, Wire
 
 
 def pkt(data: bytes) -> bytes:
