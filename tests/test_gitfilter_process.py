@@ -38,7 +38,7 @@ def converse(cache: Cache, *requests: bytes) -> list[tuple[str, bytes, list[str]
     back = Wire(io.BytesIO(out.getvalue()), io.BytesIO())
     assert back.read_list() == ["git-filter-server", "version=2"]
     assert back.read_list() == ["capability=clean", "capability=smudge"]
-    answers = []
+    answers: list[tuple[str, bytes, list[str]]] = []
     for _ in requests:
         [status] = back.read_list()
         if status == "status=error":
