@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from selenite import linkmodes, safepath
+from selenite import safepath
 from selenite.errors import UnsafePath
 from selenite.keys import Key
 from selenite.output import printable
+from selenite.tree import records
+from selenite.tree.modes import COPY
 
 
 @pytest.mark.parametrize("name", [".git", ".GIT", ".gIt", ".git.", ".git ", ".git. .", "git~1", "GIT~1",
@@ -61,13 +63,13 @@ def test_parent_refuses_a_symlinked_folder(tmp_path: Path) -> None:
 def test_a_symlinked_record_folder_is_no_record(tmp_path: Path) -> None:
     other, root = tmp_path / "other", tmp_path / "t"
     (other / ".selenite").mkdir(parents=True)
-    linkmodes.write_record(other, linkmodes.COPY, {"a": Key("0" * 32, 0)})
+    records.write_record(other, COPY, {"a": Key("0" * 32, 0)})
     root.mkdir()
     os.symlink(other / ".selenite", root / ".selenite")
-    assert linkmodes.has_record(other) and not linkmodes.has_record(root)
-    assert linkmodes.read_record(root) is None
+    assert records.has_record(other) and not records.has_record(root)
+    assert records.read_record(root) is None
     with pytest.raises(UnsafePath):
-        linkmodes.write_record(root, linkmodes.COPY, {})
+        records.write_record(root, COPY, {})
 
 
 def test_printable_escapes_what_a_terminal_acts_on() -> None:

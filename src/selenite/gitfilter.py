@@ -230,11 +230,12 @@ def serve(wire: Wire, cache: Cache) -> None:
 
 def main() -> None:
     """``python -m selenite.gitfilter``: what ``filter.selenite.process`` runs (in the tree's top)."""
-    from selenite import config, worktree
+    from selenite import config
     from selenite.errors import FatalError
+    from selenite.tree.anchor import tree_cache
 
     try:
-        cache = worktree.tree_cache(Path.cwd(), config.default_cache_dir())
+        cache = tree_cache(Path.cwd(), config.default_cache_dir())
         with contextlib.closing(cache):
             serve(Wire(sys.stdin.buffer, sys.stdout.buffer), cache)
     except (FatalError, ProtocolError) as e:

@@ -9,30 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selenite import gitrepo, linkmodes, worktree
-from selenite.errors import FatalError
-from selenite.gitrepo import blobs
+from selenite import gitrepo
 from selenite.keys import Key
-from selenite.tree.links import parse_link_text
+from selenite.tree.layout import layout_of
 
 
 def pinned_keys(root: Path) -> set[Key]:
     """Keys of the links on disk and of the links (or the hardlink record) in HEAD, the index and
     every tag. A copy-mode tree holds its own bytes and pins nothing (docs/user/link-modes.md)."""
-    keys = worktree.linked_keys(root)
+    layout = layout_of(root)
     revs = (["HEAD"] if gitrepo.head(root) is not None else []) + gitrepo.tag_refs(root)
-    if linkmodes.has_record(root):
-        if linkmodes.mode_of(root) != linkmodes.HARDLINK:
-            return keys
-        for data in blobs.file_versions(root, revs, linkmodes.RECORD, index=True):
-            try:
-                keys |= set(linkmodes.parse_record(data, linkmodes.RECORD).files.values())
-            except FatalError:
-                continue  # a damaged record in some commit names nothing we can keep
-        return keys
-    for _path, text in blobs.symlinks_in(root, revs, index=True):
-        # Any link text that names an object counts, even one moved to another folder depth.
-        parsed = parse_link_text(text)
-        if parsed is not None:
-            keys.add(parsed.key)
-    return keys
+    return layout.pinned_keys() | layout.keys_in_revisions(revs)

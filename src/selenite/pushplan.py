@@ -25,12 +25,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import gitfilter, gitrepo, linkmodes, names, registry, safepath, versions, worktree
+from selenite import gitfilter, gitrepo, names, registry, safepath, versions
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, NotFound, UnsafePath
 from selenite.keys import Key, extension_of, md5_of_file
+from selenite.manifest import parse_manifest
 from selenite.statcache import StatCache
+from selenite.tree.entry import Entry, PathStatus
+from selenite.tree.layout import layout_of
 from selenite.tree.links import parse_link_text
+from selenite.tree.origin import Origin
 
 LINK = "link"
 DEDUP = "dedup"
@@ -102,7 +106,7 @@ class Locations:
     only a missing origin manifest costs a request.
     """
 
-    def __init__(self, client: registry.RegistryClient, cache: Cache, origin: worktree.Origin) -> None:
+    def __init__(self, client: registry.RegistryClient, cache: Cache, origin: Origin) -> None:
         self._client, self._cache, self._origin = client, cache, origin
         self._reg = registry_id(origin.url)
         self._by_content: dict[tuple[str, int], list[Location]] = {}
@@ -110,7 +114,7 @@ class Locations:
         self._loaded = False
 
     def _absorb(self, project: str, asset: str, version: str, manifest: Mapping[str, object]) -> None:
-        for path, spec in worktree.parse_manifest(manifest, project, asset, version).items():
+        for path, spec in parse_manifest(manifest, project, asset, version).items():
             self._by_content.setdefault(spec.key.content(), []).append(Location(project, asset, version, path))
 
     def _load(self) -> None:
@@ -153,7 +157,7 @@ class Locations:
         m = versions.manifest_if_any(self._client, self._cache, self._reg, loc.project, loc.asset, loc.version)
         if m is None:
             return None
-        spec = worktree.parse_manifest(m, loc.project, loc.asset, loc.version).get(loc.path)
+        spec = parse_manifest(m, loc.project, loc.asset, loc.version).get(loc.path)
         return None if spec is None else spec.key
 
 
@@ -196,7 +200,7 @@ def build(
     root: Path,
     cache: Cache,
     client: registry.RegistryClient,
-    origin: worktree.Origin,
+    origin: Origin,
     hashes: StatCache,
     *,
     can_dedup: bool,
@@ -204,15 +208,16 @@ def build(
     follow_external: bool = False,
 ) -> Plan:
     """Classify the working tree into a ``Plan`` (reads only: files, the cache, manifests)."""
-    linkmodes.require_in_sync(root)  # a hardlink/copy tree whose files lag behind its record
-    last = worktree.last_listing(root, cache)
-    entries = worktree.scan(root, cache, last=last, check_objects=False)
+    layout = layout_of(root)
+    layout.require_in_sync()  # a hardlink/copy tree whose files lag behind its record
+    last = layout.last_listing(cache)
+    entries = layout.scan(cache, last=last, check_objects=False)
     locations = Locations(client, cache, origin)
     plan = Plan()
     regular: list[str] = []
     outside: dict[str, Path] = {}
     for e in entries:
-        if e.status == worktree.DELETED:
+        if e.status == PathStatus.DELETED:
             continue  # counted below, with every other path of the base the new version lacks
         _refuse_unpublishable(e)
         if e.key is not None:  # a link into the cache
@@ -237,10 +242,10 @@ def build(
     return plan
 
 
-def _refuse_unpublishable(e: worktree.Entry) -> None:
+def _refuse_unpublishable(e: Entry) -> None:
     if (why := safepath.problem(e.path)) is not None:  # what no clone could write: refused before publishing
         raise FatalError(f"{safepath.shown(e.path)} {why}: rename it before pushing")
-    if e.status == worktree.DESTROYED:
+    if e.status == PathStatus.DESTROYED:
         raise FatalError(
             f"{e.path} is a regular file holding only a link's text (a copied symlink): "
             f"restore the link with `git checkout -- {e.path}`, or put the real content there"
@@ -251,14 +256,14 @@ def _neither_here_nor_there(path: str, key: Key) -> FatalError:
     return FatalError(f"{path} links to content that is neither cached here nor held by the registry ({key.name})")
 
 
-def _cached(root: Path, cache: Cache, locations: Locations, e: worktree.Entry, key: Key) -> Item:
+def _cached(root: Path, cache: Cache, locations: Locations, e: Entry, key: Key) -> Item:
     """A link into the cache (or a hardlink/copy tree's file recorded under ``key``)."""
     loc = locations.find(key)
     if loc is not None:
         return Item(e.path, key, LINK, link=loc)
     if cache.has(key):
         return Item(e.path, key, SIMPLE, source=cache.object_path(key))
-    if e.target is None and e.status == worktree.UNCHANGED and (root / e.path).is_file() \
+    if e.target is None and e.status == PathStatus.UNCHANGED and (root / e.path).is_file() \
             and gitfilter.read_pointer_file(root / e.path) is None:
         # A copy-mode file that matched its key through the stat cache: its bytes are here.
         return Item(e.path, key, SIMPLE, source=root / e.path, relink=True)

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
-from selenite import output, registry, versions, worktree
+from selenite import output, registry, versions
 from selenite.cache import Cache, registry_id
 from selenite.errors import ChecksumMismatch, DownloadStopped, FatalError, RegistryError, UnsafePath
 from selenite.keys import Key
+from selenite.manifest import FileSpec, parse_manifest
+from selenite.tree.origin import Origin
 
 DOWNLOAD_ATTEMPTS = 3
 # Objects up to this size travel many to a request (``RegistryClient.get_objects``): per-request
@@ -181,7 +183,7 @@ def _link_rest(cache: Cache, groups: Mapping[tuple[str, int], list[Key]]) -> Non
 
 
 def resolve_sources(
-    client: registry.RegistryClient | None, cache: Cache, origin: worktree.Origin, keys: Iterable[Key],
+    client: registry.RegistryClient | None, cache: Cache, origin: Origin, keys: Iterable[Key],
     strict: bool = True,
 ) -> dict[Key, str]:
     """Where the registry holds each key's bytes: the origin version's manifest, then other cached
@@ -192,7 +194,7 @@ def resolve_sources(
     by_content: dict[tuple[str, int], str] = {}
     reg = registry_id(origin.url)
 
-    def absorb(specs: Mapping[str, worktree.FileSpec]) -> None:
+    def absorb(specs: Mapping[str, FileSpec]) -> None:
         for spec in specs.values():
             by_content.setdefault(spec.key.content(), spec.source)
         for k in list(need):
@@ -201,12 +203,12 @@ def resolve_sources(
                 out[k] = src
                 need.discard(k)
 
-    def manifest_of(version: str, fetch: bool) -> dict[str, worktree.FileSpec] | None:
+    def manifest_of(version: str, fetch: bool) -> dict[str, FileSpec] | None:
         m = versions.manifest_if_any(client if fetch else None, cache, reg, origin.project, origin.asset, version)
         if m is None:
             return None
         try:
-            return worktree.parse_manifest(m, origin.project, origin.asset, version)
+            return parse_manifest(m, origin.project, origin.asset, version)
         except UnsafePath:
             if version == origin.version:
                 raise

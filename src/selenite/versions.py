@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from selenite import gitrepo, registry, safepath, worktree
+from selenite import gitrepo, registry, safepath
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, NotFound
 from selenite.keys import Key
+from selenite.manifest import FileSpec, parse_manifest
 
 
 def explain_missing(client: registry.RegistryClient, project: str, asset: str, version: str | None) -> FatalError:
@@ -49,7 +50,7 @@ def manifest_if_any(
 
 def resolve_version(
     client: registry.RegistryClient, cache: Cache, project: str, asset: str, version: str | None
-) -> tuple[str, dict[str, Key], dict[str, worktree.FileSpec] | None]:
+) -> tuple[str, dict[str, Key], dict[str, FileSpec] | None]:
     """(version, {path: key}, {path: FileSpec} or None when the listing came from the cache).
 
     A version whose ref and tree are cached costs no request (one, for ``..latest``, when the
@@ -73,7 +74,7 @@ def resolve_version(
         fetched = client.manifest(project, asset, version)
     except NotFound:
         raise explain_missing(client, project, asset, version) from None
-    specs = worktree.parse_manifest(fetched, project, asset, version)
+    specs = parse_manifest(fetched, project, asset, version)
     listing = {p: s.key for p, s in specs.items()}
     if not summary.get("upload_finish"):
         raise FatalError(f"{project}/{asset}/{version} is still being uploaded; try again when it is finished")

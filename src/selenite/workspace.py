@@ -5,23 +5,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selenite import gitfilter, gitrepo, worktree
+from selenite import gitfilter, gitrepo
 from selenite.cache import Cache
 from selenite.config import Settings
+from selenite.tree.anchor import anchor_target, make_anchor, tree_cache
+from selenite.tree.layout import mode_to_record
+from selenite.tree.origin import Origin, record_origin, require_origin
 
 
-def open_tree(settings: Settings) -> tuple[Path, worktree.Origin, Cache]:
+def open_tree(settings: Settings) -> tuple[Path, Origin, Cache]:
     """The working tree around the command's directory, its origin (recorded again in git config if it only came
     from commit trailers, e.g. after a plain `git clone`), and its cache (anchor recreated)."""
     root = gitrepo.find_root(settings.cwd)
-    o = worktree.require_origin(root)
+    o = require_origin(root)
     if gitrepo.config_get(root, "selenite.url") is None or gitrepo.config_get(root, "selenite.version") != o.version:
-        worktree.record_origin(root, o)  # after a plain `git clone`, or a checkout/pull of another version
+        record_origin(root, o, mode_to_record(root))  # after a plain `git clone`, or a checkout/pull of another version
     gitfilter.ensure_configured(root)  # e.g. a plain `git clone`: it has no filter yet
-    if worktree.anchor_target(root) is None:
+    if anchor_target(root) is None:
         cache = Cache(settings.cache_dir)
-        worktree.make_anchor(root, cache)
+        make_anchor(root, cache)
     else:
-        cache = worktree.tree_cache(root, settings.cache_dir)
+        cache = tree_cache(root, settings.cache_dir)
     cache.register_worktree(root, o.url)  # again at every command: a tree moved with `mv` is found again
     return root, o, cache

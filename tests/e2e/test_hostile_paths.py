@@ -280,7 +280,8 @@ def test_another_version_no_tree_could_hold_is_skipped_when_looking_for_bytes(ev
                                                                             tmp_path: Path) -> None:
     """get and push look for bytes in the asset's other versions too: one holding a ``.git`` path
     is passed over there (it is refused only when cloned), not the end of the command."""
-    from selenite import registry, worktree
+    from selenite import registry
+    from selenite.tree.origin import Origin
     from selenite.cache import Cache
     from selenite.keys import Key
     from selenite.transfer import resolve_sources
@@ -290,6 +291,6 @@ def test_another_version_no_tree_could_hold_is_skipped_when_looking_for_bytes(ev
     evilreg.add_version("p", "a", "v9", {"b.txt": b"beta\n", ".git/config": b"[core]\n"})  # looked at first
     key = Key(md5(b"beta\n"), 5, ".txt")
     with registry.session_for(evilreg.url) as client:
-        found = resolve_sources(client, Cache(tmp_path / "cache"), worktree.Origin(evilreg.url, "p", "a", "v1"), [key])
+        found = resolve_sources(client, Cache(tmp_path / "cache"), Origin(evilreg.url, "p", "a", "v1"), [key])
     assert found == {key: "p/a/v3/b.txt"}
     assert evilreg.requested("GET", "/file/p%2Fa%2Fv9%2F..manifest")

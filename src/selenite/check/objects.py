@@ -30,7 +30,7 @@ class ObjectState(StrEnum):
 
 def cache_root(top: Path, default: Path) -> Path:
     """The cache this tree's links resolve into: the one its anchor names, else the configured
-    cache; the rule of ``worktree.tree_cache``, whose common case (the anchor is a symlink) is read
+    cache; the rule of ``tree.anchor.tree_cache``, whose common case (the anchor is a symlink) is read
     here without importing the cache."""
     configured = default.expanduser().absolute()
     try:
@@ -39,7 +39,7 @@ def cache_root(top: Path, default: Path) -> Path:
         if e.errno != errno.EINVAL:
             return configured  # no anchor yet (a plain `git clone` before `selenite get`)
         # A regular file naming the cache (where symlinks are refused): the tree's own reader.
-        from selenite.worktree import tree_cache  # noqa: PLC0415 -- sqlite: only in such trees
+        from selenite.tree.anchor import tree_cache  # noqa: PLC0415 -- sqlite: only in such trees
 
         return tree_cache(top, configured).root
     return target.parent if target.is_absolute() and target.name == "objects" else configured
@@ -91,12 +91,12 @@ class KnownContent:
 def _origin(top: Path) -> dict[str, str]:
     """The tree's registry, project and asset: git config, else (a plain `git clone` of a working
     tree, before `selenite get` recorded them) the trailers of the newest version commit."""
-    from selenite import worktree  # noqa: PLC0415 -- sqlite (the cache): only for a missing object
+    from selenite.tree import origin as tree_origin  # noqa: PLC0415 -- GitPython: only for a missing object
 
     origin = config_section(top, "selenite")
     if all(origin.get(k) for k in ("url", "project", "asset")):
         return origin
-    found = worktree.origin(top)
+    found = tree_origin.origin(top)
     return origin if found is None else {"url": found.url, "project": found.project, "asset": found.asset}
 
 

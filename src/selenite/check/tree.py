@@ -86,9 +86,9 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     if os.path.isfile(top / RECORD) and not os.path.islink(top / RECORD):
         # A hardlink/copy tree: its data are real files that Git does not list. A hard link written
         # in place corrupts its object just as an edit through a symlink does (docs/user/link-modes.md).
-        from selenite import linkmodes  # noqa: PLC0415 -- rich and sqlite: only in hardlink/copy trees
+        from selenite.tree.records_scan import hook_problems  # noqa: PLC0415 -- sqlite: only in hardlink/copy trees
 
-        found = linkmodes.hook_problems(top, cache_dir)
+        found = hook_problems(top, cache_dir)
         problems += [Problem(rel, ProblemKind(kind), detail) for rel, kind, detail in found]
 
     changed = fast.slow_paths or len(fast.blobs) != len(old.blobs)

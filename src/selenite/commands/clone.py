@@ -14,13 +14,18 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from selenite import gitfiles, gitfilter, gitrepo, linkmodes, names, output, registry, versions, worktree
+from selenite import gitfilter, gitrepo, names, output, registry, versions
 from selenite.cache import OK, Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import FatalError
 from selenite.hook.install import install_into
 from selenite.keys import Key
+from selenite.manifest import FileSpec, parse_manifest
 from selenite.transfer import fetch_objects
+from selenite.tree import modes
+from selenite.tree.anchor import make_anchor
+from selenite.tree.layout import Layout, check_listing_for, layout_for
+from selenite.tree.origin import Origin, record_origin
 
 
 def parse_source(source: str) -> tuple[str, str, str | None]:
@@ -132,8 +137,7 @@ def clone(
     settings: Settings, source: str, directory: Path | None, *, download: bool = True, jobs: int = 8,
     link_mode: str = "symlink",
 ) -> int:
-    if link_mode not in (*linkmodes.MODES, linkmodes.AUTO):
-        raise FatalError(f"--link-mode {link_mode!r}: expected symlink, hardlink, copy or auto")
+    modes.check_requested(link_mode)
     project, asset, version = parse_source(source)
     endpoint = settings.endpoint()
     dest = Path(directory) if directory is not None else Path(asset)
@@ -142,14 +146,12 @@ def clone(
     cache = Cache(settings.cache_dir)
     with registry.session_for(*endpoint.pair(), jobs) as client:
         version, listing, specs = versions.resolve_version(client, cache, project, asset, version)
-        o = worktree.Origin(client.url, project, asset, version)
+        o = Origin(client.url, project, asset, version)
         if _already_cloned(dest, client.url, project, asset, version):
             output.info(f"{dest} is already a clone of {project}/{asset}@{version} (`selenite get` there fetches "
                         "any content it lacks)")
             return 0
-        if link_mode in (linkmodes.HARDLINK, linkmodes.COPY):  # refused before DIR is touched
-            for path in listing:
-                linkmodes.check_data_path(path, f"{project}/{asset}/{version}")
+        check_listing_for(link_mode, listing, f"{project}/{asset}/{version}")  # refused before DIR is touched
         created = _check_dest(dest, resume=True)  # again: it may have changed while we talked to the registry
         if created:
             dest.mkdir(parents=True)
@@ -157,15 +159,14 @@ def clone(
         try:
             _marker(root).parent.mkdir(parents=True, exist_ok=True)
             _marker(root).write_bytes(b"")
-            mode = linkmodes.choose(root, cache, link_mode)
-            if mode == linkmodes.SYMLINK:  # Git reads these from regular files: fetched even with --no-download
-                _download(client, cache, o, {p: k for p, k in listing.items() if gitfiles.read_by_git(p)}, specs, jobs)
-            _make_tree(root, cache, o, listing, mode)
+            layout = layout_for(root, modes.choose(root, cache, link_mode))
+            first = layout.needed_first(listing)  # fetched even with --no-download
+            if first:
+                _download(client, cache, o, first, specs, jobs)
+            _make_tree(root, cache, o, listing, layout)
             if download:
                 _download(client, cache, o, listing, specs, jobs)
-                if mode != linkmodes.SYMLINK:
-                    linkmodes.place_all(root, cache, mode, listing)
-                    linkmodes.write_placed(root, listing, cache)
+                layout.populate(cache, listing)
         except BaseException as exc:
             cache.forget_worktree(root)
             _remove_partial(root, created)
@@ -175,7 +176,7 @@ def clone(
     _install_hooks(root)
     _marker(root).unlink()
     what = f"{len(listing)} file(s), {output.human_bytes(sum(k.size for k in listing.values()))}"
-    as_what = "" if mode == linkmodes.SYMLINK else f", as {'hard links' if mode == linkmodes.HARDLINK else 'copies'}"
+    as_what = f", as {layout.files_as}" if layout.files_as else ""
     lazy = "" if download else ", content not fetched"
     output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{as_what}{lazy})")
     return 0
@@ -188,17 +189,13 @@ def _refusal(exc: OSError | sqlite3.Error, dest: Path) -> FatalError:
     return FatalError(f"could not make the working tree {dest}: {what}{where}; nothing was left there")
 
 
-def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, Key], mode: str) -> None:
+def _make_tree(root: Path, cache: Cache, o: Origin, listing: dict[str, Key], layout: Layout) -> None:
     gitrepo.init(root)
     gitfilter.configure(root)  # before anything is committed: Git stores pointers, never data
-    worktree.make_anchor(root, cache)
+    make_anchor(root, cache)
     cache.register_worktree(root, o.url)  # before the links exist, so a concurrent gc keeps what we fetch
-    worktree.record_origin(root, o, mode)
-    if mode == linkmodes.SYMLINK:
-        worktree.make_links(root, {p: k for p, k in listing.items() if not gitfiles.read_by_git(p)})
-        gitfiles.place_copies(root, cache, listing)  # copies, never links: Git does not follow links to these
-    else:  # real files: Git holds the record, never their bytes (docs/user/link-modes.md)
-        linkmodes.start_tree(root, mode, listing)
+    record_origin(root, o, layout.mode)
+    layout.start(cache, listing)
     gitrepo.add_all(root)
     title = f"{o.project}/{o.asset}@{o.version}"
     sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, o.version), allow_empty=True)
@@ -206,8 +203,8 @@ def _make_tree(root: Path, cache: Cache, o: worktree.Origin, listing: dict[str, 
 
 
 def _download(
-    client: registry.RegistryClient, cache: Cache, o: worktree.Origin, listing: dict[str, Key],
-    specs: dict[str, worktree.FileSpec] | None, jobs: int,
+    client: registry.RegistryClient, cache: Cache, o: Origin, listing: dict[str, Key],
+    specs: dict[str, FileSpec] | None, jobs: int,
 ) -> None:
     keys = set(listing.values())
     sigs = cache.signatures()
@@ -216,7 +213,7 @@ def _download(
         return
     if specs is None:  # listing from the cached tree: the cached manifest says where bytes live
         m = versions.manifest(client, cache, registry_id(o.url), o.project, o.asset, o.version)
-        specs = worktree.parse_manifest(m, o.project, o.asset, o.version)
+        specs = parse_manifest(m, o.project, o.asset, o.version)
     sources = {s.key: s.source for s in specs.values() if s.key in absent}
     fetch_objects(client, cache, sources, jobs)
 

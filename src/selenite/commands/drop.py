@@ -9,19 +9,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from selenite import output, registry, worktree
+from selenite import output, registry
 from selenite.config import Settings
 from selenite.keys import Key
 from selenite.transfer import resolve_sources
+from selenite.tree.entry import PathStatus, select
+from selenite.tree.layout import layout_of
 from selenite.workspace import open_tree
 
 
 def drop(settings: Settings, paths: list[Path]) -> int:
     root, o, cache = open_tree(settings)
-    entries = worktree.select(
-        worktree.scan(root, cache, include_deleted=False, check_objects=False), root, paths, settings.cwd
-    )
-    keys = {e.key for e in entries if e.key is not None and e.status != worktree.DESTROYED and cache.has(e.key)}
+    entries = select(layout_of(root).scan(cache, include_deleted=False, check_objects=False), root, paths, settings.cwd)
+    keys = {e.key for e in entries if e.key is not None and e.status != PathStatus.DESTROYED and cache.has(e.key)}
     if not keys:
         output.info("nothing to drop")
         return 0
@@ -30,7 +30,7 @@ def drop(settings: Settings, paths: list[Path]) -> int:
     elsewhere: set[Key] = set()
     for other in cache.worktrees():
         if other != root and (other / ".git").exists():
-            elsewhere |= worktree.linked_keys(other) & keys
+            elsewhere |= layout_of(other).pinned_keys() & keys
     dropped = 0
     inodes: dict[tuple[int, int], list[int]] = {}  # (dev, ino) -> [links before, links removed, size]
     for key in sorted(keys):

@@ -10,26 +10,28 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from selenite import linkmodes, output, registry, safepath, worktree
+from selenite import output, registry, safepath
 from selenite.cache import Cache
 from selenite.config import Settings
 from selenite.keys import Key, iter_chunks
 from selenite.transfer import fetch_objects, resolve_sources
+from selenite.tree.entry import Entry, PathStatus
+from selenite.tree.layout import layout_of
+from selenite.tree.origin import Origin
+from selenite.tree.symlinks import relink
 from selenite.util import atomic_write_chunks, user_file_mode
 from selenite.workspace import open_tree
 
 
 def fsck(settings: Settings, *, repair: bool = False) -> int:
     root, o, cache = open_tree(settings)
-    entries = worktree.scan(root, cache, include_deleted=False, check_objects=False)
+    layout = layout_of(root)
+    entries = layout.scan(cache, include_deleted=False, check_objects=False)
     by_key: dict[Key, list[str]] = defaultdict(list)
-    hard = linkmodes.mode_of(root) != linkmodes.SYMLINK
     for e in entries:
-        if e.key is not None and e.status != worktree.DESTROYED:
-            # In a hardlink/copy tree only a file that is the object's hard link writes through to
-            # it (and so keeps its bytes on repair); a copy is the user's own file.
-            if hard and e.target is None and not linkmodes.shares_object(root, e.path, cache, e.key):
-                continue
+        # Only a path that writes through to the object keeps its bytes on repair; in a hardlink/copy
+        # tree a copy is the user's own file.
+        if e.key is not None and e.status != PathStatus.DESTROYED and layout.owns_bytes(e, cache):
             by_key[e.key].append(e.path)
     bad: list[Key] = []
     missing = 0
@@ -38,8 +40,8 @@ def fsck(settings: Settings, *, repair: bool = False) -> int:
             missing += 1
         elif not cache.verify(key):  # a full re-hash, whatever the stat says
             bad.append(key)
-    destroyed = [e for e in entries if e.status == worktree.DESTROYED]
-    _show(bad, by_key, destroyed, [e for e in entries if e.status == worktree.OUTSIDE], missing)
+    destroyed = [e for e in entries if e.status == PathStatus.DESTROYED]
+    _show(bad, by_key, destroyed, [e for e in entries if e.status == PathStatus.OUTSIDE], missing)
     checked = len(by_key) - missing
     if not repair:
         if bad or destroyed:
@@ -51,8 +53,8 @@ def fsck(settings: Settings, *, repair: bool = False) -> int:
     return _repair(root, o, cache, settings, bad, by_key, destroyed)
 
 
-def _show(bad: list[Key], by_key: dict[Key, list[str]], destroyed: list[worktree.Entry],
-          outside: list[worktree.Entry], missing: int) -> None:
+def _show(bad: list[Key], by_key: dict[Key, list[str]], destroyed: list[Entry],
+          outside: list[Entry], missing: int) -> None:
     """One line per damaged path on stdout; notes on stderr."""
     for key in bad:
         for path in by_key[key]:
@@ -66,8 +68,8 @@ def _show(bad: list[Key], by_key: dict[Key, list[str]], destroyed: list[worktree
 
 
 def _repair(
-    root: Path, o: worktree.Origin, cache: Cache, settings: Settings, bad: list[Key],
-    by_key: dict[Key, list[str]], destroyed: list[worktree.Entry],
+    root: Path, o: Origin, cache: Cache, settings: Settings, bad: list[Key],
+    by_key: dict[Key, list[str]], destroyed: list[Entry],
 ) -> int:
     for key in bad:
         for path in by_key[key]:
@@ -75,7 +77,7 @@ def _repair(
             output.info(f"kept the edited bytes of {path} as a real file")
     for e in destroyed:
         assert e.key is not None
-        worktree.relink(root, e.path, e.key)
+        relink(root, e.path, e.key)  # only a symlink tree has destroyed links
         output.info(f"{e.path} is a link again")
     failed = 0
     if bad:

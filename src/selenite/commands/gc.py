@@ -20,11 +20,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from selenite import gitfilter, gitrepo, output, pins, registry, worktree
+from selenite import gitfilter, gitrepo, output, pins, registry
 from selenite.cache import Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import FatalError, NotFound, RegistryError
 from selenite.keys import Key
+from selenite.tree.anchor import anchor_target
+from selenite.tree.origin import origin
 
 _SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)(i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
@@ -130,8 +132,8 @@ def _register_here(cache: Cache, cwd: Path) -> None:
     """gc run inside a working tree of this cache (perhaps moved) registers it first."""
     with contextlib.suppress(FatalError, OSError):
         root = gitrepo.find_root(cwd)
-        if worktree.anchor_target(root) == cache.objects:
-            o = worktree.origin(root)
+        if anchor_target(root) == cache.objects:
+            o = origin(root)
             cache.register_worktree(root, o.url if o is not None else None)
 
 
@@ -176,7 +178,7 @@ def _needed(cache: Cache, settings: Settings, dry_run: bool) -> tuple[set[Key], 
         if settings.named_url:
             urls.add(settings.named_url)
     for tree in cache.worktrees():
-        if not (tree / ".git").is_dir() or worktree.anchor_target(tree) not in (None, cache.objects):
+        if not (tree / ".git").is_dir() or anchor_target(tree) not in (None, cache.objects):
             if not dry_run:
                 cache.forget_worktree(tree)
             output.info(f"forgot {tree} (no longer a working tree of this cache)")
@@ -184,7 +186,7 @@ def _needed(cache: Cache, settings: Settings, dry_run: bool) -> tuple[set[Key], 
         keep |= pins.pinned_keys(tree)
         keep |= gitfilter.pointer_keys(tree)  # committed edits not pushed yet may exist nowhere else
         with contextlib.suppress(FatalError):
-            if (o := worktree.origin(tree)) is not None:
+            if (o := origin(tree)) is not None:
                 urls.add(o.url)
     return keep, urls
 

@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from selenite import gitrepo, output, registry, versions, worktree
+from selenite import gitrepo, output, registry, versions
 from selenite.config import Settings
 from selenite.errors import FatalError, NotAWorkingTree, NotFound
+from selenite.tree.origin import origin
 
 
 def _url(settings: Settings) -> str:
@@ -22,7 +23,7 @@ def _url(settings: Settings) -> str:
     o = None
     if not (settings.url or settings.env_url):
         try:
-            o = worktree.origin(gitrepo.find_root(settings.cwd))
+            o = origin(gitrepo.find_root(settings.cwd))
         except (NotAWorkingTree, FatalError):
             o = None
     return settings.endpoint(o.url if o else None).url

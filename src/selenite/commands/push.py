@@ -23,7 +23,7 @@ import threading
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from selenite import gitfiles, gitrepo, linkmodes, output, pushplan, registry, worktree
+from selenite import gitrepo, output, pushplan, registry
 from selenite.cache import Cache, registry_id
 from selenite.check.problems import ProblemKind
 from selenite.check.report import report
@@ -31,7 +31,11 @@ from selenite.check.tree import check_tree
 from selenite.config import Settings
 from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, RegistryError
 from selenite.keys import md5_of_file
+from selenite.manifest import parse_manifest
 from selenite.statcache import StatCache
+from selenite.tree.anchor import make_anchor
+from selenite.tree.layout import layout_of, mode_to_record
+from selenite.tree.origin import Origin, record_origin
 from selenite.util import atomic_write
 from selenite.workspace import open_tree
 
@@ -42,7 +46,7 @@ def _session_path(root: Path) -> Path:
     return gitrepo.git_dir(root) / "selenite" / SESSION_FILE
 
 
-def _abort_leftover(client: registry.RegistryClient, root: Path, o: worktree.Origin) -> str | None:
+def _abort_leftover(client: registry.RegistryClient, root: Path, o: Origin) -> str | None:
     """Abort the upload a killed earlier push left open (a no-op when there is none).
 
     The session file outlives ``upload/complete`` until the tree is committed, so a push killed in
@@ -77,10 +81,10 @@ def _abort_leftover(client: registry.RegistryClient, root: Path, o: worktree.Ori
     return None
 
 
-def _holds_plan(client: registry.RegistryClient, o: worktree.Origin, version: str, plan: pushplan.Plan) -> bool:
+def _holds_plan(client: registry.RegistryClient, o: Origin, version: str, plan: pushplan.Plan) -> bool:
     """The registry's ``version`` lists exactly the plan's paths with the plan's contents."""
     manifest = client.manifest(o.project, o.asset, version)
-    specs = worktree.parse_manifest(manifest, o.project, o.asset, version)
+    specs = parse_manifest(manifest, o.project, o.asset, version)
     return {p: s.key.content() for p, s in specs.items()} == {i.path: i.key.content() for i in plan.items}
 
 
@@ -167,10 +171,10 @@ def _still_holds(root: Path, item: pushplan.Item, hashes: StatCache) -> bool:
     return md5_of_file(full) == (item.key.md5, item.key.size)
 
 
-def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: worktree.Origin,
+def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: Origin,
                     version: str, plan: pushplan.Plan, hashes: StatCache, message: str | None, summary: str) -> None:
     """After the registry accepted the version: cache, links, tree, ref, commit, tag."""
-    mode = linkmodes.mode_of(root)
+    layout = layout_of(root)
     relinked: list[str] = []
     for item in plan.items:
         if not item.relink:
@@ -188,17 +192,9 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
                     output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")
                     continue
                 # A gypsum cache file with other bytes: the link stays dangling until `selenite get`.
-        if mode == linkmodes.SYMLINK and gitfiles.read_by_git(item.path):
-            continue  # Git reads it: it stays a regular file (its bytes are in the cache and the registry)
-        if mode == linkmodes.SYMLINK:
-            worktree.relink(root, item.path, item.key)
-        else:  # a hard link to the object, or (copy) the file as it is, remembered by the stat cache
-            linkmodes.after_push(root, cache, mode, item.path, item.key, hashes)
-        relinked.append(item.path)
-    if mode == linkmodes.SYMLINK:
-        hashes.forget(relinked)
-    else:  # the record names the new version; Git commits it instead of the files
-        linkmodes.record_pushed(root, cache, mode, plan.listing())
+        if layout.after_push(cache, item.path, item.key, hashes):
+            relinked.append(item.path)
+    layout.record_pushed(cache, plan.listing(), relinked, hashes)
     reg = registry_id(o.url)
     try:
         manifest = client.manifest(o.project, o.asset, version)
@@ -211,18 +207,17 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
     sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, version, summary),
                          allow_empty=True)
     gitrepo.tag(root, version, sha)
-    worktree.record_origin(root, worktree.Origin(o.url, o.project, o.asset, version),
-                           gitrepo.config_get(root, "selenite.linkmode") or "symlink")
+    record_origin(root, Origin(o.url, o.project, o.asset, version), mode_to_record(root))
 
 
-def _on_probation(client: registry.RegistryClient, o: worktree.Origin, version: str) -> bool:
+def _on_probation(client: registry.RegistryClient, o: Origin, version: str) -> bool:
     try:
         return bool(client.summary(o.project, o.asset, version).get("on_probation"))
     except RegistryError:
         return False  # only a note in the output
 
 
-def _gypsum_origin(folder: Path, url: str | None) -> worktree.Origin | None:
+def _gypsum_origin(folder: Path, url: str | None) -> Origin | None:
     """The version a folder made by ``gypsum_client.clone_version`` came from: every link into a
     gypsum cache must name one project and asset (the newest version among them is the origin)."""
     found: set[tuple[str, str]] = set()
@@ -242,7 +237,7 @@ def _gypsum_origin(folder: Path, url: str | None) -> worktree.Origin | None:
     if not url:
         raise FatalError("this folder came from gypsum_client: name its registry with --url or SELENITE_URL")
     (project, asset), version = found.pop(), max(versions)
-    return worktree.Origin(url, project, asset, version)
+    return Origin(url, project, asset, version)
 
 
 def _adopt(settings: Settings, cwd: Path) -> None:
@@ -256,9 +251,9 @@ def _adopt(settings: Settings, cwd: Path) -> None:
         )
     if not (cwd / ".git").exists():
         gitrepo.init(cwd)
-    worktree.record_origin(cwd, o)
+    record_origin(cwd, o, mode_to_record(cwd))
     cache = Cache(settings.cache_dir)
-    worktree.make_anchor(cwd, cache)
+    make_anchor(cwd, cache)
     cache.register_worktree(cwd, o.url)
     output.info(f"adopting this gypsum_client folder as a working tree of {o.project}/{o.asset} (from {o.version})")
 
@@ -309,9 +304,9 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
 
 
 def _finish_interrupted(
-    client: registry.RegistryClient, root: Path, cache: Cache, o: worktree.Origin, plan: pushplan.Plan,
+    client: registry.RegistryClient, root: Path, cache: Cache, o: Origin, plan: pushplan.Plan,
     hashes: StatCache, version: str | None, message: str | None,
-) -> tuple[worktree.Origin, bool]:
+) -> tuple[Origin, bool]:
     """Before naming: an unfinished upload's partial version must not count, and a push killed
     after the registry accepted its version is finished here instead of made twice. Returns the
     origin (moved on when the killed push had committed) and whether that push was the one asked
@@ -322,8 +317,8 @@ def _finish_interrupted(
     last = gitrepo.last_version_commit(root)
     if last is not None and last[1].get(gitrepo.TRAILER_VERSION) == f"{o.project}/{o.asset}/{done}":
         # Killed after its commit: only the recorded origin may lag behind.
-        o = worktree.Origin(o.url, o.project, o.asset, done)
-        worktree.record_origin(root, o, gitrepo.config_get(root, "selenite.linkmode") or "symlink")
+        o = Origin(o.url, o.project, o.asset, done)
+        record_origin(root, o, mode_to_record(root))
         _session_path(root).unlink(missing_ok=True)
         return o, False
     if version in (None, done) and _holds_plan(client, o, done, plan):
@@ -336,7 +331,7 @@ def _finish_interrupted(
     return o, False
 
 
-def _publish(client: registry.RegistryClient, root: Path, o: worktree.Origin, name: str, plan: pushplan.Plan,
+def _publish(client: registry.RegistryClient, root: Path, o: Origin, name: str, plan: pushplan.Plan,
              probation: bool, jobs: int) -> str:
     """Upload the version (start, files, complete), remembering the session until the caller has
     committed it; any failure or Ctrl-C aborts it. Returns the summary line."""

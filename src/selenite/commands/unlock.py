@@ -4,32 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from selenite import linkmodes, output, safepath, worktree
+from selenite import output, safepath
 from selenite.cache import read_object
 from selenite.config import Settings
 from selenite.errors import FatalError
+from selenite.tree.entry import PathStatus, select
+from selenite.tree.layout import layout_of
 from selenite.util import atomic_write_chunks, user_file_mode
 from selenite.workspace import open_tree
 
-_LINKS = (worktree.UNCHANGED, worktree.MOVED, worktree.MODIFIED, worktree.NEW)
+_LINKS = (PathStatus.UNCHANGED, PathStatus.MOVED, PathStatus.MODIFIED, PathStatus.NEW)
 
 
 def unlock(settings: Settings, paths: list[Path]) -> int:
     root, _o, cache = open_tree(settings)
-    entries = worktree.select(worktree.scan(root, cache, include_deleted=False), root, paths, settings.cwd)
-    todo = [e for e in entries if e.key is not None and e.status in _LINKS]
-    mode = linkmodes.mode_of(root)
-    if mode != linkmodes.SYMLINK:
-        # Only a hard link is the object itself; a copy (or a link already broken) is the user's own file.
-        todo = [e for e in todo if e.target is not None or linkmodes.shares_object(root, e.path, cache, e.key)]
-    missing = [e.path for e in entries if e.status == worktree.CONTENT_MISSING]
-    corrupted = [e.path for e in entries if e.status == worktree.OBJECT_CORRUPTED]
+    layout = layout_of(root)
+    entries = select(layout.scan(cache, include_deleted=False), root, paths, settings.cwd)
+    # Only what is the object itself needs unlocking; a copy is already the user's own file.
+    todo = [e for e in entries if e.key is not None and e.status in _LINKS and layout.owns_bytes(e, cache)]
+    missing = [e.path for e in entries if e.status == PathStatus.CONTENT_MISSING]
+    corrupted = [e.path for e in entries if e.status == PathStatus.OBJECT_CORRUPTED]
     if missing:
         raise FatalError(f"the content of {missing[0]} is not here ({len(missing)} such): run `selenite get` first")
     if corrupted:
         raise FatalError(f"the object behind {corrupted[0]} was modified: run `selenite fsck --repair` first")
     if not todo:
-        output.info("nothing to unlock" + (": the files of a copy-mode tree are editable as they are" if mode == linkmodes.COPY else ""))
+        hint = ": the files of a copy-mode tree are editable as they are" if layout.editable_in_place else ""
+        output.info("nothing to unlock" + hint)
         return 0
     mode_bits = user_file_mode()
     for e in todo:

@@ -176,6 +176,23 @@ def ls_files(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def ls_files_by_user_ignores(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
+    """``ls_files`` ignoring only by the user's own ignore files: the per-folder ``.gitignore``
+    files and the global excludes file (``git config --path core.excludesFile``, else Git's default
+    ``$XDG_CONFIG_HOME/git/ignore``), never ``.git/info/exclude``, where a hardlink/copy tree
+    ignores its data files from Git."""
+    excludes = _text(_query(root, "config", "--path", "--get", "core.excludesFile"))
+    if excludes is None:
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        excludes = os.path.join(xdg, "git", "ignore")
+    args = ["ls-files", "-z", "--cached", "--others", "--exclude-per-directory=.gitignore"]
+    if os.path.isfile(excludes):
+        args.append(f"--exclude-from={excludes}")
+    if pathspecs:
+        args += ["--", *pathspecs]
+    return list(dict.fromkeys(split_nul(_run(root, *args))))
+
+
 def in_index(root: Path, paths: Sequence[str]) -> list[str]:
     """Which of ``paths`` the index holds (``GIT_INDEX_FILE`` kept: inside a hook, the index the
     commit is made from). Paths are taken literally, never as patterns."""

@@ -1,0 +1,209 @@
+"""Symlink trees: a version's files as relative links into the cache, and the way back (scanning).
+
+A file ``data/x.csv`` of a version is the link ``../.git/selenite/objects/ab/cd/<KEY>/<KEY>``
+(``links``), committed as it is: Git holds the link texts, the cache holds the bytes. ``scan``
+classifies every path Git sees; push, status and the pre-commit check all use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import stat
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from selenite import gitfiles, gitfilter, gitrepo, safepath
+from selenite.cache import MISSING, OK, Cache, registry_id
+from selenite.errors import FatalError
+from selenite.gitrepo import blobs
+from selenite.keys import Key, md5_of_file
+from selenite.statsig import StatSig
+from selenite.tree.entry import Entry, PathStatus, status_of
+from selenite.tree.links import COPIED_TEXT_MAX, key_from_copied_text, key_from_link, link_text, parse_link_text
+from selenite.tree.origin import origin_from_trailers
+
+
+def last_listing(
+    root: Path, cache: Cache | None = None, known: Mapping[str, str] | None = None,
+    known_keys: Mapping[str, Key | None] | None = None,
+) -> dict[str, Key]:
+    """{path: key} of the newest version commit: from the cache's tree when its ref is known (no
+    git object reads), else from that commit's link texts (``known``: texts read from the working
+    tree, so unchanged links need no git object read; ``known_keys``: the keys already parsed)."""
+    found = gitrepo.last_version_commit(root)
+    if found is None:
+        return {}
+    sha, trailers = found
+    o = origin_from_trailers(trailers)
+    if cache is not None and o is not None:
+        with contextlib.suppress(FatalError):
+            h = cache.get_ref(registry_id(o.url), o.project, o.asset, o.version)
+            tree = cache.get_tree(h) if h else None
+            if tree is not None:
+                return tree
+    out: dict[str, Key] = {}
+    for path, text in blobs.link_texts(root, sha, known).items():
+        if known_keys is not None and known is not None and path in known_keys and known.get(path) == text:
+            key = known_keys[path]
+        else:
+            key = key_from_link(path, text)
+        if key is not None:
+            out[path] = key
+    return out
+
+
+def scan(
+    root: Path,
+    cache: Cache,
+    *,
+    last: Mapping[str, Key] | None = None,
+    pathspecs: Sequence[str] = (),
+    check_objects: bool = True,
+    include_deleted: bool = True,
+) -> list[Entry]:
+    """Classify every path Git sees (tracked, deleted-tracked, untracked-not-ignored).
+
+    One ``readlink`` per path (plus an ``lstat`` for non-links and a ``stat`` of the object for
+    links); signatures come from sqlite in one query; the last version's listing from the cache
+    (or two git calls). ``check_objects=False`` skips the object checks (no missing/corrupted).
+    """
+    top = str(root) + os.sep
+    # Pass 1: one readlink per path (EINVAL: not a link; ENOENT: gone).
+    texts: dict[str, str] = {}
+    others: list[str] = []
+    gone: list[str] = []
+    for path in gitrepo.ls_files(root, pathspecs):
+        if path.endswith("/"):
+            continue  # a nested repository shown by --others
+        try:
+            texts[path] = os.readlink(top + path)
+        except FileNotFoundError:
+            gone.append(path)
+        except OSError:
+            others.append(path)
+    # Pass 2: the key each link names, when its text is exactly the link for that key at that
+    # depth (a link leaving the anchor, or moved to another depth, is not ours as it is).
+    keys: dict[str, Key | None] = {}
+    for path, text in texts.items():
+        parsed = parse_link_text(text)
+        keys[path] = parsed.key if parsed is not None and parsed.depth == path.count("/") else None
+    if last is None:
+        last = last_listing(root, cache, texts, keys)
+    out = [Entry(p, PathStatus.DELETED, None, last.get(p)) for p in gone]
+    out += _links(cache, keys, texts, last, check_objects)
+    by_key = set(last.values())
+    for path in others:
+        entry = _file_entry(top, path, last.get(path), by_key, check_objects, include_deleted)
+        if entry is not None:
+            out.append(entry)
+    seen = set(texts).union(others, gone)
+    if include_deleted and not pathspecs:
+        for path, key in last.items():
+            if path not in seen and not _is_file_or_link(top + path):  # gone, or a folder now
+                out.append(Entry(path, PathStatus.DELETED, None, key))
+    return out
+
+
+def _links(cache: Cache, keys: Mapping[str, Key | None], texts: Mapping[str, str], last: Mapping[str, Key],
+           check_objects: bool) -> list[Entry]:
+    """Entries of the symlinks: their key against the last version, and the state of its object."""
+    by_key = set(last.values())
+    sigs: dict[str, StatSig] = cache.signatures() if check_objects else {}
+    state_memo: dict[Key, str] = {}
+    out: list[Entry] = []
+    for path, key in keys.items():
+        old = last.get(path)
+        if key is None:
+            out.append(Entry(path, PathStatus.OUTSIDE, None, old, texts[path]))
+            continue
+        if check_objects:
+            st = state_memo.get(key)
+            if st is None:
+                st = state_memo[key] = cache.state(key, sigs)
+            if st != OK:
+                status = PathStatus.CONTENT_MISSING if st == MISSING else PathStatus.OBJECT_CORRUPTED
+                out.append(Entry(path, status, key, old, texts[path]))
+                continue
+        out.append(Entry(path, status_of(key, old, by_key), key, old, texts[path]))
+    return out
+
+
+def _file_entry(top: str, path: str, old: Key | None, by_key: set[Key], check_objects: bool,
+                include_deleted: bool) -> Entry | None:
+    """The entry of a path that is not a symlink (None: a folder or special file, not ours)."""
+    try:
+        st = os.lstat(top + path)
+    except FileNotFoundError:
+        return Entry(path, PathStatus.DELETED, None, old)
+    if not stat.S_ISREG(st.st_mode):
+        if old is not None and stat.S_ISDIR(st.st_mode) and include_deleted:
+            return Entry(path, PathStatus.DELETED, None, old)  # the version's file is a folder now
+        return None  # a directory (submodule) or a special file: not ours
+    if st.st_size <= COPIED_TEXT_MAX and (small := _small_file_entry(top, path, old, by_key, check_objects)):
+        return small
+    if old is not None and gitfiles.read_by_git(path) and st.st_size == old.size:
+        # A file Git reads stays a regular file (a copy, not a link): unchanged when its bytes are.
+        with contextlib.suppress(OSError):
+            if md5_of_file(Path(top + path)) == old.content():
+                return Entry(path, PathStatus.UNCHANGED, old, old)
+    return Entry(path, PathStatus.MODIFIED if old is not None else PathStatus.NEW, None, old)
+
+
+def _small_file_entry(top: str, path: str, old: Key | None, by_key: set[Key], check_objects: bool) -> Entry | None:
+    """A small file that holds a link's text (destroyed) or a pointer; None for anything else."""
+    data = b""
+    with contextlib.suppress(OSError), open(top + path, "rb") as f:
+        data = f.read(COPIED_TEXT_MAX + 1)
+    dkey = key_from_copied_text(data)
+    if dkey is not None:
+        return Entry(path, PathStatus.DESTROYED, dkey, old)
+    pkey = gitfilter.parse_pointer(data)
+    if pkey is not None:  # a pointer Git checked out without the filter: `get` fills it
+        return Entry(path, PathStatus.CONTENT_MISSING if check_objects else status_of(pkey, old, by_key), pkey, old)
+    return None
+
+
+def _is_file_or_link(full: str) -> bool:
+    try:
+        mode = os.lstat(full).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
+
+
+def linked_keys(root: Path) -> set[Key]:
+    """Every key the links of a tree name (what gc must keep); no object checks, no git objects."""
+    top = str(root) + os.sep
+    keys: set[Key] = set()
+    for path in gitrepo.ls_files(root):
+        try:
+            text = os.readlink(top + path)
+        except OSError:
+            continue
+        key = key_from_link(path, text)
+        if key is not None:
+            keys.add(key)
+    return keys
+
+
+def make_links(root: Path, listing: Mapping[str, Key]) -> None:
+    """Create one relative link per file (folders as needed). Paths must already be validated."""
+    made_dirs: set[str] = set()
+    top = str(root) + os.sep
+    for path, key in listing.items():
+        d = posixpath.dirname(path)
+        if d and d not in made_dirs:
+            os.makedirs(top + d, exist_ok=True)
+            made_dirs.add(d)
+        os.symlink(link_text(path, key), top + path)
+
+
+def relink(root: Path, path: str, key: Key, checked: set[str] | None = None) -> None:
+    """Replace whatever is at ``path`` by the link to ``key`` (atomically), never through a
+    symlinked folder (``safepath.parent``)."""
+    full = safepath.parent(root, path, checked)
+    tmp = safepath.temp_beside(full)
+    os.symlink(link_text(path, key), tmp)
+    safepath.replace_with(tmp, full)
