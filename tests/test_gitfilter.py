@@ -13,6 +13,7 @@ import pytest
 from selenite import gitfilter
 from selenite.cache import Cache
 from selenite.keys import Key
+from selenite.tree.pointers import parse_pointer, pointer, read_pointer_file
 
 
 def git(
@@ -41,7 +42,7 @@ def test_clean_stores_a_pointer_and_smudge_gives_the_bytes_back(repo: Path) -> N
     (repo / "data.bin").write_bytes(data)
     git(repo, "add", "data.bin")
     stored = git(repo, "show", ":data.bin").stdout
-    key = gitfilter.parse_pointer(stored)
+    key = parse_pointer(stored)
     assert key is not None and key.size == len(data)
     assert Cache(Path(os.environ["SELENITE_CACHE"])).object_path(key).read_bytes() == data
     (repo / "data.bin").unlink()
@@ -51,13 +52,13 @@ def test_clean_stores_a_pointer_and_smudge_gives_the_bytes_back(repo: Path) -> N
 
 def test_a_pointer_passes_clean_unchanged_and_smudge_without_content_leaves_it(repo: Path) -> None:
     missing = Key("0123456789abcdef0123456789abcdef", 5, ".txt")
-    (repo / "p.txt").write_bytes(gitfilter.pointer(missing))
+    (repo / "p.txt").write_bytes(pointer(missing))
     git(repo, "add", "p.txt")
-    assert git(repo, "show", ":p.txt").stdout == gitfilter.pointer(missing)
+    assert git(repo, "show", ":p.txt").stdout == pointer(missing)
     assert not Cache(Path(os.environ["SELENITE_CACHE"])).has(missing)
     (repo / "p.txt").unlink()
     git(repo, "checkout", "--", "p.txt")  # smudge never fails: the pointer stays, `selenite get` fills it
-    assert gitfilter.read_pointer_file(repo / "p.txt") == missing
+    assert read_pointer_file(repo / "p.txt") == missing
 
 
 def test_files_git_reads_are_stored_as_they_are(repo: Path) -> None:
@@ -102,4 +103,4 @@ def test_memory_stays_flat_in_the_file_size(repo: Path) -> None:
     peak_kib = int(subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True,
                                   check=True).stdout)
     assert peak_kib * 1024 < size // 2, f"peak {peak_kib} KiB for a {size >> 20} MiB file"
-    assert gitfilter.parse_pointer(git(repo, "show", ":big.bin").stdout) is not None
+    assert parse_pointer(git(repo, "show", ":big.bin").stdout) is not None

@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
-import re
 import shlex
-import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -37,49 +34,20 @@ from typing import TYPE_CHECKING
 
 from selenite import gitfiles
 from selenite.errors import ProtocolError
-from selenite.keys import CHUNK, Key, iter_chunks, try_parse_key
+from selenite.keys import CHUNK, Key, iter_chunks
 from selenite.pktline import Wire
+from selenite.tree.pointers import MAX_POINTER, parse_pointer, pointer
 
 if TYPE_CHECKING:
     from selenite.cache import Cache
 
 DRIVER = "selenite"
-_PREFIX = b"selenite-pointer "
-_POINTER_RE = re.compile(rb"selenite-pointer (MD5E-[0-9A-Za-z.-]{1,120})\n\Z")
-MAX_POINTER = 192  # longer than any pointer: bigger content is data, never a pointer
 
 _BLOCK_BEGIN = "# >>> selenite: Git stores a pointer for every data file, never its bytes (docs/editing.md)"
 _BLOCK_END = "# <<< selenite"
 # `* filter=selenite`, then the files Git must read as they are (later lines win). A
 # hardlink/copy tree's record is Git's own content too.
 _ATTRIBUTES = (f"* filter={DRIVER}", *(f"{name} -filter" for name in gitfiles.NAMES), "/.selenite/tree.json -filter")
-
-
-# --- the pointer -----------------------------------------------------------------------------------
-
-
-def pointer(key: Key) -> bytes:
-    return _PREFIX + key.name.encode() + b"\n"
-
-
-def parse_pointer(data: bytes) -> Key | None:
-    """The key a pointer names; None for anything else (data, a damaged pointer)."""
-    if len(data) > MAX_POINTER or not data.startswith(_PREFIX):
-        return None
-    m = _POINTER_RE.match(data)
-    return try_parse_key(m.group(1).decode()) if m else None
-
-
-def read_pointer_file(path: Path) -> Key | None:
-    """The key when ``path`` is a regular file holding exactly a pointer (not filled yet)."""
-    try:
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_POINTER:
-            return None
-        with open(path, "rb") as f:
-            return parse_pointer(f.read(MAX_POINTER + 1))
-    except OSError:
-        return None
 
 
 # --- setting it up in a repository ----------------------------------------------------------------
@@ -118,30 +86,7 @@ def ensure_configured(root: Path) -> None:
         configure(root)
 
 
-# --- pointers in the tree and in Git ---------------------------------------------------------------
-
-
-def fill_pointers(root: Path, cache: Cache, paths: Iterable[str]) -> list[str]:
-    """Replace each pointer file among ``paths`` by its content from the cache (what smudge does
-    at checkout); return the paths filled. A folder on the way that is a symlink is refused
-    (``safepath.parent``): the file would land outside the tree."""
-    from selenite.cache import read_object
-    from selenite.util import atomic_write_chunks
-
-    from selenite import gitrepo, safepath
-
-    filled: dict[str, bytes] = {}
-    checked: set[str] = set()
-    for rel in paths:
-        full = safepath.parent(root, rel, checked, create=False)
-        key = read_pointer_file(full)
-        if key is None or not cache.ensure_local(key):
-            continue
-        mode = stat.S_IMODE(os.lstat(full).st_mode)
-        atomic_write_chunks(full, read_object(cache, key), mode)
-        filled[rel] = pointer(key)
-    gitrepo.restage_unchanged(root, filled)
-    return list(filled)
+# --- pointers in Git -------------------------------------------------------------------------------
 
 
 def pointer_keys(root: Path, index: bool = True) -> set[Key]:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import gitfilter, gitrepo, names, registry, safepath, versions
+from selenite import gitrepo, names, registry, safepath, versions
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, NotFound, UnsafePath
 from selenite.keys import Key, extension_of, md5_of_file
@@ -35,6 +35,7 @@ from selenite.tree.entry import Entry, PathStatus
 from selenite.tree.layout import layout_of
 from selenite.tree.links import parse_link_text
 from selenite.tree.origin import Origin
+from selenite.tree.pointers import read_pointer_file
 
 LINK = "link"
 DEDUP = "dedup"
@@ -264,7 +265,7 @@ def _cached(root: Path, cache: Cache, locations: Locations, e: Entry, key: Key) 
     if cache.has(key):
         return Item(e.path, key, SIMPLE, source=cache.object_path(key))
     if e.target is None and e.status == PathStatus.UNCHANGED and (root / e.path).is_file() \
-            and gitfilter.read_pointer_file(root / e.path) is None:
+            and read_pointer_file(root / e.path) is None:
         # A copy-mode file that matched its key through the stat cache: its bytes are here.
         return Item(e.path, key, SIMPLE, source=root / e.path, relink=True)
     raise _neither_here_nor_there(e.path, key)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from selenite import gitfilter
 from selenite.keys import Key
+from selenite.tree.pointers import parse_pointer, pointer, read_pointer_file
 from tests.support.cli import selenite
 from tests.support.registry import Registry
 from tests.support.seed import create_project, upload_version
@@ -51,7 +51,7 @@ def test_an_edited_file_is_committed_as_a_pointer_and_published_from_the_tree(
     git(work, "commit", "-qam", "fix big")
     assert git_bytes(work) - before < 64 * 1024  # not the 3 MiB
     stored = subprocess.run(["git", "show", "HEAD:big.bin"], cwd=work, capture_output=True, check=True).stdout
-    key = gitfilter.parse_pointer(stored)
+    key = parse_pointer(stored)
     assert key is not None and key.size == len(edited)
     assert (work / "big.bin").read_bytes() == edited and not (work / "big.bin").is_symlink()
     status = git(work, "status", "--porcelain")
@@ -78,7 +78,7 @@ def test_an_edited_file_is_committed_as_a_pointer_and_published_from_the_tree(
     git(tmp_path, "clone", "-q", str(work), str(plain))
     env = {"SELENITE_CACHE": str(tmp_path / "cache-plain")}
     git(plain, "checkout", "-q", "HEAD~1")
-    assert gitfilter.read_pointer_file(plain / "big.bin") == key
+    assert read_pointer_file(plain / "big.bin") == key
     assert "content missing" in selenite("status", cwd=plain, env=env).stdout
     selenite("get", cwd=plain, env=env)
     assert (plain / "big.bin").read_bytes() == edited
@@ -98,7 +98,7 @@ def test_a_new_file_is_committed_as_a_pointer_and_git_files_as_bytes(work: Path)
     (work / ".gitignore").write_text("*.tmp\n")
     git(work, "add", "new.bin", ".gitignore")
     git(work, "commit", "-qm", "new")
-    assert gitfilter.parse_pointer(git(work, "show", "HEAD:new.bin").stdout.encode()) is not None
+    assert parse_pointer(git(work, "show", "HEAD:new.bin").stdout.encode()) is not None
     assert git(work, "show", "HEAD:.gitignore").stdout == "*.tmp\n"
     assert git(work, "ls-files", "-s", "big.bin").stdout.startswith("120000 ")  # links are never filtered
 
@@ -111,7 +111,7 @@ def test_push_of_a_pointer_file_links_to_its_content_and_never_uploads_the_point
     git(work, "commit", "-qam", "small.txt as a file")  # HEAD holds a pointer to v1's small.txt
     plain = tmp_path / "plain"
     git(tmp_path, "clone", "-q", str(work), str(plain))
-    assert gitfilter.read_pointer_file(plain / "small.txt") is not None
+    assert read_pointer_file(plain / "small.txt") is not None
     (plain / "other.txt").write_text("other\n")
     env = {"SELENITE_CACHE": str(tmp_path / "cache-plain")}
     uploads = registry.uploaded_files()
@@ -150,7 +150,7 @@ def test_the_hook_takes_a_pointer_file_for_a_link_to_its_key(work: Path, tmp_pat
     git(plain, "mv", "small.txt", "moved.txt")
     git(plain, "commit", "-qm", "move a pointer file", env=env)
     bogus = Key("0123456789abcdef0123456789abcdef", 5, ".txt")
-    (plain / "bogus.txt").write_bytes(gitfilter.pointer(bogus))
+    (plain / "bogus.txt").write_bytes(pointer(bogus))
     git(plain, "add", "bogus.txt")
     proc = subprocess.run(["git", "commit", "-qm", "bogus"], cwd=plain, capture_output=True, text=True,
                           env={**os.environ, **env})

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from selenite import gitfilter
 from selenite.hook.install import is_ours
+from selenite.tree.pointers import parse_pointer
 from tests.support.cli import selenite
 from tests.support.git import ok
 from tests.support.git import run_git as git
@@ -72,7 +72,7 @@ def test_edit_through_a_link_fails_the_commit_until_fsck_repair(
     assert hashlib.md5(obj.read_bytes()).hexdigest() == hashlib.md5(original).hexdigest()  # object intact
     ok(git(work, "add", "new.txt"))
     ok(git(work, "commit", "-m", "notes and my edit"))
-    committed = gitfilter.parse_pointer(git(work, "show", "HEAD:new.txt").stdout.encode())  # Git holds a pointer
+    committed = parse_pointer(git(work, "show", "HEAD:new.txt").stdout.encode())  # Git holds a pointer
     assert committed is not None and committed.content() == (hashlib.md5(edited).hexdigest(), len(edited))
 
 

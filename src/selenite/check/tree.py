@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from selenite import gitfilter, statsig
+from selenite import statsig
 from selenite.check import classify, objects
 from selenite.check.objects import ObjectState
 from selenite.check.problems import Problem, ProblemKind
@@ -26,6 +26,7 @@ from selenite.check.stamp import LINK_BLOB_RE, STAMP_FILE, Stamp, confirm_all, i
 from selenite.gitrepo import blob_id
 from selenite.gitrepo.listings import LINK_MODE, Listings, Staged, index_entry
 from selenite.keys import Key, object_relpath
+from selenite.tree.pointers import read_pointer_file
 
 RECORD = ".selenite/tree.json"  # a hardlink/copy tree's record (docs/user/link-modes.md)
 
@@ -172,7 +173,7 @@ def _regular_file(walk: SlowPass, full: str, rel: str, meta: str | None, change:
         if problem is not None:
             walk.problems.append(problem)
             return
-    pkey = gitfilter.read_pointer_file(Path(full))
+    pkey = read_pointer_file(Path(full))
     if pkey is not None:
         walk.pointer(pkey, rel)
 

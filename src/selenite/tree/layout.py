@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from selenite import gitfiles, gitfilter, gitrepo, output
+from selenite import gitfiles, gitrepo, output
 from selenite.cache import Cache
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs
@@ -142,7 +142,7 @@ class SymlinkLayout:
 
     def materialize(self, cache: Cache, entries: Sequence[Entry], whole_tree: bool) -> None:
         # Pointer files (Git checked them out without the filter) get their bytes.
-        gitfilter.fill_pointers(self.root, cache, [e.path for e in entries
+        symlinks.fill_pointers(self.root, cache, [e.path for e in entries
                                                    if e.status == PathStatus.CONTENT_MISSING and e.target is None])
         # A .gitignore (...) that an older selenite made a link: Git cannot read it, so a copy.
         linked = {e.path: e.key for e in entries if e.target is not None and e.key is not None}

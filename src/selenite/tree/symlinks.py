@@ -11,11 +11,11 @@ import contextlib
 import os
 import posixpath
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from selenite import gitfiles, gitfilter, gitrepo, safepath
-from selenite.cache import MISSING, OK, Cache, registry_id
+from selenite import gitfiles, gitrepo, safepath
+from selenite.cache import MISSING, OK, Cache, read_object, registry_id
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs
 from selenite.keys import Key, md5_of_file
@@ -23,6 +23,8 @@ from selenite.statsig import StatSig
 from selenite.tree.entry import Entry, PathStatus, status_of
 from selenite.tree.links import COPIED_TEXT_MAX, key_from_copied_text, key_from_link, link_text, parse_link_text
 from selenite.tree.origin import origin_from_trailers
+from selenite.tree.pointers import parse_pointer, pointer, read_pointer_file
+from selenite.util import atomic_write_chunks
 
 
 def last_listing(
@@ -159,7 +161,7 @@ def _small_file_entry(top: str, path: str, old: Key | None, by_key: set[Key], ch
     dkey = key_from_copied_text(data)
     if dkey is not None:
         return Entry(path, PathStatus.DESTROYED, dkey, old)
-    pkey = gitfilter.parse_pointer(data)
+    pkey = parse_pointer(data)
     if pkey is not None:  # a pointer Git checked out without the filter: `get` fills it
         return Entry(path, PathStatus.CONTENT_MISSING if check_objects else status_of(pkey, old, by_key), pkey, old)
     return None
@@ -207,3 +209,21 @@ def relink(root: Path, path: str, key: Key, checked: set[str] | None = None) -> 
     tmp = safepath.temp_beside(full)
     os.symlink(link_text(path, key), tmp)
     safepath.replace_with(tmp, full)
+
+
+def fill_pointers(root: Path, cache: Cache, paths: Iterable[str]) -> list[str]:
+    """Replace each pointer file among ``paths`` by its content from the cache (what smudge does
+    at checkout); return the paths filled. A folder on the way that is a symlink is refused
+    (``safepath.parent``): the file would land outside the tree."""
+    filled: dict[str, bytes] = {}
+    checked: set[str] = set()
+    for rel in paths:
+        full = safepath.parent(root, rel, checked, create=False)
+        key = read_pointer_file(full)
+        if key is None or not cache.ensure_local(key):
+            continue
+        mode = stat.S_IMODE(os.lstat(full).st_mode)
+        atomic_write_chunks(full, read_object(cache, key), mode)
+        filled[rel] = pointer(key)
+    gitrepo.restage_unchanged(root, filled)
+    return list(filled)
