@@ -15,6 +15,7 @@ import gypsum_client
 import pytest
 import requests
 
+from selenite.tree.modes import MODES
 from tests.support.cli import selenite
 from tests.support.git import git
 from tests.support.registry import Registry
@@ -143,15 +144,17 @@ def test_a_racily_clean_object_is_not_signed(registry: Registry, seeded: dict[st
     assert r.returncode == 1 and "selenite fsck --repair" in r.stderr
 
 
+@pytest.mark.parametrize("mode", MODES)
 def test_the_base_version_is_what_head_records(registry: Registry, seeded: dict[str, dict[str, bytes]],
-                                               tmp_path: Path) -> None:
+                                               tmp_path: Path, mode: str) -> None:
     work = tmp_path / "w"
-    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, "--link-mode", mode, cwd=tmp_path)
     (work / "more.txt").write_text("more\n")
     assert "pushed test/blob/v4" in selenite("push", "--token", registry.admin_token, cwd=work).stdout
     branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=work).strip()
     git("checkout", "-q", "v1", cwd=work)
     assert "test/blob@v1:" in selenite("status", cwd=work).stderr
+    selenite("get", cwd=work)  # a hardlink/copy tree's files follow its record (a symlink tree's already do)
     r = selenite("push", "--dry-run", cwd=work)
     assert "the tree is test/blob/v1 unchanged" in r.stderr
     git("checkout", "-q", branch, cwd=work)
@@ -208,10 +211,11 @@ def test_gc_keeps_objects_when_the_registry_cannot_be_asked(registry: Registry, 
     assert "removed 5 object(s)" in selenite("gc", "--force", cwd=tmp_path).stderr
 
 
+@pytest.mark.parametrize("mode", MODES)
 def test_get_unlock_drop_of_a_path_that_does_not_exist_fail(registry: Registry, seeded: dict[str, dict[str, bytes]],
-                                                             tmp_path: Path) -> None:
+                                                             tmp_path: Path, mode: str) -> None:
     work = tmp_path / "w"
-    selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
+    selenite("clone", "test/blob@v1", work, "--url", registry.url, "--link-mode", mode, cwd=tmp_path)
     for verb in ("get", "unlock", "drop"):
         r = selenite(verb, "nonexistent.txt", cwd=work, check=False)
         assert r.returncode == 1, (verb, r.stderr)
@@ -229,7 +233,7 @@ def test_get_in_a_clone_without_symlinks_says_so(registry: Registry, seeded: dic
     assert "nothing to get" not in r.stderr
 
 
-@pytest.mark.parametrize("mode", ["symlink", "copy"])
+@pytest.mark.parametrize("mode", MODES)
 def test_a_file_replaced_by_a_folder_is_deleted(registry: Registry, seeded: dict[str, dict[str, bytes]],
                                                 tmp_path: Path, mode: str) -> None:
     work = tmp_path / "w"
@@ -275,7 +279,7 @@ def test_gc_and_drop_keep_the_bytes_of_an_edited_object(registry: Registry, seed
     assert kept.read_bytes() == b"edited, then collected\n"
 
 
-@pytest.mark.parametrize("mode", ["symlink", "copy"])
+@pytest.mark.parametrize("mode", MODES)
 def test_a_tree_deeper_than_sqlite_can_open_clones_and_pushes(registry: Registry, seeded: dict[str, dict[str, bytes]],
                                                               tmp_path: Path, mode: str) -> None:
     # The tree's stat cache (.git/selenite/hashes.sqlite) would pass SQLite's 512-byte path limit.

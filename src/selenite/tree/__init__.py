@@ -1,9 +1,11 @@
 """Working trees: a version's files on disk, as symlinks into the cache or as real files.
 
-``links`` (link text), ``entry`` (the vocabulary of a scan), ``anchor`` (which cache a tree uses)
-and ``origin`` (which version a tree holds) are shared; ``symlinks`` and ``records`` are the two
-layouts, siblings that never import each other; ``layout`` picks one for a tree.
+Shared by both layouts: ``entry`` (what a scan says about a path), ``links`` (link text),
+``pointers`` (the pointer format), ``anchor`` (which cache a tree uses), ``origin`` (which version
+a tree holds) and ``modes`` (choosing a link mode). The layouts are siblings that never import
+each other: ``symlinks``, and ``records`` / ``records_scan`` / ``place`` for hardlink and copy
+trees. ``layout`` sits above both: ``layout_of(root)`` is what the commands call.
 
-This package's ``__init__`` imports nothing: the pre-commit hook imports ``tree.links`` and must
-start fast (no GitPython, rich or sqlite on that path).
+This ``__init__`` imports nothing: the pre-commit check imports ``tree.links`` and
+``tree.pointers`` and must start fast (no GitPython, rich or sqlite on that path).
 """
