@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from selenite import pushplan, worktree
+from selenite import pushplan
 from selenite.cache import Cache
 from selenite.errors import FatalError
 from selenite.keys import Key
 from selenite.registry import session_for
+from selenite.tree.origin import Origin
 from tests.support.evilreg import EvilRegistry
 
 
@@ -53,11 +54,11 @@ def test_content_links_to_the_origin_first_and_never_into_a_probational_version(
     evilreg.add_version("p", "a", "v2", {"new.txt": data}, on_probation=True)
     cache = Cache(tmp_path / "cache")
     with session_for(evilreg.url) as client:
-        from_v1 = pushplan.Locations(client, cache, worktree.Origin(evilreg.url, "p", "a", "v1"))
+        from_v1 = pushplan.Locations(client, cache, Origin(evilreg.url, "p", "a", "v1"))
         assert from_v1.find(key) == pushplan.Location("p", "a", "v1", "old.txt")
         # A tree whose origin is on probation links to the versions before it (the registry refuses
         # links into a probational version); its own manifest is fetched, v1's is not cached here.
-        from_v2 = pushplan.Locations(client, cache, worktree.Origin(evilreg.url, "p", "a", "v2"))
+        from_v2 = pushplan.Locations(client, cache, Origin(evilreg.url, "p", "a", "v2"))
         assert from_v2.find(key) is None
         assert from_v2.holds(pushplan.Location("p", "a", "v2", "new.txt")) == Key(key.md5, key.size, ".txt")
         assert from_v2.holds(pushplan.Location("p", "a", "v9", "new.txt")) is None
