@@ -45,6 +45,13 @@ def write_through(link: Path, data: bytes) -> Path:
     return obj
 
 
+def commit_through_the_hook(work: Path, message: str) -> None:
+    """Commit, and check that Git ran selenite's hook and the hook let the commit through."""
+    assert is_ours(work / ".git" / "hooks" / "pre-commit")
+    proc = ok(git(work, "commit", "-m", message, env={"GIT_TRACE": "1"}))
+    assert "hooks/pre-commit" in proc.stderr, proc.stderr  # git's trace names each hook it runs
+
+
 def test_clone_installs_the_hook(work: Path) -> None:
     assert is_ours(work / ".git" / "hooks" / "pre-commit")
 
@@ -83,7 +90,7 @@ def test_sanctioned_changes_commit(work: Path) -> None:
     ok(git(work, "rm", "-q", "v3.txt"))
     ok(git(work, "mv", "new.txt", "renamed.txt"))  # a moved link, same folder: same text
     ok(git(work, "add", "-A"))
-    ok(git(work, "commit", "-m", "edits"))
+    commit_through_the_hook(work, "edits")
 
 
 def test_moved_link_into_a_folder_with_its_text_fixed_commits(work: Path) -> None:
@@ -92,7 +99,7 @@ def test_moved_link_into_a_folder_with_its_text_fixed_commits(work: Path) -> Non
     (work / "new.txt").unlink()
     (work / "sub" / "new.txt").symlink_to("../" + text)
     ok(git(work, "add", "-A"))
-    ok(git(work, "commit", "-m", "move"))
+    commit_through_the_hook(work, "move")
 
 
 def test_retargeted_and_destroyed_links_fail(work: Path, tmp_path: Path) -> None:
