@@ -42,7 +42,7 @@ def test_a_crash_answers_a_request_id_and_logs_the_detail(folder_srv: Server) ->
     assert str(srv.root) not in reason and "Errno" not in reason
     m = re.fullmatch(r"internal server error \(request id ([0-9a-f]{16}); details are in the server's log\)", reason)
     assert m, reason
-    log = Path(srv.root.parent / f"server-{srv.root.name}.log").read_text()  # where the harness logs
+    log = srv.log.read_text()
     line = next(ln for ln in log.splitlines() if m.group(1) in ln)
     assert "POST /upload/start/crashy/a/v1" in line
     assert str(srv.root) in log.split(m.group(1), 1)[1]  # the detail, after the id, for the operator

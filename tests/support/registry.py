@@ -59,11 +59,16 @@ class Registry:
     def token(self, user: str) -> str:
         return selenite("token", "create", user, *self.storage_args(), env=self.env()).stdout.strip()
 
+    @property
+    def log(self) -> Path:
+        """Where the server's output goes (appended to across restarts)."""
+        return self.root.parent / f"server-{self.root.name}.log"
+
     def start(self) -> None:
         """Start the server (again, after `stop` or `kill`: same port, same storage)."""
         admins = [arg for a in self.admins for arg in ("--admin", a)]
         self.proc, self.port = start_serve([*self.storage_args(), *admins, *self.extra_args], port=self.port,
-                                           log=self.root.parent / f"server-{self.root.name}.log", env=self.env())
+                                           log=self.log, env=self.env())
 
     def kill(self) -> None:
         """SIGKILL: the server dies as in a crash (a test of what clients see then)."""
