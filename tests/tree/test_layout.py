@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import stat
 
+from selenite import gitrepo
 from selenite.errors import UnsafePath
+from selenite.keys import Key
 from selenite.statcache import StatCache
 from selenite.tree.entry import PathStatus
 from selenite.tree.layout import layout_of
 from selenite.tree.records import HASHES
 from tests.support.git import git
-from tests.tree.conftest import MakeTree, key_of
+from tests.tree.conftest import MakeTree, Tree, key_of
 
 FILES = {f"f{i}": f"content {i}".encode() for i in range(6)} | {"d/e/deep.csv": b"deep"}
 
@@ -120,14 +122,16 @@ def test_pinned_keys_are_what_the_files_on_disk_use(make_tree: MakeTree) -> None
     assert t.layout.keys_in_revisions(["HEAD"]) == shared  # what a checkout of HEAD would need
 
 
-def test_after_push_the_tree_records_the_new_version(make_tree: MakeTree) -> None:
-    t = make_tree(FILES)
-    _rewrite(t.root / "f1", b"edited")
-    (t.root / "g.txt").write_bytes(b"added")
-    pushed = {"f1": key_of(b"edited"), "g.txt": key_of(b"added", ".txt")}
-    for path, key in pushed.items():
-        t.cache.put_file(t.root / path, filename=path, expected=key)
-    listing = {p: k for p, k in t.listing.items()} | pushed
+def _push(t: Tree, changes: dict[str, bytes]) -> dict[str, Key]:
+    """What push does locally once the registry took ``changes`` (new bytes at those paths)."""
+    pushed = {p: key_of(d) for p, d in changes.items()}
+    for path, data in changes.items():
+        if (t.root / path).exists() or (t.root / path).is_symlink():
+            _rewrite(t.root / path, data)
+        else:
+            (t.root / path).write_bytes(data)
+        t.cache.put_file(t.root / path, filename=path, expected=pushed[path])
+    listing = dict(t.listing) | pushed
     hashes = StatCache(t.root / HASHES)
     try:
         relinked = [p for p, k in pushed.items() if t.layout.after_push(t.cache, p, k, hashes)]
@@ -135,11 +139,34 @@ def test_after_push_the_tree_records_the_new_version(make_tree: MakeTree) -> Non
     finally:
         hashes.close()
     t.commit_version("v2")
+    return listing
+
+
+def test_after_push_the_tree_records_the_new_version(make_tree: MakeTree) -> None:
+    t = make_tree(FILES)
+    listing = _push(t, {"f1": b"edited", "g.txt": b"added"})
     assert t.layout.last_listing(t.cache) == listing
     assert set(t.statuses().values()) == {PathStatus.UNCHANGED}
     assert (t.root / "f1").read_bytes() == b"edited"
     assert not t.layout.out_of_sync()
     t.layout.require_in_sync()
+
+
+def test_a_checkout_of_another_version_is_materialized(make_tree: MakeTree) -> None:
+    t = make_tree(FILES)
+    v1 = gitrepo.head(t.root)
+    assert v1 is not None
+    _push(t, {"f1": b"edited", "g.txt": b"added"})
+    git("checkout", "-q", v1, cwd=t.root)
+    entries = t.layout.scan(t.cache)
+    # A symlink tree follows Git at once; a tree of real files once get placed the older version.
+    assert {e.path: e.status for e in entries}["f1"] in (PathStatus.UNCHANGED, PathStatus.CONTENT_MISSING)
+    t.layout.materialize(t.cache, entries, whole_tree=True)
+    assert t.statuses() == dict.fromkeys(FILES, PathStatus.UNCHANGED)
+    assert (t.root / "f1").read_bytes() == FILES["f1"]
+    assert not os.path.lexists(t.root / "g.txt")
+    assert not t.layout.out_of_sync()
+    assert t.layout.last_listing(t.cache) == t.listing
 
 
 def test_writes_never_go_through_a_symlinked_folder(make_tree: MakeTree) -> None:
