@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from selenite.keys import KEY_PATTERN, Key, object_relpath, try_parse_key
+from selenite.keys import KEY_PATTERN, Key, object_relpath
 
 ANCHOR = ".git/selenite/objects"  # relative to the top of the working tree
 ANCHOR_PREFIX = ANCHOR + "/"
@@ -46,11 +46,14 @@ def link_text(path: str, key: Key) -> str:
 
 
 def _key_of_tail(m: re.Match[str]) -> Key | None:
-    """The key of a matched ``ab/cd/<KEY>/<KEY>``, when ``ab/cd`` are the first digits of its md5."""
-    key = try_parse_key(m["name"])
-    if key is None or key.md5[:2] != m["ab"] or key.md5[2:4] != m["cd"]:
+    """The key of a matched ``ab/cd/<KEY>/<KEY>``, when ``ab/cd`` are the first digits of its md5.
+    The name matched the key grammar already: it is split, not parsed again (the hot path of scans)."""
+    name = m["name"]
+    dashes = name.index("--", 6)
+    md5 = name[dashes + 2 : dashes + 34]
+    if md5[:2] != m["ab"] or md5[2:4] != m["cd"]:
         return None
-    return key
+    return Key(md5, int(name[6:dashes]), name[dashes + 34 :])
 
 
 def parse_link_text(text: str) -> LinkText | None:
