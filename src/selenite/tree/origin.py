@@ -32,15 +32,14 @@ class Origin:
 def origin(root: Path) -> Origin | None:
     """The tree's origin: the version HEAD records, with the registry URL of the local config when
     set (a local choice), else the trailers'. Without a version commit (a gypsum_client folder just
-    adopted), git config alone."""
-    url = gitrepo.config_get(root, "selenite.url")
+    adopted), git config alone. One read of git config (``selenite.*``), one of the commit log."""
+    config = gitrepo.config_section(root, "selenite")
+    url = config.get("url") or None
     found = gitrepo.last_version_commit(root)
     head = origin_from_trailers(found[1]) if found is not None else None
     if head is not None:
         return Origin(url or head.url, head.project, head.asset, head.version)
-    project = gitrepo.config_get(root, "selenite.project")
-    asset = gitrepo.config_get(root, "selenite.asset")
-    version = gitrepo.config_get(root, "selenite.version")
+    project, asset, version = (config.get(k) for k in ("project", "asset", "version"))
     if url and project and asset and version:
         return Origin(url, project, asset, version)
     return None
