@@ -2,7 +2,7 @@
 
 Where a layout cannot tell something by its nature (a copy holds its own bytes, so writing to it
 never touches the cache, and a renamed copy is not recognised without hashing), the expectation
-says so through the layout's own answers (``owns_bytes``), not through the mode's name.
+says so through the layout's own answers (``shares_object``), not through the mode's name.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_a_moved_file_names_its_content(make_tree: MakeTree) -> None:
     os.rename(t.root / "f0", t.root / "f0-renamed")
     got = {e.path: e for e in t.layout.scan(t.cache)}
     assert got["f0"].status == PathStatus.DELETED
-    if t.layout.owns_bytes(got["f1"], t.cache):  # a link, or the object's own inode: known without hashing
+    if t.layout.shares_object(got["f1"], t.cache):  # a link, or the object's own inode: known without hashing
         assert got["f0-renamed"].status == PathStatus.MOVED and got["f0-renamed"].key == t.listing["f0"]
     else:  # a copy of it is just a new file
         assert got["f0-renamed"].status == PathStatus.NEW
@@ -103,7 +103,7 @@ def test_content_not_fetched_is_missing_until_materialized(make_tree: MakeTree) 
 def test_writing_in_place_corrupts_only_what_the_tree_shares(make_tree: MakeTree) -> None:
     t = make_tree(FILES)
     entry = next(e for e in t.layout.scan(t.cache) if e.path == "f3")
-    shares = t.layout.owns_bytes(entry, t.cache)
+    shares = t.layout.shares_object(entry, t.cache)
     full = t.root / "f3"
     os.chmod(os.path.realpath(full), 0o644)  # the user forces write access
     with open(full, "r+b") as f:
@@ -116,7 +116,7 @@ def test_writing_in_place_corrupts_only_what_the_tree_shares(make_tree: MakeTree
 def test_pinned_keys_are_what_the_files_on_disk_use(make_tree: MakeTree) -> None:
     t = make_tree(FILES)
     entries = t.layout.scan(t.cache)
-    shared = {e.key for e in entries if e.key is not None and t.layout.owns_bytes(e, t.cache)}
+    shared = {e.key for e in entries if e.key is not None and t.layout.shares_object(e, t.cache)}
     assert t.layout.pinned_keys() == shared
     assert shared in (set(), set(t.listing.values()))
     assert t.layout.keys_in_revisions(["HEAD"]) == shared  # what a checkout of HEAD would need
@@ -193,7 +193,7 @@ def test_the_files_mode_bits(make_tree: MakeTree) -> None:
     writable = bool(os.stat(t.root / "f0").st_mode & stat.S_IWUSR)
     # The cache's objects are read-only; a file the user owns outright is writable.
     assert writable == t.layout.editable_in_place
-    assert t.layout.owns_bytes(entry, t.cache) == (not t.layout.editable_in_place)
+    assert t.layout.shares_object(entry, t.cache) == (not t.layout.editable_in_place)
 
 
 def test_layout_of_a_plain_git_clone(make_tree: MakeTree, mode: str) -> None:

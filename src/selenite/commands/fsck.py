@@ -31,7 +31,7 @@ def fsck(settings: Settings, *, repair: bool = False) -> int:
     for e in entries:
         # Only a path that writes through to the object keeps its bytes on repair; in a hardlink/copy
         # tree a copy is the user's own file.
-        if e.key is not None and e.status != PathStatus.DESTROYED and layout.owns_bytes(e, cache):
+        if e.key is not None and e.status != PathStatus.DESTROYED and layout.shares_object(e, cache):
             by_key[e.key].append(e.path)
     bad: list[Key] = []
     missing = 0

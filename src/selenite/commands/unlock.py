@@ -21,7 +21,7 @@ def unlock(settings: Settings, paths: list[Path]) -> int:
     layout = layout_of(root)
     entries = select(layout.scan(cache, include_deleted=False), root, paths, settings.cwd)
     # Only what is the object itself needs unlocking; a copy is already the user's own file.
-    todo = [e for e in entries if e.key is not None and e.status in _LINKS and layout.owns_bytes(e, cache)]
+    todo = [e for e in entries if e.key is not None and e.status in _LINKS and layout.shares_object(e, cache)]
     missing = [e.path for e in entries if e.status == PathStatus.CONTENT_MISSING]
     corrupted = [e.path for e in entries if e.status == PathStatus.OBJECT_CORRUPTED]
     if missing:

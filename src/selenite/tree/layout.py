@@ -77,6 +77,7 @@ class Layout(Protocol):
         ...
 
     def require_in_sync(self) -> None:
+        """Refuse (``FatalError``) a tree whose files lag behind its record: push would misread them."""
         ...
 
     def after_push(self, cache: Cache, path: str, key: Key, hashes: StatCache) -> bool:
@@ -88,8 +89,9 @@ class Layout(Protocol):
         """After the pushed paths were handled: the tree records the new version."""
         ...
 
-    def owns_bytes(self, entry: Entry, cache: Cache) -> bool:
-        """Writing to this path writes the cache's object (a link into the cache, or a hard link)."""
+    def shares_object(self, entry: Entry, cache: Cache) -> bool:
+        """Writing to this path writes the cache's object (a link into the cache, or a hard link);
+        False for a file that holds its own bytes (a copy)."""
         ...
 
 
@@ -165,7 +167,7 @@ class SymlinkLayout:
                       hashes: StatCache) -> None:
         hashes.forget(relinked)
 
-    def owns_bytes(self, entry: Entry, cache: Cache) -> bool:
+    def shares_object(self, entry: Entry, cache: Cache) -> bool:
         return True
 
 
@@ -251,10 +253,11 @@ class RecordLayout:
         # The record names the new version; Git commits it instead of the files.
         place.record_pushed(self.root, cache, self.mode, listing)
 
-    def owns_bytes(self, entry: Entry, cache: Cache) -> bool:
+    def shares_object(self, entry: Entry, cache: Cache) -> bool:
         # Only a hard link is the object itself; a copy (or a link already broken) is the user's own file.
-        return entry.target is not None or (entry.key is not None and place.shares_object(self.root, entry.path, cache,
-                                                                                          entry.key))
+        if entry.target is not None:
+            return True
+        return entry.key is not None and place.shares_object(self.root, entry.path, cache, entry.key)
 
 
 def layout_of(root: Path) -> Layout:
