@@ -33,13 +33,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from selenite import gitfiles
-from selenite.errors import ProtocolError
+from selenite.errors import FatalError, ProtocolError
 from selenite.keys import CHUNK, Key, iter_chunks
 from selenite.pktline import Wire
 from selenite.tree.pointers import MAX_POINTER, parse_pointer, pointer
 
 if TYPE_CHECKING:
     from selenite.cache import Cache
+
+# Git starts ``python -m selenite.gitfilter`` for every command that filters files, and the
+# pre-commit hook imports this module too: what only setting the filter up needs (GitPython through
+# gitrepo, file writing) and the cache (sqlite) are imported inside the functions that use them.
 
 DRIVER = "selenite"
 
@@ -59,7 +63,7 @@ def process_command() -> str:
 
 
 def _attributes_path(root: Path) -> Path:
-    from selenite import gitrepo
+    from selenite import gitrepo  # noqa: PLC0415 -- set-up only (see the imports)
 
     return gitrepo.common_dir(root) / "info" / "attributes"
 
@@ -68,8 +72,8 @@ def configure(root: Path) -> None:
     """Set the filter up (``.git/config``) and apply it to every file (``.git/info/attributes``,
     a marked block; the user's own lines there are kept). Local to this repository: a plain
     `git clone` of it gets neither, and checks pointers out as they are until ``selenite get``."""
-    from selenite import gitrepo
-    from selenite.util import write_marked_block
+    from selenite import gitrepo  # noqa: PLC0415 -- set-up only (see the imports)
+    from selenite.util import write_marked_block  # noqa: PLC0415
 
     gitrepo.config_set(root, f"filter.{DRIVER}.process", process_command())
     gitrepo.config_set(root, f"filter.{DRIVER}.required", "true")
@@ -78,8 +82,8 @@ def configure(root: Path) -> None:
 
 def ensure_configured(root: Path) -> None:
     """``configure`` unless this repository already runs this filter (one git call)."""
-    from selenite import gitrepo
-    from selenite.util import has_marked_block
+    from selenite import gitrepo  # noqa: PLC0415 -- set-up only (see the imports)
+    from selenite.util import has_marked_block  # noqa: PLC0415
 
     if gitrepo.config_get(root, f"filter.{DRIVER}.process") != process_command() \
             or not has_marked_block(_attributes_path(root), _BLOCK_BEGIN, _BLOCK_END, _ATTRIBUTES):
@@ -92,7 +96,7 @@ def ensure_configured(root: Path) -> None:
 def pointer_keys(root: Path, index: bool = True) -> set[Key]:
     """Keys named by the pointers of HEAD (and of the index): content only this repository's
     history may hold (committed, not pushed yet), which ``gc`` must keep."""
-    from selenite.gitrepo import blobs as git_blobs
+    from selenite.gitrepo import blobs as git_blobs  # noqa: PLC0415 -- not in the filter process
 
     blobs = git_blobs.small_file_blobs(root, MAX_POINTER, index=index)
     return {k for data in blobs if (k := parse_pointer(data)) is not None}
@@ -103,7 +107,8 @@ def pointer_keys(root: Path, index: bool = True) -> set[Key]:
 
 def _spool(content: Iterable[bytes]) -> tempfile.SpooledTemporaryFile[bytes]:
     """All of ``content``, in memory while small, in a temp file beyond (flat memory)."""
-    f: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=CHUNK)
+    # Closed by the caller (``_replay``, or ``smudge`` once it has read the head).
+    f: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115
     for block in content:
         f.write(block)
     f.seek(0)
@@ -133,7 +138,7 @@ def clean(cache: Cache, pathname: str, content: Iterator[bytes]) -> Iterable[byt
 
 def smudge(cache: Cache, content: Iterator[bytes]) -> Iterable[bytes]:
     """Pointer in, its bytes out when the cache holds them (else the pointer); data passes through."""
-    from selenite.cache import read_object
+    from selenite.cache import read_object  # noqa: PLC0415 -- the hook imports this module without the cache
 
     spooled = _spool(content)
     head = spooled.read(MAX_POINTER + 1)
@@ -164,7 +169,7 @@ def serve(wire: Wire, cache: Cache) -> None:
                 result = smudge(cache, content)
             else:
                 raise ProtocolError(f"unknown filter command {command!r}")
-        except Exception as e:  # noqa: BLE001 - one file's failure is Git's to report (required = true)
+        except Exception as e:  # one file's failure is Git's to report (required = true)
             for _ in content:  # git waits until its whole content was read before it reads the answer
                 pass
             sys.stderr.write(f"selenite: {command} filter failed for {pathname}: {e}\n")
@@ -175,9 +180,9 @@ def serve(wire: Wire, cache: Cache) -> None:
 
 def main() -> None:
     """``python -m selenite.gitfilter``: what ``filter.selenite.process`` runs (in the tree's top)."""
-    from selenite import config
-    from selenite.errors import FatalError
-    from selenite.tree.anchor import tree_cache
+    # The filter process's own needs (settings, the cache): not imported by the hook, which imports this module.
+    from selenite import config  # noqa: PLC0415
+    from selenite.tree.anchor import tree_cache  # noqa: PLC0415
 
     try:
         cache = tree_cache(Path.cwd(), config.default_cache_dir())

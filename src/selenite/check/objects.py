@@ -1,7 +1,7 @@
 """The objects behind the links the stamp could not vouch for: intact, corrupted, or missing, and
 whether a missing one is content the registry holds.
 
-The cache (sqlite, filelock) and the tree's origin are only imported here when the slow pass has
+The cache (sqlite, filelock) is only imported here when the slow pass has
 work: a clean check of an unchanged tree never opens the signature database.
 """
 
@@ -18,6 +18,7 @@ from selenite.errors import FatalError
 from selenite.gitrepo import blobs, config_section, head
 from selenite.keys import Key
 from selenite.tree.links import ANCHOR
+from selenite.tree.origin import origin
 
 if TYPE_CHECKING:
     from selenite.cache import Cache
@@ -89,15 +90,12 @@ class KnownContent:
 
 
 def _origin(top: Path) -> dict[str, str]:
-    """The tree's registry, project and asset: git config, else (a plain `git clone` of a working
-    tree, before `selenite get` recorded them) the trailers of the newest version commit."""
-    from selenite.tree import origin as tree_origin  # noqa: PLC0415 -- GitPython: only for a missing object
-
-    origin = config_section(top, "selenite")
-    if all(origin.get(k) for k in ("url", "project", "asset")):
-        return origin
-    found = tree_origin.origin(top)
-    return origin if found is None else {"url": found.url, "project": found.project, "asset": found.asset}
+    """The tree's registry, project and asset: ``tree.origin`` (the version HEAD records, so also a
+    plain `git clone` before `selenite get`), else whatever git config names (no version yet)."""
+    found = origin(top)
+    if found is None:
+        return config_section(top, "selenite")
+    return {"url": found.url, "project": found.project, "asset": found.asset}
 
 
 def head_keys(top: Path) -> set[str]:
