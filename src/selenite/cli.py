@@ -7,15 +7,26 @@ pre-commit hook on every commit) does not pay for importing the server or boto3.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from selenite import config
+from selenite.cliopts import (
+    CacheOpt,
+    JobsOpt,
+    RootOpt,
+    S3AddressingOpt,
+    S3ChecksumsOpt,
+    S3EndpointOpt,
+    S3PublicEndpointOpt,
+    S3RegionOpt,
+    StorageOpt,
+    TokenOpt,
+    UrlOpt,
+    s3_settings,
+)
 from selenite.error_handler import error_handler
-
-if TYPE_CHECKING:
-    from selenite.server.storage.s3settings import S3Settings
 
 app = typer.Typer(
     name="selenite",
@@ -31,63 +42,6 @@ hook_app = typer.Typer(help="Entry points run by installed Git hooks.", no_args_
 app.add_typer(token_app, name="token")
 app.add_typer(hooks_app, name="hooks")
 app.add_typer(hook_app, name="hook")
-
-UrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--url", help="Registry URL (default: the working tree's registry, $SELENITE_URL, or the last login's)."
-    ),
-]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option("--token", help="Bearer token (default: the one saved by `selenite login` for the URL; "
-                 "$SELENITE_TOKEN only with --url or $SELENITE_URL)."),
-]
-CacheOpt = Annotated[
-    Path | None,
-    typer.Option("--cache", help="Shared object cache (default: $SELENITE_CACHE, or the user cache folder)."),
-]
-JobsOpt = Annotated[int, typer.Option("-j", "--jobs", min=1, max=64, help="Parallel transfers.")]
-StorageOpt = Annotated[
-    str | None,
-    typer.Option("--storage", help="s3://BUCKET\\[/PREFIX]: keep the registry in S3-compatible object storage."),
-]
-S3EndpointOpt = Annotated[
-    str | None, typer.Option("--s3-endpoint", help="S3 endpoint URL (e.g. http://127.0.0.1:8333).")
-]
-S3RegionOpt = Annotated[str | None, typer.Option("--s3-region", help="S3 region (default from the AWS config).")]
-S3ChecksumsOpt = Annotated[
-    str | None,
-    typer.Option("--s3-checksums", envvar="SELENITE_S3_CHECKSUMS", metavar="when_required|when_supported",
-                 help="boto3's checksum mode (default when_required; when_supported adds CRC32 checksums that "
-                      "several S3 clones reject)."),
-]
-S3AddressingOpt = Annotated[
-    str | None,
-    typer.Option("--s3-addressing", envvar="SELENITE_S3_ADDRESSING", metavar="path|virtual|auto",
-                 help="S3 URL style (default: path with --s3-endpoint, else auto)."),
-]
-S3PublicEndpointOpt = Annotated[
-    str | None,
-    typer.Option("--s3-public-endpoint", envvar="SELENITE_S3_PUBLIC_ENDPOINT",
-                 help="The S3 endpoint upload URLs point to, when clients reach the store at another address "
-                      "than the server does (default: --s3-endpoint)."),
-]
-RootOpt = Annotated[
-    Path | None, typer.Option("--root", help="Folder that holds the registry (the embedded default).")
-]
-
-
-def _s3(
-    endpoint: str | None,
-    region: str | None,
-    checksums: str | None,
-    addressing: str | None,
-    public_endpoint: str | None = None,
-) -> S3Settings:
-    from selenite.server.storage.s3settings import S3Settings
-
-    return S3Settings(endpoint, region, checksums, addressing, public_endpoint)
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -139,24 +93,13 @@ def serve(
     """Run a gypsum-compatible registry on a folder (--root) or on S3 (--storage)."""
     from selenite.commands import serve as cmd
 
-    raise typer.Exit(
-        cmd.serve(
-            root=root,
-            storage=storage,
-            s3=_s3(s3_endpoint, s3_region, s3_checksums, s3_addressing, s3_public_endpoint),
-            host=host,
-            port=port,
-            admins=admin + config.admins_from_env(),
-            lock_ttl=lock_ttl,
-            max_json_bytes=max_json_bytes,
-            max_list_entries=max_list_entries,
-            public_url=public_url,
-            header_timeout=header_timeout,
-            idle_timeout=idle_timeout,
-            keep_alive=keep_alive,
-            max_connections=max_connections,
-        )
-    )
+    s3 = s3_settings(s3_endpoint, s3_region, s3_checksums, s3_addressing, s3_public_endpoint)
+    raise typer.Exit(cmd.serve(
+        root=root, storage=storage, s3=s3, host=host, port=port, admins=admin + config.admins_from_env(),
+        lock_ttl=lock_ttl, max_json_bytes=max_json_bytes, max_list_entries=max_list_entries, public_url=public_url,
+        header_timeout=header_timeout, idle_timeout=idle_timeout, keep_alive=keep_alive,
+        max_connections=max_connections,
+    ))
 
 
 @token_app.command("create")
@@ -173,7 +116,7 @@ def token_create(
     from selenite.commands import token as cmd
 
     raise typer.Exit(cmd.create(user, root=root, storage=storage,
-                               s3=_s3(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
+                               s3=s3_settings(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
 
 
 @token_app.command("list")
@@ -190,7 +133,7 @@ def token_list(
     from selenite.commands import token as cmd
 
     raise typer.Exit(cmd.show(user, root=root, storage=storage,
-                               s3=_s3(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
+                               s3=s3_settings(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
 
 
 @token_app.command("revoke")
@@ -209,7 +152,7 @@ def token_revoke(
     from selenite.commands import token as cmd
 
     raise typer.Exit(cmd.revoke(target, root=root, storage=storage,
-                               s3=_s3(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
+                               s3=s3_settings(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
 
 
 @app.command()
