@@ -1,4 +1,6 @@
-"""The one place that reads the environment and the user's config files.
+"""selenite's settings: its environment variables (``SELENITE_*``), the user's config files and the
+command's directory, read once by the CLI into ``Settings`` and passed down. (Git's own variables are
+read by ``gitrepo``, which mirrors Git's rules.)
 
 Which registry a command talks to: ``--url``; else, inside a working tree, the registry the tree
 records (git config, or its commits' trailers after a plain ``git clone``); else ``$SELENITE_URL``;
