@@ -281,10 +281,10 @@ def test_another_version_no_tree_could_hold_is_skipped_when_looking_for_bytes(ev
     """get and push look for bytes in the asset's other versions too: one holding a ``.git`` path
     is passed over there (it is refused only when cloned), not the end of the command."""
     from selenite import registry
-    from selenite.tree.origin import Origin
     from selenite.cache import Cache
     from selenite.keys import Key
     from selenite.transfer import resolve_sources
+    from selenite.tree.origin import Origin
 
     evilreg.add_version("p", "a", "v1", {"a.txt": b"alpha\n"})
     evilreg.add_version("p", "a", "v3", {"b.txt": b"beta\n"})
