@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from selenite.cache import Cache
-from selenite.gitfilter import MAX_POINTER, parse_pointer, pointer, serve
+from selenite.gitfilter import serve
 from selenite.keys import key_for
 from selenite.pktline import Wire
+from selenite.tree.pointers import MAX_POINTER, parse_pointer, pointer
 
 
 def pkt(data: bytes) -> bytes:
