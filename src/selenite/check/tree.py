@@ -23,12 +23,13 @@ from selenite.check import classify, objects
 from selenite.check.objects import ObjectState
 from selenite.check.problems import Problem, ProblemKind
 from selenite.check.stamp import LINK_BLOB_RE, STAMP_FILE, Stamp, confirm_all, index_links, restamp
-from selenite.gitrepo import blob_id
+from selenite.gitrepo import blob_id, id_algo
 from selenite.gitrepo.listings import LINK_MODE, Listings, Staged, index_entry
 from selenite.keys import Key, object_relpath
 from selenite.tree.pointers import read_pointer_file
 
-RECORD = ".selenite/tree.json"  # a hardlink/copy tree's record (docs/user/link-modes.md)
+# A hardlink/copy tree's record (``tree.records.RECORD``, not imported: that module loads the cache).
+RECORD = ".selenite/tree.json"
 
 
 class FastPass(NamedTuple):
@@ -79,7 +80,7 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     listing = views.raw("index")
     old = Stamp.load(stamp_path, os.fspath(root))
     fast = fast_pass(listing, old, root / "objects")
-    algo = "sha256" if fast.blobs and len(fast.blobs[0]) == 64 else "sha1"  # the repository's object format
+    algo = id_algo(fast.blobs[0]) if fast.blobs else "sha1"  # the repository's object format
 
     walk = slow_pass(top, root, views, fast.slow_paths)
     fresh = _judge(top, root, walk, algo)

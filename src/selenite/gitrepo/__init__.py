@@ -9,6 +9,7 @@ in ``gitrepo.listings``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -41,18 +42,21 @@ def _execute(root: Path | None, args: Sequence[str], input_bytes: bytes | None =
              env: dict[str, str] | None = None) -> tuple[int, bytes, str]:
     """(exit status, stdout, stderr) of ``git <args>`` in ``root``. Only a git that cannot be started
     raises (``FatalError``); a failing exit is the caller's to judge."""
-    try:
-        status, out, err = command(root).execute(
-            ["git", *args],
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-            istream=None if input_bytes is None else _stdin(input_bytes),
-            env=env,
-        )
-    except (CommandError, OSError) as e:  # git missing
-        raise FatalError(f"cannot run git in {root or os.curdir}: {getattr(e, 'strerror', None) or e}") from None
+    runner = command(root)
+    with contextlib.ExitStack() as stack:
+        stdin = None if input_bytes is None else stack.enter_context(_stdin(input_bytes))
+        try:
+            status, out, err = runner.execute(
+                ["git", *args],
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+                istream=stdin,
+                env=env,
+            )
+        except (CommandError, OSError) as e:  # git missing
+            raise FatalError(f"cannot run git in {root or os.curdir}: {getattr(e, 'strerror', None) or e}") from None
     return status, out if isinstance(out, bytes) else str(out).encode(), err
 
 
@@ -78,8 +82,8 @@ def _text(out: bytes | None) -> str | None:
 
 
 def _stdin(data: bytes) -> BinaryIO:
-    """GitPython hands stdin to Popen, which needs a real file: a spooled temp file."""
-    f = tempfile.TemporaryFile()  # noqa: SIM115 -- Popen reads it after we return; GitPython closes nothing
+    """GitPython hands stdin to Popen, which needs a real file: a temp file holding ``data``."""
+    f = tempfile.TemporaryFile()  # noqa: SIM115 -- the caller's `with` closes it once git has run
     f.write(data)
     f.seek(0)
     return f
