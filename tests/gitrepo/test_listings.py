@@ -1,5 +1,5 @@
-"""gitrepo's plumbing for the check: the parallel listings, config reads, blob ids and sizes, and
-one translation of git failures."""
+"""gitrepo's plumbing for the check: the parallel listings, config reads, and one translation of
+git failures."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 
 from selenite import gitrepo
 from selenite.errors import FatalError
-from selenite.gitrepo import blobs
 from selenite.gitrepo.listings import Listings, Staged, index_entry
 
 
@@ -80,14 +79,6 @@ def test_config_reads(repo: Path) -> None:
     assert gitrepo.config_section(repo, "selenite") == {"largefiles": "ten", "url": "http://h:1", "project": "p"}
     assert gitrepo.config_get(repo, "selenite.project", local=True) == "p"
     assert gitrepo.config_get(repo, "selenite.nothing") is None
-
-
-def test_blob_ids_and_sizes_agree_with_git(repo: Path) -> None:
-    (repo / "a.bin").write_bytes(b"\x00" * 300)
-    sha = _git(repo, "hash-object", "-w", "a.bin").strip()
-    assert gitrepo.blob_id(b"\x00" * 300, gitrepo.id_algo(sha)) == sha
-    assert blobs.blob_sizes(repo, [sha, "0" * 40]) == {sha: 300}
-    assert blobs.blob_sizes(repo, []) == {}
 
 
 def test_a_git_failure_is_one_line(repo: Path) -> None:
