@@ -63,6 +63,10 @@ def aws_env() -> dict[str, str]:
     }
 
 
+class _ExitedEarly(Exception):
+    """weed exited before it answered (most often: one of its ports was taken meanwhile)."""
+
+
 @dataclass
 class WeedServer:
     """One running ``weed mini``; ``endpoint`` is its S3 URL."""
@@ -74,7 +78,19 @@ class WeedServer:
     _bucket: str = ""
     _client: Any = None
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 60, attempts: int = 3) -> None:
+        """Start ``weed mini`` and wait until its S3 API answers. Its eight ports are picked free
+        just before; another process may take one first (several test runs share the machine),
+        and weed then exits: it is started again on other ports."""
+        for attempt in range(attempts):
+            try:
+                self._start_once(timeout)
+                return
+            except _ExitedEarly:
+                if attempt == attempts - 1:
+                    raise RuntimeError(f"weed mini exited at start {attempts} times; see {self.log}") from None
+
+    def _start_once(self, timeout: float) -> None:
         ports = free_ports(8)
         s3, s3_grpc, master, master_grpc, volume, volume_grpc, filer, filer_grpc = ports
         admin = _admin_port()
@@ -89,15 +105,16 @@ class WeedServer:
             "-master.volumeSizeLimitMB=64",
         ]
         self.log = self.data.parent / "weed.log"
-        out = open(self.log, "ab")  # noqa: SIM115 - kept open by the child
         env = {**os.environ, **aws_env()}
-        self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        with open(self.log, "ab") as out:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.endpoint = f"http://127.0.0.1:{s3}"
+        self._client = None  # a client of an earlier attempt points at its port
         deadline = time.monotonic() + timeout
         client = self.client()
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"weed mini exited {self.proc.returncode}; see {self.log}")
+                raise _ExitedEarly
             try:
                 client.list_buckets()
                 return
