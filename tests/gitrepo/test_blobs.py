@@ -5,24 +5,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from selenite import gitrepo
 from selenite.gitrepo import blobs
 
 
 def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "r"
-    root.mkdir()
-    _git(root, "init", "-q")
-    _git(root, "config", "user.name", "t")
-    _git(root, "config", "user.email", "t@example.com")
-    return root
 
 
 def test_blob_ids_and_sizes_agree_with_git(repo: Path) -> None:

@@ -17,16 +17,6 @@ def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "r"
-    root.mkdir()
-    _git(root, "init", "-q")
-    _git(root, "config", "user.name", "t")
-    _git(root, "config", "user.email", "t@example.com")
-    return root
-
-
 def test_listings_before_and_after_the_first_commit(repo: Path) -> None:
     (repo / "a.txt").write_text("a\n")
     (repo / "link").symlink_to("a.txt")
