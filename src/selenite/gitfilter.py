@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 DRIVER = "selenite"
 
+# The marker line is matched in existing trees: its text (and its old doc path) must never change.
 _BLOCK_BEGIN = "# >>> selenite: Git stores a pointer for every data file, never its bytes (docs/editing.md)"
 _BLOCK_END = "# <<< selenite"
 # `* filter=selenite`, then the files Git must read as they are (later lines win). A

@@ -33,6 +33,7 @@ RECORD = RECORD_DIR + "/tree.json"  # relative to the top of the working tree; c
 _RECORD_FORMAT = 1
 _STATE = ".git/selenite/placed.json"  # local; never committed
 HASHES = ".git/selenite/hashes.sqlite"  # the stat cache of a copy tree's files (push uses it too)
+# The marker line is matched in existing trees: its text (and its old doc path) must never change.
 _EXCLUDE_BEGIN = "# >>> selenite: data files are not Git's in hardlink/copy trees (docs/link-modes.md)"
 _EXCLUDE_END = "# <<< selenite"
 _EXCLUDE_BODY = ("/*", f"!/{RECORD_DIR}/")
