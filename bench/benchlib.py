@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
 from tests.support.env import isolated_environ
-from tests.support.serve import SELENITE, start_serve, stop
 
 PY = sys.executable
 ADMIN = "bench-admin"
@@ -47,42 +45,6 @@ class Env:
 
     def with_(self, **extra: str) -> dict[str, str]:
         return {**self.vars, **extra}
-
-
-@dataclass
-class Server:
-    """One `selenite serve` process over a tmp folder, on a free 127.0.0.1 port, for the whole bench."""
-
-    root: Path
-    port: int = 0  # picked by the server when it starts
-    proc: subprocess.Popen[bytes] | None = None
-    token: str = ""
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.token = subprocess.run(
-            [*SELENITE, "token", "create", ADMIN, "--root", str(self.root)], check=True, capture_output=True, text=True
-        ).stdout.strip()
-        self.proc, self.port = start_serve(["--root", str(self.root), "--admin", ADMIN], port=self.port,
-                                           log=self.root.parent / "server.log")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
-
-    def stats(self) -> dict[str, int]:
-        r = requests.get(f"{self.url}/_selenite/stats", timeout=10)
-        r.raise_for_status()
-        return dict(r.json())
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
 
 
 def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from tests.support.registry import Registry
+from tests.support.serve import SELENITE
+
 from bench import benchlib as B
 from bench import seed
 
@@ -56,7 +59,7 @@ class Row:
 
 @dataclass
 class Ctx:
-    server: B.Server
+    server: Registry
     env: B.Env
     base: Path
     sizes: Sizes
@@ -86,7 +89,7 @@ def _seed_files(ctx: Ctx, asset: str, count: int, size: int) -> dict[str, Path]:
     if asset not in ctx.seeded:
         ctx.say(f"  seeding {seed.PROJECT}/{asset}@v1: {count} files of {size} bytes ...")
         files = seed.write_files(src, count, size)
-        seed.upload_version(ctx.server.url, ctx.server.token, asset, "v1", files)
+        seed.upload_version(ctx.server.url, ctx.server.admin_token, asset, "v1", files)
         ctx.seeded.add(asset)
     return {str(p.relative_to(src)): p for p in sorted(src.rglob("*.bin"))}
 
@@ -100,7 +103,7 @@ def _clone_pair(ctx: Ctx, asset: str, runs: int, with_curl: list[str] | None = N
     url = ctx.server.url
     for i in range(runs):
         with B.scratch(ctx.base, "sel") as d:
-            r = B.run([*B.SELENITE, "clone", f"{seed.PROJECT}/{asset}@v1", str(d / "wt")],
+            r = B.run([*SELENITE, "clone", f"{seed.PROJECT}/{asset}@v1", str(d / "wt")],
                       env=ctx.env.with_(SELENITE_CACHE=str(d / "cache")))
             times["selenite"].append(r.seconds)
         with B.scratch(ctx.base, "gyp") as d:
@@ -164,13 +167,13 @@ def reclone(ctx: Ctx) -> None:
     _seed_files(ctx, "small", s.small_files, s.small_size)
     with B.scratch(ctx.base, "reclone") as d:
         env = ctx.env.with_(SELENITE_CACHE=str(d / "cache"))
-        B.run([*B.SELENITE, "clone", f"{seed.PROJECT}/small@v1", str(d / "first")], env=env)
+        B.run([*SELENITE, "clone", f"{seed.PROJECT}/small@v1", str(d / "first")], env=env)
         B.run(_gypsum(_clone_code("small", "v1", d / "gfirst", d / "gcache", ctx.server.url)), env=ctx.env.vars)
         for spec in (f"{seed.PROJECT}/small@v1", f"{seed.PROJECT}/small"):
             times, gtimes, counts, gcounts = [], [], [], []
             for i in range(s.runs):
                 before = ctx.server.stats()
-                r = B.run([*B.SELENITE, "clone", spec, str(d / f"again-{len(spec)}-{i}")], env=env)
+                r = B.run([*SELENITE, "clone", spec, str(d / f"again-{len(spec)}-{i}")], env=env)
                 counts.append(B.stats_delta(before, ctx.server.stats()))
                 times.append(r.seconds)
                 before = ctx.server.stats()
@@ -217,21 +220,21 @@ def push_one_changed(ctx: Ctx) -> None:
     s = ctx.sizes
     ctx.say(f"new version with 1 of {s.small_files} files changed")
     files = sorted(_seed_files(ctx, "small", s.small_files, s.small_size))
-    url, token = ctx.server.url, ctx.server.token
+    url, token = ctx.server.url, ctx.server.admin_token
     with B.scratch(ctx.base, "push") as d:
         env = ctx.env.with_(SELENITE_CACHE=str(d / "cache"))
         wt, gdir, gcache = d / "wt", d / "gwt", d / "gcache"
-        B.run([*B.SELENITE, "clone", f"{seed.PROJECT}/small@v1", str(wt)], env=env)
+        B.run([*SELENITE, "clone", f"{seed.PROJECT}/small@v1", str(wt)], env=env)
         B.run(_gypsum(_clone_code("small", "v1", gdir, gcache, url)), env=ctx.env.vars)
         times, gtimes, sent, gsent = [], [], [], []
         prev: str | None = None
         for i in range(s.runs):
             rel = files[i * 7 % len(files)]
             # selenite: unlock, new bytes, push (the user's steps; only the push is timed)
-            B.run([*B.SELENITE, "unlock", rel], env=env, cwd=wt)
+            B.run([*SELENITE, "unlock", rel], env=env, cwd=wt)
             _rewrite(wt / rel, s.small_size)
             before = ctx.server.stats()
-            r = B.run([*B.SELENITE, "push", "--version", f"s{i + 1}"], env=env, cwd=wt)
+            r = B.run([*SELENITE, "push", "--version", f"s{i + 1}"], env=env, cwd=wt)
             sent.append(B.stats_delta(before, ctx.server.stats())["upload_put_bytes"])
             times.append(r.seconds)
             # gypsum_client: the previous run's file back to its link, this run's file replaced
@@ -374,18 +377,18 @@ def memory(ctx: Ctx) -> None:
     url = ctx.server.url
     with B.scratch(ctx.base, "mem") as d:
         env = ctx.env.with_(SELENITE_CACHE=str(d / "cache"))
-        seed.upload_version(url, ctx.server.token, "mem", "v1", {"README.txt": _small(d / "readme", b"mem\n")})
-        B.run([*B.SELENITE, "clone", f"{seed.PROJECT}/mem@v1", str(d / "wt")], env=env)
+        seed.upload_version(url, ctx.server.admin_token, "mem", "v1", {"README.txt": _small(d / "readme", b"mem\n")})
+        B.run([*SELENITE, "clone", f"{seed.PROJECT}/mem@v1", str(d / "wt")], env=env)
         big = d / "wt" / "big.bin"
         with open(big, "wb") as f:
             for _ in range(s.big_file // (1 << 22)):
                 f.write(os.urandom(1 << 22))
         reset = B.reset_hwm(ctx.server.pid)
         base_srv = B.vm_hwm_kib(ctx.server.pid) or 0
-        up = B.run([*B.SELENITE, "push", "--version", "v2"], env=env, cwd=d / "wt", watch_memory=True)
+        up = B.run([*SELENITE, "push", "--version", "v2"], env=env, cwd=d / "wt", watch_memory=True)
         srv_up = B.vm_hwm_kib(ctx.server.pid) or 0
         B.reset_hwm(ctx.server.pid)
-        down = B.run([*B.SELENITE, "clone", f"{seed.PROJECT}/mem@v2", str(d / "down")],
+        down = B.run([*SELENITE, "clone", f"{seed.PROJECT}/mem@v2", str(d / "down")],
                      env=ctx.env.with_(SELENITE_CACHE=str(d / "cache2")), watch_memory=True)
         srv_down = B.vm_hwm_kib(ctx.server.pid) or 0
     ctx.say(f"    push {up.seconds:.1f} s, client {up.peak_kib / 1000:.0f} MB, server {srv_up / 1000:.0f} MB; "

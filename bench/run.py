@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: make `bench`, `tests` importable
 
+from tests.support.registry import Registry
+
 from bench import benchlib as B
 from bench import cases, report, seed
 
@@ -44,15 +46,17 @@ def main() -> int:
 
     sizes = cases.Sizes.quick() if args.quick else cases.Sizes()
     base = Path(tempfile.mkdtemp(prefix="selenite-bench-"))
-    server = B.Server(base / "registry")
+    server = Registry(root=base / "registry", admins=[B.ADMIN])
     started = time.monotonic()
     load_start = os.getloadavg()
     print(f"bench folder {base}", flush=True)
+    (base / "registry").mkdir()
+    server.admin_token = server.token(B.ADMIN)
     server.start()
     print(f"registry {server.url} (pid {server.pid})", flush=True)
     try:
-        env = B.Env(base, server.url, server.token)
-        seed.create_project(server.url, server.token, B.ADMIN)
+        env = B.Env(base, server.url, server.admin_token)
+        seed.create_project(server.url, server.admin_token, B.ADMIN)
         ctx = cases.Ctx(server=server, env=env, base=base, sizes=sizes)
         for name in names:
             t = time.monotonic()

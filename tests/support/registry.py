@@ -80,6 +80,11 @@ class Registry:
         if self.proc is not None:
             stop(self.proc)
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "the registry is not running"
+        return self.proc.pid
+
     def stats(self) -> dict[str, int]:
         """The server's own counters (requests and bytes per route family)."""
         r = requests.get(f"{self.url}/_selenite/stats", timeout=10)
