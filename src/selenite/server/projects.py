@@ -14,6 +14,7 @@ from selenite.server.errors import HttpError
 from selenite.server.jsonfiles import dumps, read_json, write_json
 from selenite.server.keyspace import latest_key, lock_key, permissions_key, quota_key, usage_key, version_prefix
 from selenite.server.latest import recompute_latest
+from selenite.server.materialise import Scope, materialise
 from selenite.server.usage import DEFAULT_QUOTA, add_usage, count_usage, user_bytes
 
 
@@ -39,25 +40,30 @@ def create(ctx: Context, project: str, body: Any) -> None:
 
 
 def remove_project(ctx: Context, project: str) -> None:
-    """Delete every key under ``project/`` (nothing to do when it never existed)."""
+    """Delete every key under ``project/`` (nothing to do when it never existed), after giving the
+    versions of other projects that link into it their own copies (``materialise``)."""
     with locks.holding(ctx, project, "", ""):
+        materialise(ctx.storage, Scope(project))
         ctx.storage.delete_prefix(f"{project}/")
     add_log(ctx.storage, ctx.log_prunes, {"type": "delete-project", "project": project})
 
 
 def remove_asset(ctx: Context, project: str, asset: str) -> None:
-    """Delete ``project/asset/`` and subtract the freed bytes from the usage."""
+    """Delete ``project/asset/`` (after ``materialise``) and subtract the freed bytes from the usage."""
     with locks.holding(ctx, project, asset, ""):
+        materialise(ctx.storage, Scope(project, asset))
         freed = ctx.storage.delete_prefix(f"{project}/{asset}/")
         add_usage(ctx.storage, project, -user_bytes(freed))
     add_log(ctx.storage, ctx.log_prunes, {"type": "delete-asset", "project": project, "asset": asset})
 
 
 def remove_version(ctx: Context, project: str, asset: str, version: str) -> None:
-    """Delete the version, fix the usage, and recompute ``..latest`` if it was the latest."""
+    """Delete the version (after ``materialise``), fix the usage, and recompute ``..latest`` if it
+    was the latest."""
     with locks.holding(ctx, project, asset, version):
         latest = read_json(ctx.storage, latest_key(project, asset), must=False)
         was_latest = isinstance(latest, dict) and latest.get("version") == version
+        materialise(ctx.storage, Scope(project, asset, version))
         freed = ctx.storage.delete_prefix(version_prefix(project, asset, version))
         add_usage(ctx.storage, project, -user_bytes(freed))
         if was_latest:

@@ -1,17 +1,21 @@
-"""Routes beyond the gypsum protocol: the front page, the server's own counters, who a token is."""
+"""Routes beyond the gypsum protocol: the front page, the server's own counters, who a token is,
+which versions link into what a removal would delete."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from selenite.server import auth
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
 from selenite.server.http import CORS, body_doc, json_body, json_response
+from selenite.server.materialise import Scope, dependents
+from selenite.server.names import check_name
 from selenite.server.routes.params import Caller, Ctx
 from selenite.server.storage.base import validate_key
 
@@ -39,6 +43,24 @@ def whoami(user: Caller, ctx: Ctx) -> Response:
     """`{"user": NAME, "admin": true|false}`; 401 for a missing, unknown or revoked token. `selenite
     login` checks a token with it before saving it."""
     return json_response({"user": user, "admin": auth.is_admin(ctx, user)})
+
+
+@router.get("/_selenite/dependents", summary="The versions that link into a project, asset or version")
+async def list_dependents(
+    ctx: Ctx,
+    project: str = Query(description="The project."),
+    asset: str | None = Query(None, description="Narrow to this asset of it."),
+    version: str | None = Query(None, description="Narrow to this version of the asset (needs `asset`)."),
+) -> Response:
+    """Public, like the manifests it reads: `[{"project", "asset", "version", "paths": [...]}]`, every
+    version outside the target whose manifest links into it. Removing the target copies the linked
+    bytes into those versions first; `selenite remove` shows this list and asks for `--force`."""
+    if version is not None and asset is None:
+        raise HttpError(400, "'version' needs 'asset'")
+    scope = Scope(check_name("project", project), asset and check_name("asset", asset),
+                  version and check_name("version", version))
+    found = await run_in_threadpool(dependents, ctx.storage, scope)
+    return json_response([d.as_json() for d in found])
 
 
 @router.post(
