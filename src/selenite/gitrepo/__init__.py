@@ -308,6 +308,19 @@ def config_set(root: Path, key: str, value: str) -> None:
     _run(root, "config", "--local", key, value)
 
 
+def config_get_all(root: Path, key: str) -> list[str]:
+    """Every value of a multi-valued setting, in the order git keeps them ([] when unset)."""
+    return split_nul(_query(root, "config", "-z", "--get-all", key) or b"")
+
+
+def config_replace_all(root: Path, key: str, values: Sequence[str]) -> None:
+    """Make ``values`` the local values of ``key`` (none: unset). ``--`` before the key: a value
+    starting with '-' is a value, never an option."""
+    _query(root, "config", "--local", "--unset-all", key)  # fails when unset: nothing to remove
+    for value in values:
+        _run(root, "config", "--local", "--add", "--", key, value)
+
+
 def version_message(title: str, url: str, project: str, asset: str, version: str, body: str = "") -> str:
     """A commit message carrying the origin trailers (so a plain `git clone` still knows it)."""
     parts = [title.strip()]
