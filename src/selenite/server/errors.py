@@ -32,6 +32,14 @@ class BadStorageKey(StorageError, ValueError):
     Answered as a 400 (``app``); never the client's ``InvalidKey``, which is about cache keys."""
 
 
+class RangeNotSatisfiable(StorageError):
+    """A byte range that covers no byte of the object (``GET /file`` answers 416 with its size)."""
+
+    def __init__(self, key: str, size: int) -> None:
+        super().__init__(f"no byte of the requested range lies within '{key}' ({size} bytes)")
+        self.size = size
+
+
 class DigestMismatch(StorageError):
     """``put_stream`` received bytes whose md5 differs from the declared one; nothing was stored."""
 

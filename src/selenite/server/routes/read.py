@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from email.utils import format_datetime
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from selenite.server.context import Context
-from selenite.server.errors import HttpError
-from selenite.server.http import CORS, json_response
+from selenite.server.errors import HttpError, RangeNotSatisfiable
+from selenite.server.http import CORS, error_response, json_response
 from selenite.server.names import decode_component
 from selenite.server.routes.params import Ctx
 from selenite.server.storage.base import ObjectInfo, ObjectStream, is_internal
+from selenite.server.storage.ranges import ByteRange, content_range, parse_range
 
 router = APIRouter(tags=["read"])
 
@@ -22,6 +23,11 @@ KEY_DOC = (
     "The object key with every '/' percent-encoded as %2F (e.g. `test%2Fblob%2Fv1%2F..manifest`). "
     "Decoded once like decodeURIComponent; a key holding '+' that does not exist is looked up again "
     "with '+' as a space (gypsum_client 0.2.0 encodes keys with quote_plus)."
+)
+RANGE_DOC = (
+    "One byte range, `bytes=FIRST-LAST`, `bytes=FIRST-` or `bytes=-SUFFIX_LENGTH`: answered 206 with "
+    "`Content-Range`, or 416 (`Content-Range: bytes */SIZE`) when no byte of it exists. A malformed "
+    "header, another unit or several ranges are ignored: the whole object is sent (200)."
 )
 _NOT_FOUND = "object not found"
 
@@ -34,6 +40,7 @@ def _headers(info: ObjectInfo) -> dict[str, str]:
     else:
         content_type = "application/json" if is_internal(info.key) else "application/octet-stream"
     headers = {
+        "Accept-Ranges": "bytes",
         "Content-Length": str(info.size),
         "Content-Type": content_type,
         "Last-Modified": format_datetime(info.last_modified, usegmt=True),
@@ -67,22 +74,36 @@ def head_file(ctx: Ctx, key: str = Path(description=KEY_DOC)) -> Response:
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "object not found"}},
 )
-async def get_file(ctx: Ctx, key: str = Path(description=KEY_DOC)) -> Response:
+async def get_file(
+    ctx: Ctx,
+    key: str = Path(description=KEY_DOC),
+    range_: str | None = Header(None, alias="Range", description=RANGE_DOC),
+) -> Response:
     """Streams any key, internal `..` files included (they are how clients read permissions,
-    quota, usage, latest, summaries, manifests, links and logs). No Range support."""
+    quota, usage, latest, summaries, manifests, links and logs), whole or one byte range of it."""
     ctx.stats.add("file_get")
     # One worker-thread hop opens the object and reads its first chunk (storage calls block). An
     # object that fits in it (most files of a dataset, every manifest) goes out as one plain
     # response; only bigger ones stream, a hop per chunk.
-    opened = await run_in_threadpool(_open_first, ctx, _keys(key))
+    try:
+        opened = await run_in_threadpool(_open_first, ctx, _keys(key), parse_range(range_))
+    except RangeNotSatisfiable as e:
+        refused = error_response(416, "range not satisfiable")
+        refused.headers["Content-Range"] = f"bytes */{e.size}"
+        return refused
     if opened is None:
         raise HttpError(404, _NOT_FOUND)
     stream, first = opened
     headers = _headers(stream.info)
     media_type = headers.pop("Content-Type")
+    status = 200
+    if stream.span is not None:
+        status = 206
+        headers["Content-Length"] = str(stream.length)
+        headers["Content-Range"] = content_range(*stream.span, stream.info.size)
     ctx.stats.add("file_get_bytes", len(first))
-    if len(first) >= stream.info.size:
-        return Response(first, headers=headers, media_type=media_type)
+    if len(first) >= stream.length:
+        return Response(first, status_code=status, headers=headers, media_type=media_type)
 
     def counted() -> Iterator[bytes]:
         try:
@@ -93,11 +114,11 @@ async def get_file(ctx: Ctx, key: str = Path(description=KEY_DOC)) -> Response:
         finally:
             stream.close()
 
-    return StreamingResponse(counted(), headers=headers, media_type=media_type)
+    return StreamingResponse(counted(), status_code=status, headers=headers, media_type=media_type)
 
 
-def _open_first(ctx: Context, keys: list[str]) -> tuple[ObjectStream, bytes] | None:
-    stream = next((s for k in keys if (s := ctx.storage.open(k)) is not None), None)
+def _open_first(ctx: Context, keys: list[str], byte_range: ByteRange | None) -> tuple[ObjectStream, bytes] | None:
+    stream = next((s for k in keys if (s := ctx.storage.open(k, byte_range)) is not None), None)
     if stream is None:
         return None
     try:
@@ -105,7 +126,7 @@ def _open_first(ctx: Context, keys: list[str]) -> tuple[ObjectStream, bytes] | N
     except BaseException:
         stream.close()
         raise
-    if len(first) >= stream.info.size:
+    if len(first) >= stream.length:
         stream.close()
     return stream, first
 

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from selenite.server.errors import BadStorageKey
+from selenite.server.storage.ranges import ByteRange
 
 MAX_COMPONENT_BYTES = 255  # the common filesystem limit; S3 allows 1024 bytes per whole key
 MAX_KEY_BYTES = 1024  # the S3/R2 key-length limit
@@ -68,10 +69,18 @@ class ObjectInfo:
 
 @dataclass
 class ObjectStream:
-    """An open object: its info and an iterator of byte chunks (flat memory). Always ``close()``."""
+    """An open object: its info and an iterator of byte chunks (flat memory). Always ``close()``.
+    ``span`` is the inclusive ``(first, last)`` byte positions the chunks hold when a range was
+    asked for; None: the whole object."""
 
     info: ObjectInfo
     chunks: Iterator[bytes]
+    span: tuple[int, int] | None = None
+
+    @property
+    def length(self) -> int:
+        """How many bytes the chunks hold."""
+        return self.info.size if self.span is None else self.span[1] - self.span[0] + 1
 
     def close(self) -> None:
         close = getattr(self.chunks, "close", None)
@@ -104,8 +113,9 @@ class Storage(StateStore, Protocol):
     def head(self, key: str) -> ObjectInfo | None:
         """Metadata of an object, or None when absent."""
 
-    def open(self, key: str) -> ObjectStream | None:
-        """Stream an object's bytes in chunks, or None when absent."""
+    def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectStream | None:
+        """Stream an object's bytes in chunks, or None when absent. With ``byte_range``, only the
+        bytes it covers (the stream's ``span``); :class:`RangeNotSatisfiable` when it covers none."""
 
     def put_stream(
         self, key: str, chunks: Iterable[bytes], *, md5_hex: str, content_type: str | None = None

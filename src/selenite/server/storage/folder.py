@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from selenite.server.errors import BadStorageKey, DigestMismatch
+from selenite.server.errors import BadStorageKey, DigestMismatch, RangeNotSatisfiable
 from selenite.server.storage.base import CHUNK, ObjectInfo, ObjectStream, utf8, validate_key, validate_prefix
 from selenite.server.storage.files import (
     file_info,
@@ -32,6 +32,7 @@ from selenite.server.storage.files import (
     tag_md5,
     write_file,
 )
+from selenite.server.storage.ranges import ByteRange
 
 
 class FolderStorage:
@@ -117,7 +118,7 @@ class FolderStorage:
     def head(self, key: str) -> ObjectInfo | None:
         return file_info(key, self._path(key))
 
-    def open(self, key: str) -> ObjectStream | None:
+    def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectStream | None:
         path = self._path(key)
         try:
             f = open(path, "rb")  # noqa: SIM115 - closed by the generator below
@@ -127,11 +128,19 @@ class FolderStorage:
         if info is None:
             f.close()
             return None
+        span = None
+        if byte_range is not None:
+            span = byte_range.span(info.size)
+            if span is None:
+                f.close()
+                raise RangeNotSatisfiable(key, info.size)
+            f.seek(span[0])
+        stream = ObjectStream(info=info, chunks=iter(()), span=span)
 
         def chunks() -> Iterator[bytes]:
             # Read exactly the size we announced (Content-Length), even if the file grows.
             try:
-                left = info.size
+                left = stream.length
                 while left > 0:
                     block = f.read(min(CHUNK, left))
                     if not block:
@@ -141,7 +150,8 @@ class FolderStorage:
             finally:
                 f.close()
 
-        return ObjectStream(info=info, chunks=chunks())
+        stream.chunks = chunks()
+        return stream
 
     # --- deleting ------------------------------------------------------------------------
 

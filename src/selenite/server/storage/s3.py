@@ -23,14 +23,16 @@ How a server reaches the store (endpoint, credentials, settings) is ``s3connect`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from selenite.server.errors import BadStorageKey
+from selenite.server.errors import BadStorageKey, RangeNotSatisfiable
 from selenite.server.storage.base import (
     CHUNK,
     MAX_KEY_BYTES,
@@ -40,6 +42,7 @@ from selenite.server.storage.base import (
     validate_key,
     validate_prefix,
 )
+from selenite.server.storage.ranges import ByteRange, window
 from selenite.server.storage.s3calls import (
     delete_all,
     delete_batch,
@@ -47,6 +50,7 @@ from selenite.server.storage.s3calls import (
     get_bytes,
     get_object,
     head_object,
+    http_status,
     is_absent,
     is_conflict,
     md5_of,
@@ -54,6 +58,8 @@ from selenite.server.storage.s3calls import (
     put_object,
     put_stream,
 )
+
+_CONTENT_RANGE = re.compile(r"bytes ([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19})")
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -138,20 +144,55 @@ class S3Storage:
         resp = head_object(self.client, self.bucket, s3key)
         return None if resp is None else self._info(key, resp)
 
-    def open(self, key: str) -> ObjectStream | None:
-        resp = get_object(self.client, self.bucket, self._s3key(key))
+    def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectStream | None:
+        s3key = self._s3key(key)
+        try:
+            resp = get_object(self.client, self.bucket, s3key, None if byte_range is None else byte_range.header())
+        except ClientError as e:
+            if byte_range is None or http_status(e) != 416:
+                raise
+            info = self._head(s3key, key)
+            if info is None:
+                return None
+            raise RangeNotSatisfiable(key, info.size) from None
         if resp is None:
             return None
         body = resp["Body"]
+        info = self._info(key, resp)
+        span, cut = None, False
+        if byte_range is not None:
+            try:
+                span, cut, info = self._placed(key, byte_range, resp, info)
+            except BaseException:
+                body.close()
+                raise
 
         def chunks() -> Iterator[bytes]:
             # Flat memory: the StreamingBody is read one chunk at a time, never as a whole.
             try:
-                yield from body.iter_chunks(CHUNK)
+                if cut and span is not None:
+                    yield from window(body.iter_chunks(CHUNK), span[0], span[1] - span[0] + 1)
+                else:
+                    yield from body.iter_chunks(CHUNK)
             finally:
                 body.close()
 
-        return ObjectStream(info=self._info(key, resp), chunks=chunks())
+        return ObjectStream(info=info, chunks=chunks(), span=span)
+
+    @staticmethod
+    def _placed(key: str, byte_range: ByteRange, resp: GetObjectOutputTypeDef, info: ObjectInfo
+                ) -> tuple[tuple[int, int], bool, ObjectInfo]:
+        """Where the store's answer to a ranged GetObject lies: ``(span, whether the span must still
+        be cut out of the answer, info with the whole object's size)``. A store that ignored the
+        range sent the whole object (cut here)."""
+        got = _CONTENT_RANGE.fullmatch(resp.get("ContentRange") or "")
+        if got is None:  # the whole object came back
+            span = byte_range.span(info.size)
+            if span is None:
+                raise RangeNotSatisfiable(key, info.size)
+            return span, True, info
+        first, last, size = (int(g) for g in got.groups())
+        return (first, last), False, dataclasses.replace(info, size=size)
 
     # --- deleting ------------------------------------------------------------------------
 
@@ -288,3 +329,4 @@ class S3Storage:
         listed = pages(self.client, self.bucket, start, delimiter=True)
         names = (o["Key"][len(self._state):] for page in listed for o in page.get("Contents", []))
         return sorted(n for n in names if not n.endswith("/"))
+

@@ -91,9 +91,13 @@ def put_object(
     return True
 
 
-def get_object(client: S3Client, bucket: str, s3key: str) -> GetObjectOutputTypeDef | None:
-    """GetObject, or None when the key is absent. Close the answer's ``Body``."""
+def get_object(client: S3Client, bucket: str, s3key: str, byte_range: str | None = None
+               ) -> GetObjectOutputTypeDef | None:
+    """GetObject (of ``byte_range``, a ``Range`` header value, when given), or None when the key is
+    absent. Close the answer's ``Body``."""
     try:
+        if byte_range is not None:
+            return client.get_object(Bucket=bucket, Key=s3key, Range=byte_range)
         return client.get_object(Bucket=bucket, Key=s3key)
     except ClientError as e:
         if is_absent(e):
