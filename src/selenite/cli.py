@@ -315,6 +315,9 @@ def push(
     message: Annotated[str | None, typer.Option("--message", "-m", help="Commit message for the new version.")] = None,
     follow_external: Annotated[bool, typer.Option(
         "--follow-external", help="Publish the targets of symlinks that leave the tree (refused by default).")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Publish even when the registry's latest version is newer than the one this tree is "
+        "based on (its changes are then not in the new version; `selenite pull` merges them instead).")] = False,
     url: UrlOpt = None,
     token: TokenOpt = None,
     cache: CacheOpt = None,
@@ -326,7 +329,7 @@ def push(
         cmd.push(
             config.load(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs,
             message=message,
-            follow_external=follow_external,
+            follow_external=follow_external, force=force,
         )
     )
 

@@ -29,7 +29,7 @@ from selenite.check.problems import ProblemKind
 from selenite.check.report import report
 from selenite.check.tree import check_tree
 from selenite.config import Settings
-from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, RegistryError
+from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, NotFound, RegistryError
 from selenite.keys import md5_of_file
 from selenite.manifest import parse_manifest
 from selenite.statcache import StatCache
@@ -258,8 +258,22 @@ def _adopt(settings: Settings, cwd: Path) -> None:
     output.info(f"adopting this gypsum_client folder as a working tree of {o.project}/{o.asset} (from {o.version})")
 
 
+def _stale_base(client: registry.RegistryClient, o: Origin, latest: str | None) -> bool:
+    """``latest`` is not the tree's base and was published after it: pushing would drop its changes.
+    A base published after ``latest`` (a version still on probation) is not stale."""
+    if latest is None or latest == o.version:
+        return False
+    try:
+        base_finish = client.summary(o.project, o.asset, o.version).get("upload_finish")
+        latest_finish = client.summary(o.project, o.asset, latest).get("upload_finish")
+    except NotFound:
+        return True  # the base was removed from the registry: latest is all there is
+    # Both are the registry's ISO-8601 UTC timestamps of one format: they order as strings.
+    return not (isinstance(base_finish, str) and isinstance(latest_finish, str) and base_finish > latest_finish)
+
+
 def push(settings: Settings, *, version: str | None, probation: bool, dry_run: bool, jobs: int,
-         message: str | None, follow_external: bool = False) -> int:
+         message: str | None, follow_external: bool = False, force: bool = False) -> int:
     try:
         root, o, cache = open_tree(settings)
     except NotAWorkingTree:
@@ -286,6 +300,9 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             output.info(f"nothing to push: the tree is {o.spec} unchanged "
                         "(pass --version to publish it under a new name anyway)")
             return 0
+        if not force and _stale_base(client, o, latest):
+            # As `git push` refuses a non-fast-forward: the new version would silently drop latest's changes.
+            raise FatalError(f"the registry has {latest}; `selenite pull` first, or `--force` to publish anyway")
         name = version or pushplan.next_version(client, o.project, o.asset)
         pushplan.check_version_name(name)
         spec = f"{o.project}/{o.asset}/{name}"
@@ -328,7 +345,8 @@ def _finish_interrupted(
         output.write(f"pushed {o.project}/{o.asset}/{done}: {summary}")
         return o, True
     _session_path(root).unlink(missing_ok=True)  # the tree moved on since: a new version
-    return o, False
+    # That version was this tree's own push: the new one builds on it (it is no stale base).
+    return Origin(o.url, o.project, o.asset, done), False
 
 
 def _publish(client: registry.RegistryClient, root: Path, o: Origin, name: str, plan: pushplan.Plan,
