@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from selenite import __version__
+from selenite.server import browse
 from selenite.server.context import Context, ServerSettings
 from selenite.server.errors import BadStorageKey, HttpError
 from selenite.server.http import error_response
@@ -128,6 +129,7 @@ def create_app(storage: Storage, settings: ServerSettings | None = None) -> Fast
     app.state.ctx = ctx
     for module in (read, upload, admin, extras):
         app.include_router(module.router)
+    browse.install(app)
     _install_error_handlers(app)
     app.add_middleware(RawPathRouting, ctx=ctx)
     return app

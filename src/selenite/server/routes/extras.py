@@ -1,5 +1,5 @@
-"""Routes beyond the gypsum protocol: the front page, the server's own counters, who a token is,
-which versions link into what a removal would delete."""
+"""Routes beyond the gypsum protocol: the server's own counters, who a token is, which versions
+link into what a removal would delete (the front page is the browser's, ``server/browse``)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from selenite.server import auth
 from selenite.server.context import Context
 from selenite.server.errors import HttpError
-from selenite.server.http import CORS, body_doc, json_body, json_response
+from selenite.server.http import body_doc, json_body, json_response
 from selenite.server.materialise import Scope, dependents
 from selenite.server.names import check_name
 from selenite.server.routes.params import Caller, Ctx
@@ -24,12 +24,6 @@ BATCH_MAX_BODY = 1 << 20  # 1000 keys of ~1 KiB; this route is public, so its bo
 _FLUSH = 1 << 20  # records are gathered into pieces of about this size (one worker-thread hop each)
 
 router = APIRouter(tags=["selenite"])
-
-
-@router.get("/", summary="Redirect to this API's documentation", include_in_schema=True)
-def front_page() -> Response:
-    """301 to `/docs` (the worker redirects to its own documentation site)."""
-    return RedirectResponse("/docs", status_code=301, headers=CORS)
 
 
 @router.get("/_selenite/stats", summary="Request and byte counters since the server started")
