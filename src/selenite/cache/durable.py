@@ -1,20 +1,97 @@
-"""Making an object's rename durable: the folder it was renamed into is fsync'd, at once or, for
-many objects, once per folder at the end of a batch."""
+"""Making objects durable without an fsync per object: Git's ``core.fsyncMethod=batch`` model.
+
+A batch of objects is made durable in three steps:
+
+1. each object's bytes are written to its temp file and their writeback to disk is *started*
+   (``sync_file_range(SYNC_FILE_RANGE_WRITE)``: no waiting, no disk-cache flush);
+2. ``flush_batch``: wait for that writeback, then ONE full ``fsync`` of a fresh empty file in
+   ``tmp/`` - the journal commit and the disk-cache flush that make every written byte durable;
+3. only then are the temp files renamed to their keys.
+
+A crash at any moment therefore never leaves a wrong object under a valid key: before step 3 no
+key exists, and every rename follows the flush of its bytes. The renames themselves become durable
+at the next flush (the end of a ``deferred`` block, or the one before the next batch); a rename a
+crash loses leaves the object missing, never wrong, and the next command fetches it again.
+
+Like Git's batch mode, this relies on a full fsync committing the filesystem's journal as a whole
+(ext4, xfs). Where ``sync_file_range`` does not exist (not Linux), every temp file gets its own
+fsync and every folder objects were renamed into is fsync'd.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
+import os
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from selenite.util import fsync_dir
 
+_WAIT_BEFORE, _WRITE, _WAIT_AFTER = 1, 2, 4  # SYNC_FILE_RANGE_* of <fcntl.h>
+
+
+@functools.cache
+def _sfr() -> Callable[[int, int, int, int], int] | None:
+    """libc's ``sync_file_range``, or None where there is none (Python's ``os`` does not wrap it)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def available() -> bool:
+    """Whether this system has what the batch model needs (``sync_file_range``)."""
+    return _sfr() is not None
+
+
+def start_writeback(fd: int) -> None:
+    """Start writing ``fd``'s dirty pages to disk without waiting (step 1); a no-op without
+    ``sync_file_range`` (``flush_batch`` then fsyncs the file)."""
+    if (sfr := _sfr()) is not None:
+        sfr(fd, 0, 0, _WRITE)
+
+
+def flush_batch(fds: Sequence[int], tmp: Path, batch: bool) -> None:
+    """Step 2: make the bytes written to ``fds`` durable, with one disk flush for the lot when
+    ``batch`` (their writeback was started), else one fsync each."""
+    if not batch:
+        for fd in fds:
+            os.fsync(fd)
+        return
+    sfr = _sfr()
+    for fd in fds:
+        # Wait for the writeback started at write time (and write what was dirtied since).
+        if sfr is None or sfr(fd, 0, 0, _WAIT_BEFORE | _WRITE | _WAIT_AFTER) != 0:
+            os.fsync(fd)
+    barrier(tmp)
+
+
+def barrier(tmp: Path) -> None:
+    """The one full flush: fsync a new empty file, which commits the filesystem's journal (every
+    earlier rename and allocation) and flushes the disk's cache, as Git's batch mode does."""
+    fd, name = tempfile.mkstemp(dir=tmp, prefix="flush-", suffix=".part")
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+
 
 class DirSync:
-    """The fsync of folders objects were renamed into (shared by a cache's threads)."""
+    """Durability of the renames of objects into their folders (shared by a cache's threads):
+    one flush per batch in the batch model, else an fsync of each folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, tmp: Path, batch: bool) -> None:
+        self._tmp, self.batch = tmp, batch
         self._lock = threading.Lock()
         self._pending: set[Path] | None = None  # inside ``deferred``: folders to fsync at its end
 
@@ -27,10 +104,10 @@ class DirSync:
 
     @contextlib.contextmanager
     def deferred(self) -> Iterator[None]:
-        """Within this block, the directory fsync that makes each object's rename durable is done
-        once per directory at the end instead of after every object (each object's own bytes are
-        still fsync'd before its rename). Thousands of small downloads then cost one journal commit
-        for their renames, not one each. Also syncs the folders the objects' folders were made in."""
+        """Within this block, the renames of objects into place are made durable once, at its end,
+        instead of after every object (each object's bytes are still durable before its rename).
+        In the batch model that is one flush; otherwise each folder (and the folders those were
+        made in) is fsync'd once."""
         with self._lock:
             outer = self._pending is not None
             if not outer:
@@ -41,5 +118,9 @@ class DirSync:
             if not outer:
                 with self._lock:
                     dirs, self._pending = self._pending or set(), None
-                for d in sorted(dirs | {d.parent for d in dirs}, key=lambda p: len(p.parts), reverse=True):
-                    fsync_dir(d)
+                if self.batch:
+                    if dirs:
+                        barrier(self._tmp)
+                else:
+                    for d in sorted(dirs | {d.parent for d in dirs}, key=lambda p: len(p.parts), reverse=True):
+                        fsync_dir(d)

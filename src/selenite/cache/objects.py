@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from selenite import statsig
+from selenite.cache import durable
 from selenite.cache.durable import DirSync
 from selenite.cache.meta import listdir
 from selenite.cache.state import CORRUPTED, OK, CacheState
@@ -37,7 +38,8 @@ class ObjectStore(CacheState):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.tmp = self.root / "tmp"
-        self._dirs = DirSync()
+        self._dirs = DirSync(self.tmp, durable.available())
+        self._made: set[Path] = set()  # folders of objects/ known to exist (one mkdir each per process)
         # Where warnings that must reach the user go (damaged bytes kept aside); stderr by default.
         self.notice: Callable[[str], None] = _to_stderr
         for d in (self.objects, self.tmp, self.root / "locks"):
@@ -48,13 +50,30 @@ class ObjectStore(CacheState):
 
     # --- storing ----------------------------------------------------------------------------
 
-    def _install(self, tmp: Path, key: Key, replace: bool = False) -> Path:
-        """Move a checked temp file into place as ``key``'s object, read-only in a read-only dir."""
+    def _make_dir(self, d: Path) -> None:
+        """Make ``d`` (an object's folder) and its parents, asking the filesystem for each parent
+        once per process: a clone of thousands of objects otherwise costs thousands of mkdirs."""
+        parent = d.parent
+        if parent not in self._made:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(parent)
+        try:
+            os.mkdir(d, 0o755)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:  # the parent was removed meanwhile (gc of an empty folder): again
+            parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(d, 0o755)
+
+    def _install(self, tmp: Path, key: Key, replace: bool = False,
+                 signed: list[Key] | None = None) -> Path:
+        """Move a checked temp file into place as ``key``'s object, read-only in a read-only dir.
+        ``signed``, when given, collects the key to be signed by the caller (one transaction for a
+        batch) instead of signing it here."""
         final = self.object_path(key)
         d = final.parent
-        d.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(d, 0o755)
+        self._make_dir(d)
         for attempt in range(20):
             if not replace and os.path.exists(final):
                 if self.state(key) == OK:
@@ -79,7 +98,10 @@ class ObjectStore(CacheState):
         with contextlib.suppress(OSError):
             os.chmod(d, 0o555)
         self._dirs.sync(d)
-        self.record_signature(key)
+        if signed is None:
+            self.record_signature(key)
+        else:
+            signed.append(key)
         return final
 
     def _keep_damaged(self, key: Key, then: str = "the object is restored") -> Path | None:
@@ -154,11 +176,10 @@ class ObjectStore(CacheState):
     def put_many(self, items: Iterable[tuple[Key, bytes]], replace: bool = False) -> None:
         """Store several small objects (bytes in memory) with one flush to disk for the lot.
 
-        Each object is still written to ``tmp/``, checked against its key, fsync'd and only then
-        renamed into place, as ``put_stream`` does; but all of them are written before the first
-        fsync, so the filesystem commits them together instead of once per object (on a busy disk
-        one commit costs milliseconds). Wrong bytes raise ``ChecksumMismatch`` before any object of
-        the lot is installed."""
+        Each object is written to ``tmp/`` and checked against its key; once all are written, one
+        flush makes their bytes durable (``durable.flush_batch``: Git's batch model), and only then
+        are they renamed into place, their signatures recorded in one transaction. Wrong bytes
+        raise ``ChecksumMismatch`` before any object of the lot is installed."""
         files: list[tuple[Key, Path]] = []
         fds: list[int] = []
         installed = 0
@@ -171,19 +192,25 @@ class ObjectStore(CacheState):
                     view = memoryview(data)
                     while view:
                         view = view[os.write(fd, view) :]
+                    if self._dirs.batch:
+                        durable.start_writeback(fd)
                     digest = Digest()
                     digest.update(data)
                     digest.check(key, key.name)
-                for fd in fds:
-                    os.fsync(fd)
+                if fds:
+                    durable.flush_batch(fds, self.tmp, self._dirs.batch)
             finally:
                 while fds:  # popped before closing: no descriptor is ever closed twice
                     fd = fds.pop()
                     with contextlib.suppress(OSError):
                         os.close(fd)
-            for key, tmp in files:
-                self._install(tmp, key, replace=replace)
-                installed += 1
+            signed: list[Key] = []
+            try:
+                for key, tmp in files:
+                    self._install(tmp, key, replace=replace, signed=signed)
+                    installed += 1
+            finally:
+                self.record_signatures(signed)
         except BaseException:
             for _, tmp in files[installed:]:
                 with contextlib.suppress(FileNotFoundError):

@@ -86,6 +86,30 @@ class CacheState:
                    (key.name, sig.size, sig.mtime_ns, sig.ctime_ns, sig.inode))
         return sig
 
+    def record_signatures(self, keys: Iterable[Key]) -> None:
+        """``record_signature`` for many objects, in one transaction (one commit, not one each)."""
+        taken = statsig.now()
+        rows = []
+        for key in keys:
+            try:
+                st = os.stat(self.object_path(key))
+            except FileNotFoundError:
+                continue  # removed meanwhile (gc): nothing to sign
+            if not statsig.is_racy(st, taken):
+                sig = StatSig.of(st)
+                rows.append((key.name, sig.size, sig.mtime_ns, sig.ctime_ns, sig.inode))
+        if not rows:
+            return
+        with self._db_lock:
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO object_sigs VALUES (?, ?, ?, ?, ?)", rows)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
     def _forget_signature(self, key: Key) -> None:
         self._exec("DELETE FROM object_sigs WHERE key = ?", (key.name,))
 
