@@ -5,6 +5,7 @@ at ``JSON_MAX`` bytes (manifests and listings, about a million files) or ``SMALL
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import requests
@@ -16,6 +17,7 @@ from selenite.registry.session import translating
 JSON_MAX = 128 << 20  # a manifest or listing of about a million files
 SMALL_JSON_MAX = 1 << 20  # summaries, latest, upload answers...
 REASON_MAX = 64 << 10  # the body of a refusal: only its first line is shown
+_CONTENT_RANGE = re.compile(r"bytes ([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19})")
 
 
 def read_capped(resp: requests.Response, limit: int) -> tuple[bytes, bool]:
@@ -28,6 +30,12 @@ def read_capped(resp: requests.Response, limit: int) -> tuple[bytes, bool]:
             if len(buf) > limit:
                 return b"", True  # the caller refuses the answer: no copy of it
     return bytes(buf), False
+
+
+def content_range(resp: requests.Response) -> tuple[int, int, int] | None:
+    """``(first, last, size)`` of a 206 answer's ``Content-Range``; None when it has no valid one."""
+    m = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
+    return None if m is None else (int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
 
 def load_json(data: bytes) -> Any:

@@ -69,14 +69,15 @@ class RegistryClient:
     def request(
         self, method: str, path: str, what: str, *, token: str | None = None, json_body: Any = None,
         params: dict[str, str] | None = None, stream: bool = False, lookup: bool = False,
-        limit: int = SMALL_JSON_MAX,
+        limit: int = SMALL_JSON_MAX, headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """One call; non-2xx (and 2xx error bodies) become ``RegistryError``; 404 ``NotFound``, told
         as "registry has no <what>" for a ``lookup`` (a file, a route that may not exist), else as a
         refusal. Unless ``stream``, the body is read here, at most ``limit`` bytes of it."""
         with translating(what, self.url):
+            sent = {"Authorization": f"Bearer {token}"} if token else {}
             resp = self.http.request(
-                method, self._abs(path), headers={"Authorization": f"Bearer {token}"} if token else {},
+                method, self._abs(path), headers={**(headers or {}), **sent},
                 json=json_body, params=params, stream=True, timeout=TIMEOUTS, allow_redirects=True,
             )
         if resp.status_code == 404:
@@ -150,6 +151,27 @@ class RegistryClient:
         """Stream ``/file/{key}`` in chunks (flat memory). A broken stream raises ``RegistryError``,
         and so does one that passes ``size`` (the size the key declares), as soon as it does."""
         resp = self.request("GET", f"/file/{quote_key(key)}", f"file {key}", stream=True, lookup=True)
+        return self._capped(resp, key, size, chunk)
+
+    def iter_range(self, key: str, size: int, first: int, last: int | None = None, chunk: int = CHUNK
+                   ) -> tuple[int, Generator[bytes, None, None]]:
+        """Stream bytes ``first``..``last`` (inclusive; None: to the end) of ``/file/{key}``, an
+        object of ``size`` bytes. Returns where the stream starts: ``first`` when the registry sent
+        that range (206), 0 when it sent the whole object (200: a gypsum worker ignores ``Range``).
+        A 206 for other bytes than asked, or of an object of another size, raises ``RegistryError``;
+        so does a range the object does not hold (416)."""
+        end = size - 1 if last is None else last
+        resp = self.request("GET", f"/file/{quote_key(key)}", f"file {key}", stream=True, lookup=True,
+                            headers={"Range": f"bytes={first}-{end}"})
+        if resp.status_code != 206:
+            return 0, self._capped(resp, key, size, chunk)
+        if answers.content_range(resp) != (first, end, size):
+            resp.close()
+            raise RegistryError(f"registry sent other bytes of {key} than bytes {first}-{end} of {size}")
+        return first, self._capped(resp, key, end - first + 1, chunk)
+
+    @staticmethod
+    def _capped(resp: requests.Response, key: str, size: int | None, chunk: int) -> Generator[bytes, None, None]:
         got = 0
         try:
             with translating(f"download of {key}"):
