@@ -120,7 +120,8 @@ def version_page(
             raise HttpError(404, f"no folder '{folder_path}' in version '{p}/{a}/{v}'")
         if folder_path:
             parts = folder_path.split("/")
-            crumbs += [(part, url(p, a, v, dir="/".join(parts[:i + 1]))) for i, part in enumerate(parts)]
+            crumbs += [(part, url(p, a, v, dir="/".join(parts[:i + 1]))) for i, part in enumerate(parts[:-1])]
+            crumbs.append((parts[-1], None))
         rows = len(folder.folders) + len(folder.files)
         paged = paging(rows, page_number(page_))
         subfolders = folder.folders[paged.start:paged.end]

@@ -66,7 +66,7 @@ def _environment() -> Environment:
     )
     env.filters["bytes"] = human_bytes
     env.filters["when"] = when
-    env.globals.update(url=url, compare_url=compare_url, file_url=file_url, version=__version__)
+    env.globals.update(url=url, compare_url=compare_url, file_url=file_url, selenite_version=__version__)
     return env
 
 
