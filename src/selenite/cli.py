@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 
-from selenite import config
+from selenite import cliadmin, config
 from selenite.cliopts import (
     CacheOpt,
     JobsOpt,
+    JsonOpt,
     RootOpt,
     S3AddressingOpt,
     S3ChecksumsOpt,
@@ -33,14 +34,27 @@ app = typer.Typer(
     help="The Git workflow for versioned datasets in a gypsum-style registry.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-token_app = typer.Typer(help="Manage the registry's bearer tokens.", no_args_is_help=True)
 hooks_app = typer.Typer(help="Install or remove selenite's Git hooks in this repository.", no_args_is_help=True)
 hook_app = typer.Typer(help="Entry points run by installed Git hooks.", no_args_is_help=True, hidden=True)
-app.add_typer(token_app, name="token")
 app.add_typer(hooks_app, name="hooks")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from selenite import __version__
+
+        typer.echo(f"selenite {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _top(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print selenite's version and exit.")] = False,
+) -> None:
+    """The Git workflow for versioned datasets in a gypsum-style registry."""
 app.add_typer(hook_app, name="hook")
 
 
@@ -102,59 +116,6 @@ def serve(
     ))
 
 
-@token_app.command("create")
-def token_create(
-    user: Annotated[str, typer.Argument(help="The user name the token identifies.")],
-    root: RootOpt = None,
-    storage: StorageOpt = None,
-    s3_endpoint: S3EndpointOpt = None,
-    s3_region: S3RegionOpt = None,
-    s3_checksums: S3ChecksumsOpt = None,
-    s3_addressing: S3AddressingOpt = None,
-) -> None:
-    """Print a new bearer token for USER (stored hashed; works at once on running servers)."""
-    from selenite.commands import token as cmd
-
-    raise typer.Exit(cmd.create(user, root=root, storage=storage,
-                               s3=s3_settings(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
-
-
-@token_app.command("list")
-def token_list(
-    user: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
-    root: RootOpt = None,
-    storage: StorageOpt = None,
-    s3_endpoint: S3EndpointOpt = None,
-    s3_region: S3RegionOpt = None,
-    s3_checksums: S3ChecksumsOpt = None,
-    s3_addressing: S3AddressingOpt = None,
-) -> None:
-    """List tokens: id, creation time, user (the tokens themselves are never stored)."""
-    from selenite.commands import token as cmd
-
-    raise typer.Exit(cmd.show(user, root=root, storage=storage,
-                               s3=s3_settings(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
-
-
-@token_app.command("revoke")
-def token_revoke(
-    target: Annotated[
-        str, typer.Argument(metavar="ID|USER", help="A token id from `token list`, or a user (all their tokens).")
-    ],
-    root: RootOpt = None,
-    storage: StorageOpt = None,
-    s3_endpoint: S3EndpointOpt = None,
-    s3_region: S3RegionOpt = None,
-    s3_checksums: S3ChecksumsOpt = None,
-    s3_addressing: S3AddressingOpt = None,
-) -> None:
-    """Revoke a token, or every token of a user; running servers refuse it at once."""
-    from selenite.commands import token as cmd
-
-    raise typer.Exit(cmd.revoke(target, root=root, storage=storage,
-                               s3=s3_settings(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
-
-
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Argument(help="Where to put the demo (default: ./selenite-demo).")] = None,
@@ -189,7 +150,7 @@ def login(
 @app.command()
 def ls(
     target: Annotated[str | None, typer.Argument(help="PROJECT, PROJECT/ASSET or PROJECT/ASSET@VERSION.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
     url: UrlOpt = None,
 ) -> None:
     """List projects, assets, versions (latest marked) or a version's files."""
@@ -251,14 +212,18 @@ def drop(
 
 @app.command()
 def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
     show_all: Annotated[bool, typer.Option("--all", help="Also list unchanged links.")] = False,
+    exit_code: Annotated[bool, typer.Option(
+        "--exit-code", help="Exit 1 when the tree differs from its version (not-fetched content does not count).")
+    ] = False,
     cache: CacheOpt = None,
 ) -> None:
     """Per path: unchanged, modified, new, deleted, content missing, object corrupted."""
     from selenite.commands import status as cmd
 
-    raise typer.Exit(cmd.status(config.load(None, None, cache), as_json=as_json, show_all=show_all))
+    raise typer.Exit(cmd.status(config.load(None, None, cache), as_json=as_json, show_all=show_all,
+                                exit_code=exit_code))
 
 
 @app.command()
@@ -278,13 +243,14 @@ def fsck(
     repair: Annotated[
         bool, typer.Option("--repair", help="Restore bad objects; keep edited bytes as real files.")
     ] = False,
+    as_json: JsonOpt = False,
     url: UrlOpt = None,
     cache: CacheOpt = None,
 ) -> None:
     """Re-hash the objects this tree points to (and, with --repair, fix them without losing edits)."""
     from selenite.commands import fsck as cmd
 
-    raise typer.Exit(cmd.fsck(config.load(url, None, cache), repair=repair))
+    raise typer.Exit(cmd.fsck(config.load(url, None, cache), repair=repair, as_json=as_json))
 
 
 @app.command()
@@ -296,12 +262,14 @@ def gc(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Also remove objects the registry no longer holds (or cannot be asked about).")] = False,
+    as_json: JsonOpt = False,
     cache: CacheOpt = None,
 ) -> None:
     """Remove cache objects that no registered working tree needs, oldest first."""
     from selenite.commands import gc as cmd
 
-    raise typer.Exit(cmd.gc(config.load(None, None, cache), max_size=max_size, dry_run=dry_run, force=force))
+    raise typer.Exit(cmd.gc(config.load(None, None, cache), max_size=max_size, dry_run=dry_run, force=force,
+                            as_json=as_json))
 
 
 @app.command()
@@ -311,6 +279,8 @@ def push(
     ] = None,
     probation: Annotated[bool, typer.Option("--probation", help="Upload on probation (owners approve later).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --dry-run: the plan as JSON (docs/user/json.md).")
+                       ] = False,
     jobs: JobsOpt = 8,
     message: Annotated[str | None, typer.Option("--message", "-m", help="Commit message for the new version.")] = None,
     follow_external: Annotated[bool, typer.Option(
@@ -329,7 +299,7 @@ def push(
         cmd.push(
             config.load(url, token, cache), version=version, probation=probation, dry_run=dry_run, jobs=jobs,
             message=message,
-            follow_external=follow_external, force=force,
+            follow_external=follow_external, force=force, as_json=as_json,
         )
     )
 
@@ -374,6 +344,10 @@ def hooks_uninstall() -> None:
     raise typer.Exit(cmd.uninstall(Path.cwd()))
 
 
+cliadmin.register(app)
+
+
 def main() -> None:
     with error_handler():
-        app()
+        # The name completion scripts and usage lines use, also under `python -m selenite`.
+        app(prog_name="selenite")

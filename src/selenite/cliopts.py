@@ -30,6 +30,9 @@ CacheOpt = Annotated[
     Path | None,
     typer.Option("--cache", help="Shared object cache (default: $SELENITE_CACHE, or the user cache folder)."),
 ]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Machine-readable output: one JSON document on stdout (docs/user/json.md).")
+]
 JobsOpt = Annotated[int, typer.Option("-j", "--jobs", min=1, max=64, help="Parallel transfers.")]
 StorageOpt = Annotated[
     str | None,

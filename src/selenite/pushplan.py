@@ -98,6 +98,18 @@ class Plan:
     def listing(self) -> dict[str, Key]:
         return {i.path: i.key for i in self.items}
 
+    def as_json(self, project: str, asset: str, version: str | None) -> dict[str, object]:
+        """What ``push --dry-run --json`` prints (schema in docs/user/json.md); ``version`` None:
+        nothing to push."""
+        return {
+            "project": project, "asset": asset, "version": version, "unchanged": self.unchanged,
+            "files": [{"path": i.path, "kind": i.kind, "size": i.key.size, "md5sum": i.key.md5,
+                       "link": i.link.as_link() if i.link else None} for i in self.items],
+            "deleted": list(self.deleted),
+            "external": [{"path": path, "target": str(target)} for path, target in self.external],
+            "upload_bytes": self.upload_bytes, "total_bytes": self.total_bytes,
+        }
+
 
 class Locations:
     """Content -> a place in the registry that holds it, from the manifests this machine has seen.

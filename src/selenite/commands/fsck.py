@@ -7,12 +7,14 @@ from the registry. A "destroyed" link (a file holding only a link's text) become
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
 from selenite import output, registry, safepath
 from selenite.cache import Cache
 from selenite.config import Settings
+from selenite.errors import FatalError
 from selenite.keys import Key, iter_chunks
 from selenite.transfer import fetch_objects, resolve_sources
 from selenite.tree.entry import Entry, PathStatus
@@ -23,7 +25,9 @@ from selenite.util import atomic_write_chunks, user_file_mode
 from selenite.workspace import open_tree
 
 
-def fsck(settings: Settings, *, repair: bool = False) -> int:
+def fsck(settings: Settings, *, repair: bool = False, as_json: bool = False) -> int:
+    if repair and as_json:
+        raise FatalError("--json reports what fsck finds; run --repair without it")
     root, o, cache = open_tree(settings)
     layout = layout_of(root)
     entries = layout.scan(cache, include_deleted=False, check_objects=False)
@@ -41,8 +45,17 @@ def fsck(settings: Settings, *, repair: bool = False) -> int:
         elif not cache.verify(key):  # a full re-hash, whatever the stat says
             bad.append(key)
     destroyed = [e for e in entries if e.status == PathStatus.DESTROYED]
-    _show(bad, by_key, destroyed, [e for e in entries if e.status == PathStatus.OUTSIDE], missing)
+    outside = [e for e in entries if e.status == PathStatus.OUTSIDE]
     checked = len(by_key) - missing
+    if as_json:
+        output.write(json.dumps({
+            "checked": checked, "missing": missing,
+            "corrupted": [{"path": path, "key": key.name} for key in bad for path in by_key[key]],
+            "destroyed": [e.path for e in destroyed],
+            "outside": [{"path": e.path, "target": str(e.target)} for e in outside],
+        }, indent=2))
+        return 1 if bad or destroyed else 0
+    _show(bad, by_key, destroyed, outside, missing)
     if not repair:
         if bad or destroyed:
             output.info(f"checked {checked} object(s): {len(bad)} corrupted, {len(destroyed)} destroyed link(s); "

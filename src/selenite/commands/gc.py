@@ -15,9 +15,10 @@ object is kept and gc says so. ``--force`` removes unreferenced objects without 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from selenite import gitfilter, gitrepo, output, pins, registry
@@ -144,9 +145,11 @@ class _Outcome:
     total: int = 0  # bytes the cache holds afterwards (or would, on a dry run)
     kept_gone: int = 0
     kept_unasked: int = 0
+    keys: list[str] = field(default_factory=list)  # the objects removed (or that would be)
 
 
-def gc(settings: Settings, *, max_size: str | None = None, dry_run: bool = False, force: bool = False) -> int:
+def gc(settings: Settings, *, max_size: str | None = None, dry_run: bool = False, force: bool = False,
+       as_json: bool = False) -> int:
     limit = parse_size(max_size) if max_size is not None else None
     cache = Cache(settings.cache_dir)
     _register_here(cache, settings.cwd)
@@ -156,6 +159,16 @@ def gc(settings: Settings, *, max_size: str | None = None, dry_run: bool = False
         done = _evict(cache, objects, keep, None if force else Holdings(cache, urls, stack), limit, dry_run)
         if not dry_run:
             cache.clean_tmp()
+    if as_json:
+        output.write(json.dumps({
+            "dry_run": dry_run, "removed": done.keys, "freed_bytes": done.freed,
+            "kept_objects": len(objects) - done.removed,
+            "kept_bytes": done.total, "worktrees": len(cache.worktrees()), "kept_gone": done.kept_gone,
+            "kept_unasked": done.kept_unasked,
+        }, indent=2))
+    elif dry_run:
+        for name in done.keys:
+            output.write(f"would remove {name}")
     verb = "would remove" if dry_run else "removed"
     output.info(f"{verb} {done.removed} object(s), {output.human_bytes(done.freed)}; "
                 f"kept {len(objects) - done.removed} "
@@ -213,10 +226,9 @@ def _evict(
                 continue
         refs[st.st_ino] -= 1
         gain = st.st_size if refs[st.st_ino] == 0 else 0  # hard-linked twins free space with the last
-        if dry_run:
-            output.write(f"would remove {key.name}")
-        else:
+        if not dry_run:
             cache.remove(key)
+        done.keys.append(key.name)
         done.removed += 1
         done.freed += gain
         done.total -= gain

@@ -273,7 +273,9 @@ def _stale_base(client: registry.RegistryClient, o: Origin, latest: str | None) 
 
 
 def push(settings: Settings, *, version: str | None, probation: bool, dry_run: bool, jobs: int,
-         message: str | None, follow_external: bool = False, force: bool = False) -> int:
+         message: str | None, follow_external: bool = False, force: bool = False, as_json: bool = False) -> int:
+    if as_json and not dry_run:
+        raise FatalError("--json goes with --dry-run (a push reports on stderr and in its last line)")
     try:
         root, o, cache = open_tree(settings)
     except NotAWorkingTree:
@@ -297,6 +299,8 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             if finished:
                 return 0
         if plan.unchanged and version is None:
+            if dry_run and as_json:
+                output.write(json.dumps(plan.as_json(o.project, o.asset, None), indent=2))
             output.info(f"nothing to push: the tree is {o.spec} unchanged "
                         "(pass --version to publish it under a new name anyway)")
             return 0
@@ -307,7 +311,10 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
         pushplan.check_version_name(name)
         spec = f"{o.project}/{o.asset}/{name}"
         if dry_run:
-            _print_plan(plan, spec)
+            if as_json:
+                output.write(json.dumps(plan.as_json(o.project, o.asset, name), indent=2))
+            else:
+                _print_plan(plan, spec)
             return 0
         endpoint.need_token()
         summary = _publish(client, root, o, name, plan, probation, jobs)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from selenite import output
 from selenite.config import Settings
-from selenite.tree.entry import PathStatus
+from selenite.tree.entry import Entry, PathStatus
 from selenite.tree.layout import layout_of
 from selenite.tree.records import RECORD
 from selenite.workspace import open_tree
@@ -26,7 +26,9 @@ _LABELS = {
 }
 
 
-def status(settings: Settings, *, as_json: bool = False, show_all: bool = False) -> int:
+def status(settings: Settings, *, as_json: bool = False, show_all: bool = False, exit_code: bool = False) -> int:
+    """Print each path's state; with ``exit_code``, 1 when the tree differs from its version (any
+    path neither unchanged nor merely not fetched), like ``git diff --exit-code``; else 0."""
     root, o, cache = open_tree(settings)
     layout = layout_of(root)
     entries = sorted(layout.scan(cache), key=lambda e: e.path)
@@ -41,7 +43,7 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False)
             ],
         }
         output.write(json.dumps(doc, indent=2))
-        return 0
+        return _code(entries, exit_code)
     counts: dict[PathStatus, int] = {}
     for e in entries:
         counts[e.status] = counts.get(e.status, 0) + 1
@@ -54,7 +56,15 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False)
     if layout.out_of_sync():
         output.info(f"note: the files here were placed from another version than {RECORD} names: "
                     "run `selenite get` to update them")
-    return 0
+    return _code(entries, exit_code)
+
+
+# Not a difference: a link whose content is not fetched yet is still the version's file.
+_SAME = (PathStatus.UNCHANGED, PathStatus.CONTENT_MISSING)
+
+
+def _code(entries: list[Entry], exit_code: bool) -> int:
+    return 1 if exit_code and any(e.status not in _SAME for e in entries) else 0
 
 
 def _relative(path: Path, cwd: Path) -> str:

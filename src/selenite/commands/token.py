@@ -3,6 +3,7 @@ directly (no server needs to run; running servers see the change at once)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from selenite import output
@@ -24,13 +25,16 @@ def create(user: str, root: Path | None, storage: str | None, s3: S3Settings) ->
     return 0
 
 
-def show(user: str | None, root: Path | None, storage: str | None, s3: S3Settings) -> int:
+def show(user: str | None, root: Path | None, storage: str | None, s3: S3Settings, as_json: bool = False) -> int:
     """One line per stored token: its id, creation time and user (never the token itself)."""
     try:
         store = open_storage(root=root, storage=storage, s3=s3)
     except SetupError as e:
         raise FatalError(str(e)) from None
     found = tokens.list_tokens(store, user)
+    if as_json:
+        output.write(json.dumps([{"id": t.id, "user": t.user, "created": t.created} for t in found], indent=2))
+        return 0
     for t in found:
         output.write(f"{t.id}  {t.created}  {t.user}")
     if not found:
