@@ -13,7 +13,11 @@ import typer
 
 from selenite import cliadmin, config
 from selenite.cliopts import (
+    GET_PATHS_HELP,
     CacheOpt,
+    ExcludeOpt,
+    GetAllOpt,
+    IncludeOpt,
     JobsOpt,
     JsonOpt,
     RootOpt,
@@ -171,6 +175,8 @@ def clone(
     link_mode: Annotated[
         str, typer.Option("--link-mode", help="symlink (default), hardlink, copy, or auto.")
     ] = "symlink",
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
     url: UrlOpt = None,
     token: TokenOpt = None,
     cache: CacheOpt = None,
@@ -180,14 +186,16 @@ def clone(
 
     raise typer.Exit(
         cmd.clone(
-            config.load(url, token, cache), source, directory, download=not no_download, jobs=jobs, link_mode=link_mode
+            config.load(url, token, cache), source, directory, download=not no_download, jobs=jobs, link_mode=link_mode,
+            include=include or [], exclude=exclude or [],
         )
     )
 
 
 @app.command()
 def get(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the whole tree).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help=GET_PATHS_HELP)] = None,
+    everything: GetAllOpt = False,
     jobs: JobsOpt = 8,
     url: UrlOpt = None,
     cache: CacheOpt = None,
@@ -195,7 +203,7 @@ def get(
     """Download the content that links of this tree point to and the cache lacks."""
     from selenite.commands import get as cmd
 
-    raise typer.Exit(cmd.get(config.load(url, None, cache), paths or [], jobs=jobs))
+    raise typer.Exit(cmd.get(config.load(url, None, cache), paths or [], jobs=jobs, everything=everything))
 
 
 @app.command()

@@ -33,6 +33,22 @@ CacheOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Machine-readable output: one JSON document on stdout (docs/user/json.md).")
 ]
+# Pattern clones (docs/user/patterns.md): globs matched against the version's paths, not the disk.
+IncludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--include", metavar="GLOB",
+                 help="Fetch only the content of paths matching GLOB (repeatable; the tree still holds every path, "
+                      "the rest as links without content). '*' stays within a folder, '**' crosses folders, a GLOB "
+                      "without '/' matches file names at any depth. Recorded: `get` and `pull` keep to it."),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", metavar="GLOB",
+                 help="Do not fetch the content of paths matching GLOB (repeatable; wins over --include)."),
+]
+GET_PATHS_HELP = ("Files, folders or quoted glob patterns ('counts/*.tsv', matched against the tree's paths below "
+                  "the current folder, not the disk). Default: the whole tree, or a pattern clone's selection.")
+GetAllOpt = Annotated[bool, typer.Option("--all", help="The whole tree, beyond a pattern clone's selection.")]
 JobsOpt = Annotated[int, typer.Option("-j", "--jobs", min=1, max=64, help="Parallel transfers.")]
 StorageOpt = Annotated[
     str | None,

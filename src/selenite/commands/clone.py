@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from selenite import gitfilter, gitrepo, names, output, registry, versions
@@ -26,6 +27,7 @@ from selenite.tree import modes
 from selenite.tree.anchor import make_anchor
 from selenite.tree.layout import Layout, check_listing_for, layout_for
 from selenite.tree.origin import Origin, record_origin
+from selenite.tree.selection import Selection, record
 
 
 def parse_source(source: str) -> tuple[str, str, str | None]:
@@ -135,10 +137,11 @@ def _remove_partial(dest: Path, created: bool) -> None:
 
 def clone(
     settings: Settings, source: str, directory: Path | None, *, download: bool = True, jobs: int = 8,
-    link_mode: str = "symlink",
+    link_mode: str = "symlink", include: Sequence[str] = (), exclude: Sequence[str] = (),
 ) -> int:
     modes.check_requested(link_mode)
     project, asset, version = parse_source(source)
+    selection = Selection(tuple(include), tuple(exclude))  # a pattern that can match nothing: refused here
     endpoint = settings.endpoint()
     dest = Path(directory) if directory is not None else Path(asset)
     if not _already_cloned(dest, endpoint.url, project, asset, version):
@@ -163,10 +166,14 @@ def clone(
             first = layout.needed_first(listing)  # fetched even with --no-download
             if first:
                 _download(client, cache, o, first, specs, jobs)
-            _make_tree(root, cache, o, listing, layout)
+            _make_tree(root, cache, o, listing, layout, selection)
+            wanted = {p: k for p, k in listing.items() if selection(p)}
+            if not wanted and not selection.everything:
+                output.info(f"no path of {project}/{asset}@{version} matches {selection.describe()}: the tree "
+                            "holds every path, none with content (`selenite get GLOB` fetches some later)")
             if download:
-                _download(client, cache, o, listing, specs, jobs)
-                layout.populate(cache, listing)
+                _download(client, cache, o, wanted, specs, jobs)
+                layout.populate(cache, listing, wanted)
         except BaseException as exc:
             cache.forget_worktree(root)
             _remove_partial(root, created)
@@ -178,6 +185,8 @@ def clone(
     what = f"{len(listing)} file(s), {output.human_bytes(sum(k.size for k in listing.values()))}"
     as_what = f", as {layout.files_as}" if layout.files_as else ""
     lazy = "" if download else ", content not fetched"
+    if download and not selection.everything:
+        lazy = f", content of the {len(wanted)} selected ({output.human_bytes(sum(k.size for k in wanted.values()))})"
     output.info(f"cloned {project}/{asset}@{version} into {dest} ({what}{as_what}{lazy})")
     return 0
 
@@ -189,12 +198,14 @@ def _refusal(exc: OSError | sqlite3.Error, dest: Path) -> FatalError:
     return FatalError(f"could not make the working tree {dest}: {what}{where}; nothing was left there")
 
 
-def _make_tree(root: Path, cache: Cache, o: Origin, listing: dict[str, Key], layout: Layout) -> None:
+def _make_tree(root: Path, cache: Cache, o: Origin, listing: dict[str, Key], layout: Layout,
+               selection: Selection) -> None:
     gitrepo.init(root)
     gitfilter.configure(root)  # before anything is committed: Git stores pointers, never data
     make_anchor(root, cache)
     cache.register_worktree(root, o.url)  # before the links exist, so a concurrent gc keeps what we fetch
     record_origin(root, o, layout.mode)
+    record(root, selection)  # before any download: `get` after a kill fetches the same selection
     layout.start(cache, listing)
     gitrepo.add_all(root)
     title = f"{o.project}/{o.asset}@{o.version}"

@@ -1,22 +1,37 @@
-"""`selenite get [PATHS]`: fetch the content that links of this tree point to and the cache lacks."""
+"""`selenite get [PATHS|GLOBS] [--all]`: fetch the content that links of this tree point to and the cache lacks.
+
+Without arguments, a pattern clone fetches its recorded selection (``tree.selection``) and says how
+much it left out; ``--all`` fetches everything. Globs are matched against the tree's paths (what
+the scan lists, links without content included), never expanded on disk.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from selenite import output, registry
 from selenite.config import Settings
 from selenite.errors import FatalError
 from selenite.transfer import fetch_objects, resolve_sources
-from selenite.tree.entry import PathStatus, select
+from selenite.tree.entry import Entry, PathStatus, select
 from selenite.tree.layout import layout_of
+from selenite.tree.selection import compile_pattern, is_glob, selected
 from selenite.workspace import open_tree
 
 
-def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
+def get(settings: Settings, paths: list[Path], *, jobs: int = 8, everything: bool = False) -> int:
+    if everything and paths:
+        raise FatalError("--all fetches the whole tree: give it no paths")
     root, o, cache = open_tree(settings)
     layout = layout_of(root)
-    entries = select(layout.scan(cache, include_deleted=False), root, paths, settings.cwd)
+    entries = _chosen(layout.scan(cache, include_deleted=False), root, paths, settings.cwd)
+    left_out = 0
+    selection = selected(root)
+    if not paths and not everything and not selection.everything:
+        left_out = sum(1 for e in entries if e.status == PathStatus.CONTENT_MISSING and not selection(e.path))
+        entries = [e for e in entries if selection(e.path)]
     missing = {e.key: e.path for e in entries if e.status == PathStatus.CONTENT_MISSING and e.key is not None}
     corrupted = [e.path for e in entries if e.status == PathStatus.OBJECT_CORRUPTED]
     destroyed = [e.path for e in entries if e.status == PathStatus.DESTROYED]
@@ -33,6 +48,9 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
                 n = fetch_objects(client, cache, sources, jobs)
         size = sum(k.size for k in missing)
         output.info(f"got {len(missing)} file(s) ({n} download(s), {output.human_bytes(size)})")
+    if left_out:
+        output.info(f"{left_out} file(s) outside this tree's selection ({selection.describe()}) have no content "
+                    "here: `selenite get GLOB` or `selenite get --all` fetches them")
     layout.materialize(cache, entries, whole_tree=not paths)
     _refuse_destroyed(destroyed)
     if corrupted:
@@ -40,6 +58,28 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8) -> int:
                      "run `selenite fsck --repair`")
         return 1
     return 0
+
+
+def _chosen(entries: list[Entry], root: Path, paths: Sequence[Path], cwd: Path) -> list[Entry]:
+    """The entries the arguments name: plain paths as files or folders (``select``), globs matched
+    against the paths below the current folder. A glob matching nothing is refused, as a typo."""
+    globs = [p.as_posix() for p in paths if is_glob(p.as_posix())]
+    if not globs:
+        return select(entries, root, paths, cwd)
+    plain = [p for p in paths if not is_glob(p.as_posix())]
+    picked = {e.path for e in select(entries, root, plain, cwd)} if plain else set()
+    try:
+        here = Path(os.path.abspath(cwd)).relative_to(root).as_posix()
+    except ValueError:  # the tree reached through another path (a symlinked folder): from its top
+        here = "."
+    below = "" if here == "." else here + "/"
+    for g in globs:
+        pattern = compile_pattern(g, "pattern")
+        hits = {e.path for e in entries if e.path.startswith(below) and pattern.fullmatch(e.path[len(below):])}
+        if not hits:
+            raise FatalError(f"{g}: no path of the working tree matches it" + (f" (below {here})" if below else ""))
+        picked |= hits
+    return [e for e in entries if e.path in picked]
 
 
 def _refuse_destroyed(destroyed: list[str]) -> None:

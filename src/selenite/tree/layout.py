@@ -60,8 +60,8 @@ class Layout(Protocol):
         """Make a new tree's files (or their stand-ins) before its first commit."""
         ...
 
-    def populate(self, cache: Cache, listing: Mapping[str, Key]) -> None:
-        """After clone fetched the content: the files that need it get it."""
+    def populate(self, cache: Cache, listing: Mapping[str, Key], paths: Iterable[str] | None = None) -> None:
+        """After clone fetched the content: the files that need it get it (only ``paths``, when given)."""
         ...
 
     def check_placeable(self, paths: Iterable[str]) -> None:
@@ -136,7 +136,7 @@ class SymlinkLayout:
         symlinks.make_links(self.root, {p: k for p, k in listing.items() if not gitfiles.read_by_git(p)})
         gitfiles.place_copies(self.root, cache, listing)  # copies, never links: Git does not follow links to these
 
-    def populate(self, cache: Cache, listing: Mapping[str, Key]) -> None:
+    def populate(self, cache: Cache, listing: Mapping[str, Key], paths: Iterable[str] | None = None) -> None:
         return None  # the links resolve as soon as the objects are in the cache
 
     def check_placeable(self, paths: Iterable[str]) -> None:
@@ -220,9 +220,9 @@ class RecordLayout:
         # Real files: Git holds the record, never their bytes (docs/user/link-modes.md).
         records.start_tree(self.root, self.mode, listing)
 
-    def populate(self, cache: Cache, listing: Mapping[str, Key]) -> None:
-        place.place_all(self.root, cache, self.mode, listing)
-        records.write_placed(self.root, listing, cache)
+    def populate(self, cache: Cache, listing: Mapping[str, Key], paths: Iterable[str] | None = None) -> None:
+        place.place_all(self.root, cache, self.mode, listing, paths)
+        records.write_placed(self.root, listing, cache)  # the whole listing: the paths not placed are pending
 
     def check_placeable(self, paths: Iterable[str]) -> None:
         place.check_placeable(self.root, paths)

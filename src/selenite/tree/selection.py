@@ -71,11 +71,19 @@ def translate(pattern: str) -> str:
     return out
 
 
-def _compile(patterns: Sequence[str], option: str) -> re.Pattern[str] | None:
+def compile_pattern(pattern: str, what: str) -> re.Pattern[str]:
+    """One pattern's regular expression (for ``fullmatch``); a pattern that can match no path is
+    refused, named as ``what`` (its option)."""
+    problem = pattern_problem(pattern)
+    if problem is not None:
+        raise FatalError(f"{what} {pattern!r} {problem}")
+    return re.compile(translate(pattern), re.DOTALL)
+
+
+def compile_patterns(patterns: Sequence[str], what: str) -> re.Pattern[str] | None:
+    """One regular expression matching what any of ``patterns`` matches; None for no pattern."""
     for p in patterns:
-        problem = pattern_problem(p)
-        if problem is not None:
-            raise FatalError(f"{option} {p!r} {problem}")
+        compile_pattern(p, what)  # checked one by one, so the refusal names the pattern
     if not patterns:
         return None
     return re.compile("|".join(f"(?:{translate(p)})" for p in patterns), re.DOTALL)
@@ -91,8 +99,8 @@ class Selection:
     _exc: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_inc", _compile(self.includes, "--include"))
-        object.__setattr__(self, "_exc", _compile(self.excludes, "--exclude"))
+        object.__setattr__(self, "_inc", compile_patterns(self.includes, "--include"))
+        object.__setattr__(self, "_exc", compile_patterns(self.excludes, "--exclude"))
 
     @property
     def everything(self) -> bool:
