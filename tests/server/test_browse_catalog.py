@@ -1,4 +1,4 @@
-"""server.browse.catalog in process over a real FolderStorage: hostile manifests and summaries are
+"""server.browse.catalog in process over real storage (a folder, S3): hostile manifests and summaries are
 left out (and counted), folders add up, and the cache of parsed manifests stays bounded and notices a
 version uploaded again."""
 
@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.support.registry import BACKENDS
 
 from selenite.server.browse.catalog import IndexCache, build_index, versions
 from selenite.server.errors import HttpError
 from selenite.server.jsonfiles import write_json
+from selenite.server.storage.base import Storage
 from selenite.server.storage.folder import FolderStorage
 
 
@@ -40,13 +42,23 @@ def test_entries_of_the_wrong_shape_are_counted_not_shown() -> None:
     assert build_index(["not", "a", "dict"]).skipped == 1
 
 
-def _version(storage: FolderStorage, v: str, files: dict[str, dict[str, object]], summary: object) -> None:
+@pytest.fixture(params=BACKENDS)
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """The pages read only through the Storage interface: each backend once."""
+    if request.param == "s3":
+        from srvhelpers import s3_storage
+
+        s3: Storage = s3_storage()
+        return s3
+    return FolderStorage(tmp_path / "registry")
+
+
+def _version(storage: Storage, v: str, files: dict[str, dict[str, object]], summary: object) -> None:
     write_json(storage, f"p/a/{v}/..manifest", files)
     write_json(storage, f"p/a/{v}/..summary", summary)
 
 
-def test_versions_and_the_cache(tmp_path: Path) -> None:
-    storage = FolderStorage(tmp_path / "registry")
+def test_versions_and_the_cache(storage: Storage) -> None:
     done = {"upload_user_id": "u", "upload_finish": "2026-01-02T00:00:00.000Z"}
     _version(storage, "v1", {f"f{i}": _file() for i in range(3)}, {**done, "upload_finish": "2026-01-01T00:00:00Z"})
     _version(storage, "v2", {f"f{i}": _file() for i in range(4)}, {**done, "on_probation": True})

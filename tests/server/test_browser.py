@@ -107,6 +107,7 @@ def test_every_name_is_escaped(srv: Server) -> None:
     assert "script>.txt" in _text(v1)
     detail = _page(srv, "/browse/web/data/v1?file=" + q(EVIL))
     assert "<script>" not in detail and EVIL in _text(detail)
+    assert 'download="script&gt;.txt"' in detail  # the name a browser saves it under, escaped too
     assert f'href="/file/{q("web/data/v1/" + EVIL)}"' in detail.replace("&#39;", "'")
     front = _page(srv, "/")
     assert "<b>x" not in front and "&lt;b&gt;x" in front
