@@ -2,7 +2,8 @@
 
 Used by clone, get, drop and fsck --repair: parallel threads, a progress bar on a terminal, every
 object checked against its key while it streams in, Ctrl-C stops at once and leaves no partial
-object.
+object. A large object's download that is interrupted stays in the cache's ``tmp/`` and the next
+one resumes it (``cache/partial.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from selenite import output, registry, versions
-from selenite.cache import Cache, registry_id
+from selenite.cache import RESUMABLE, Cache, registry_id
 from selenite.errors import ChecksumMismatch, DownloadStopped, FatalError, RegistryError, UnsafePath
 from selenite.keys import Key
 from selenite.manifest import FileSpec, parse_manifest
@@ -109,10 +110,10 @@ class _Downloads:
         for attempt in range(DOWNLOAD_ATTEMPTS):
             shown = _Shown(self.progress)
             try:
-                self.cache.put_stream(
-                    key, _stoppable(self.client.iter_file(source, key.size), self.stop), shown,
-                    what=f"registry sent wrong bytes for {source}", replace=self.replace,
-                )
+                if key.size >= RESUMABLE:
+                    self._resumable(key, source, shown)
+                else:
+                    self._whole(key, source, shown)
                 break
             except ChecksumMismatch:
                 shown.take_back()
@@ -126,6 +127,33 @@ class _Downloads:
                 if (e.status is not None and e.status < 500) or attempt == DOWNLOAD_ATTEMPTS - 1:
                     raise
         self.progress.file_done()
+
+    def _whole(self, key: Key, source: str, shown: _Shown) -> None:
+        self.cache.put_stream(key, _stoppable(self.client.iter_file(source, key.size), self.stop), shown,
+                              what=f"registry sent wrong bytes for {source}", replace=self.replace)
+
+    def _resumable(self, key: Key, source: str, shown: _Shown) -> None:
+        """A large object through its partial file (``cache/partial.py``): the bytes an interrupted
+        download left there are kept, and only the rest is asked for with ``Range``; a registry
+        that sends the whole object instead (a gypsum worker) starts it over."""
+        with self.cache.partial(key) as part:
+            if part is None:  # another process is appending to it: a temp file of our own
+                self._whole(key, source, shown)
+                return
+            have = part.held()
+            chunks: Iterator[bytes] | None = iter(()) if have == key.size else None
+            if 0 < have < key.size:
+                try:
+                    at, chunks = self.client.iter_range(source, key.size, have)
+                except RegistryError as e:
+                    if e.status != 416:
+                        raise
+                    at, chunks = 0, None  # the object holds fewer bytes than the partial: start over
+                if at != have:
+                    part.restart()
+            shown(part.digest.size)
+            part.append(_stoppable(chunks or self.client.iter_file(source, key.size), self.stop), shown)
+            part.install(f"registry sent wrong bytes for {source}", replace=self.replace)
 
     def batch(self, keys: list[Key]) -> None:
         """Small objects in one request; whatever it did not deliver is fetched one by one."""
