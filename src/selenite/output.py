@@ -1,16 +1,22 @@
-"""Where user-facing text goes: results on stdout, diagnostics on stderr, progress on a terminal only."""
+"""Where user-facing text goes: results on stdout, diagnostics on stderr, progress on a terminal only.
+
+rich is imported only when a progress display starts (``progressbar``): importing it costs every
+command ~25 ms, and notes are plain lines on stderr. While a display is live, notes go through its
+console, so they print above the bars instead of through them.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_live: Console | None = None  # the console of the progress display on screen, if any
 
 
 def printable(text: str) -> str:
@@ -47,7 +53,11 @@ def write(text: str = "") -> None:
 
 def info(text: str) -> None:
     """A human note on stderr (never mixed into stdout results)."""
-    _err.print(printable(text), markup=False)
+    if _live is not None:
+        _live.print(printable(text), markup=False, emoji=False, highlight=False, soft_wrap=True)
+        return
+    sys.stderr.write(printable(text) + "\n")
+    sys.stderr.flush()
 
 
 def error(text: str) -> None:
@@ -75,42 +85,21 @@ class Transfer:
             self._p.advance(self._files, 1)
 
 
-class _Amount(ProgressColumn):
-    """``9/10 files`` on the files row; ``7.0/30.0 MiB`` on the bytes row (binary units, as the
-    summaries print them)."""
-
-    def render(self, task: Task) -> Text:
-        done, total = task.completed, task.total or 0
-        if task.fields.get("unit") == "bytes":
-            return Text(f"{human_bytes(done)}/{human_bytes(total)}", style="progress.download")
-        return Text(f"{int(done)}/{int(total)} files", style="progress.download")
-
-
-class _Rate(ProgressColumn):
-    """Bytes per second on the bytes row only (a file count has no byte rate)."""
-
-    def render(self, task: Task) -> Text:
-        if task.fields.get("unit") != "bytes" or not task.speed:
-            return Text("")
-        return Text(f"{human_bytes(task.speed)}/s", style="progress.data.speed")
-
-
 @contextmanager
 def transfer(label: str, files: int, total_bytes: int) -> Iterator[Transfer]:
     """A two-line progress display (files, then bytes with rate) for long transfers."""
     if not is_terminal() or files == 0:
         yield Transfer(None, None, None)
         return
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        _Amount(),
-        _Rate(),
-        TimeRemainingColumn(),
-        console=_err,
-        transient=False,
-    )
+    global _live  # noqa: PLW0603 -- one terminal, one live display at a time
+    from selenite import progressbar  # noqa: PLC0415 -- rich, only when bars are shown (see the module docstring)
+
+    progress = progressbar.transfer_progress(human_bytes)
     with progress:
         ft = progress.add_task(f"{label} files", total=files, unit="files")
         bt = progress.add_task(f"{label} bytes", total=total_bytes, unit="bytes")
-        yield Transfer(progress, ft, bt)
+        _live = progress.console
+        try:
+            yield Transfer(progress, ft, bt)
+        finally:
+            _live = None

@@ -20,12 +20,15 @@ downloads kept across interruptions) and ``meta`` (manifests, trees, refs).
 
 from __future__ import annotations
 
-from filelock import FileLock
+from typing import TYPE_CHECKING
 
 from selenite.cache.meta import CacheMeta, registry_id, tree_hash
 from selenite.cache.objects import read_object
 from selenite.cache.partial import RESUMABLE, Partial, PartialStore
 from selenite.cache.state import CORRUPTED, MISSING, OK
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 __all__ = ["CORRUPTED", "MISSING", "OK", "RESUMABLE", "Cache", "Partial", "read_object", "registry_id", "tree_hash"]
 
@@ -35,4 +38,6 @@ class Cache(PartialStore, CacheMeta):
 
     def lock(self, name: str) -> FileLock:
         """An inter-process lock under ``locks/`` (e.g. ``cache.lock("gc")``)."""
+        from filelock import FileLock  # noqa: PLC0415 -- ~12 ms to import; most commands never lock
+
         return FileLock(str(self.root / "locks" / f"{name}.lock"))

@@ -1,63 +1,60 @@
-"""Every Git call selenite makes, in one place (GitPython runs the ``git`` binary for us).
+"""Every Git call selenite makes, in one place.
 
 Queries on the current repository keep the caller's ``GIT_*`` environment (inside a hook,
 ``GIT_INDEX_FILE`` matters); only ``init`` of a new repository strips it. A git failure becomes a
 one-line ``FatalError`` in ``_run``; ``_query`` is the same call for questions whose "no" is a
 failing exit (an unset config key, no HEAD). The parallel listings the pre-commit check reads are
 in ``gitrepo.listings``.
+
+git runs as a plain subprocess (``start``), as GitPython would run it (C locale, stdin closed unless
+given): importing GitPython costs ~35 ms and two ``git version`` processes, which every command and
+every commit's hook would pay for a Popen. GitPython is imported only by ``init``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
-import tempfile
+import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
-
-import git
-from git.exc import CommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from selenite.errors import FatalError, NotAWorkingTree
 
 TRAILER_REGISTRY = "Selenite-Registry"
 TRAILER_VERSION = "Selenite-Version"
 _TRAILER_RE = re.compile(r"^([A-Za-z0-9-]+):[ \t]*(.*?)\s*$")
+# Git's messages in English whatever the user's locale: a failure is reported (and, in tests,
+# matched) by its text.
+_LOCALE = {"LANGUAGE": "C", "LC_ALL": "C"}
 
 
-def command(root: Path | None) -> git.Git:
-    """GitPython's runner for ``root`` (None: the current directory, for repository-free calls).
-
-    GitPython runs git in the *process's* current directory when ``root`` cannot be entered, which
-    would answer for whatever repository that is: a vanished ``root`` is refused here instead."""
+def start(root: Path | None, args: Sequence[str], *, stdin: bool = False,
+          env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``git <args>`` started in ``root`` (None: the current directory, for repository-free calls),
+    stdout and stderr piped; stdin piped only when asked; ``env``: the whole environment (default:
+    the process's). A vanished ``root`` is refused rather than run elsewhere; a git that cannot be
+    started is a ``FatalError``."""
     if root is not None and not os.path.isdir(root):
         raise FatalError(f"cannot run git in {root}: no such folder")
-    return git.Git(None if root is None else str(root))
+    try:
+        return subprocess.Popen(
+            ["git", *args], cwd=None if root is None else os.fspath(root),
+            env={**(os.environ if env is None else env), **_LOCALE},
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+    except OSError as e:  # git missing
+        raise FatalError(f"cannot run git in {root or os.curdir}: {e.strerror or e}") from None
 
 
 def _execute(root: Path | None, args: Sequence[str], input_bytes: bytes | None = None,
              env: dict[str, str] | None = None) -> tuple[int, bytes, str]:
     """(exit status, stdout, stderr) of ``git <args>`` in ``root``. Only a git that cannot be started
     raises (``FatalError``); a failing exit is the caller's to judge."""
-    runner = command(root)
-    with contextlib.ExitStack() as stack:
-        stdin = None if input_bytes is None else stack.enter_context(_stdin(input_bytes))
-        try:
-            status, out, err = runner.execute(
-                ["git", *args],
-                with_extended_output=True,
-                with_exceptions=False,
-                stdout_as_string=False,
-                strip_newline_in_stdout=False,
-                istream=stdin,
-                env=env,
-            )
-        except (CommandError, OSError) as e:  # git missing
-            raise FatalError(f"cannot run git in {root or os.curdir}: {getattr(e, 'strerror', None) or e}") from None
-    return status, out if isinstance(out, bytes) else str(out).encode(), err
+    proc = start(root, args, stdin=input_bytes is not None, env=env)
+    out, err = proc.communicate(input_bytes)
+    return proc.returncode, out, err.decode("utf-8", "replace")
 
 
 def _run(root: Path, *args: str, input_bytes: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
@@ -81,14 +78,6 @@ def _text(out: bytes | None) -> str | None:
     return value or None
 
 
-def _stdin(data: bytes) -> BinaryIO:
-    """GitPython hands stdin to Popen, which needs a real file: a temp file holding ``data``."""
-    f = tempfile.TemporaryFile()  # noqa: SIM115 -- the caller's `with` closes it once git has run
-    f.write(data)
-    f.seek(0)
-    return f
-
-
 def split_nul(out: bytes | str) -> list[str]:
     """The records of git's ``-z`` output (file names decoded as the OS does)."""
     text = out if isinstance(out, str) else out.decode("utf-8", "surrogateescape")
@@ -109,14 +98,21 @@ def id_algo(object_id: str) -> str:
 
 
 def find_root(cwd: Path) -> Path:
-    """The top of the working tree containing ``cwd``."""
-    try:
-        repo = git.Repo(str(cwd), search_parent_directories=True)
-    except (InvalidGitRepositoryError, NoSuchPathError):
-        raise NotAWorkingTree(f"{cwd} is not inside a git working tree (clone one with `selenite clone`)") from None
-    if repo.working_tree_dir is None:
+    """The top of the working tree containing ``cwd``. Found from ``cwd`` without resolving
+    symlinks (``--show-cdup``), so paths shown relative to the command's directory stay short."""
+    if not os.path.isdir(cwd):
+        raise NotAWorkingTree(f"{cwd} is not inside a git working tree (no such folder)")
+    status, out, _err = _execute(cwd, ["rev-parse", "--is-bare-repository", "--is-inside-git-dir",
+                                       "--absolute-git-dir", "--show-cdup"])
+    lines = os.fsdecode(out).split("\n")
+    if status != 0 or len(lines) < 4:
+        raise NotAWorkingTree(f"{cwd} is not inside a git working tree (clone one with `selenite clone`)")
+    bare, in_git_dir, git_dir, cdup = lines[:4]
+    if bare == "true":
         raise NotAWorkingTree(f"{cwd} is inside a bare git repository, not a working tree")
-    return Path(repo.working_tree_dir).absolute()
+    if in_git_dir == "true":  # inside the .git folder of a working tree: that tree
+        return Path(git_dir).parent
+    return Path(os.path.normpath(os.path.join(os.path.abspath(cwd), cdup)))
 
 
 def toplevel(cwd: Path) -> Path:
@@ -132,6 +128,11 @@ def git_dir(root: Path) -> Path:
 
 
 def common_dir(root: Path) -> Path:
+    """The folder holding what all worktrees of a repository share (config, hooks, info/)."""
+    dot_git = root / ".git"
+    if not {"GIT_DIR", "GIT_COMMON_DIR"} & os.environ.keys() and dot_git.is_dir() \
+            and not (dot_git / "commondir").exists():
+        return dot_git  # the main worktree's own .git folder: Git's answer without asking it
     out = _run(root, "rev-parse", "--git-common-dir").decode().strip()
     p = Path(out)
     return p if p.is_absolute() else (root / p).resolve()
@@ -139,10 +140,9 @@ def common_dir(root: Path) -> Path:
 
 def init(path: Path) -> None:
     """``git init`` a new repository (with a clean environment: it is not the caller's repo)."""
-    try:
-        git.Repo.init(str(path), env=_environment_for_new_repository())
-    except CommandError as e:
-        raise FatalError(f"git init failed in {path}: {(e.stderr or '').strip()}") from None
+    status, _out, err = _execute(None, ["init", "-q", "--", os.fspath(path)], env=_environment_for_new_repository())
+    if status != 0:
+        raise FatalError(f"git init failed in {path}: {err.strip()}")
 
 
 # --- the environment: the only reads of it in gitrepo ---------------------------------------------
@@ -304,6 +304,17 @@ def config_section(root: Path, prefix: str) -> dict[str, str]:
     return found
 
 
+def config_all(root: Path) -> dict[str, str]:
+    """Every setting git sees in ``root`` (all scopes), in one call: {name: value}, the last value
+    of a repeated name winning as with ``--get``. Section and variable names come lower-cased
+    (Git's spelling of them); subsection names as written."""
+    found: dict[str, str] = {}
+    for rec in split_nul(_query(root, "config", "-z", "--list") or b""):
+        name, _, value = rec.partition("\n")
+        found[name] = value
+    return found
+
+
 def config_set(root: Path, key: str, value: str) -> None:
     _run(root, "config", "--local", key, value)
 
@@ -345,9 +356,12 @@ def parse_trailers(message: str) -> dict[str, str]:
 
 def last_version_commit(root: Path, rev: str = "HEAD") -> tuple[str, dict[str, str]] | None:
     """The newest commit (from ``rev``) that selenite made for a version, with its trailers."""
-    if head(root) is None:
-        return None
-    out = _run(root, "log", "-1", "--format=%H%x00%B", f"--grep=^{TRAILER_VERSION}: ", rev).decode("utf-8", "replace")
+    status, raw, err = _execute(root, ["log", "-1", "--format=%H%x00%B", f"--grep=^{TRAILER_VERSION}: ", rev])
+    if status != 0:
+        if head(root) is None:
+            return None  # no commit yet (asked only after a failure: one git call in the usual case)
+        raise FatalError(f"git log failed: {err.strip().replace(chr(10), ' ') or f'exit {status}'}")
+    out = raw.decode("utf-8", "replace")
     if not out.strip():
         return None
     sha, _, message = out.partition("\0")

@@ -8,17 +8,14 @@ needed. Inside a hook git's environment is kept as it is: ``git commit -a`` poin
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
-
-import git
+from typing import NamedTuple
 
 from selenite.errors import FatalError
-from selenite.gitrepo import _execute, command, split_nul
-
-if TYPE_CHECKING:
-    import subprocess  # GitPython starts the processes; only their type is named here
+from selenite.gitrepo import _execute, split_nul, start
 
 _ARGS = {
     "index": ("ls-files", "-s", "-z"),
@@ -64,14 +61,16 @@ class Listings:
         self.git_dir = Path(lines[0])
         self.has_head = status == 0 and len(lines) > 1
         self._outs: dict[str, str] = {}
-        self._handles: list[git.Git.AutoInterrupt] = []  # each kills its process when dropped: keep them
-        self._procs = {name: self._start(_ARGS[name]) for name in names if name != "staged" or self.has_head}
+        self._procs = {name: start(top, _ARGS[name]) for name in names if name != "staged" or self.has_head}
 
-    def _start(self, args: tuple[str, ...]) -> subprocess.Popen[bytes]:
-        handle = command(self._top).execute(["git", *args], as_process=True)
-        self._handles.append(handle)
-        assert handle.proc is not None  # set until the handle is finalized
-        return handle.proc
+    def __del__(self) -> None:
+        # A listing nobody read (the check stopped early): its git must not outlive us, blocked on a full pipe.
+        for name, proc in getattr(self, "_procs", {}).items():
+            if name not in self._outs and proc.returncode is None:
+                with contextlib.suppress(OSError):
+                    proc.kill()
+                with contextlib.suppress(OSError, subprocess.SubprocessError):
+                    proc.communicate()
 
     def _out(self, name: str) -> str:
         if name in self._outs:
