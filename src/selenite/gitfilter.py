@@ -28,7 +28,7 @@ import itertools
 import shlex
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from selenite.cache import Cache
 
 # Git starts ``python -m selenite.gitfilter`` for every command that filters files, and the
-# pre-commit hook imports this module too: what only setting the filter up needs (GitPython through
-# gitrepo, file writing) and the cache (sqlite) are imported inside the functions that use them.
+# pre-commit hook imports this module too: what only setting the filter up needs (gitrepo,
+# file writing) and the cache (sqlite) are imported inside the functions that use them.
 
 DRIVER = "selenite"
 
@@ -81,12 +81,15 @@ def configure(root: Path) -> None:
     write_marked_block(_attributes_path(root), _BLOCK_BEGIN, _BLOCK_END, _ATTRIBUTES)
 
 
-def ensure_configured(root: Path) -> None:
-    """``configure`` unless this repository already runs this filter (one git call)."""
+def ensure_configured(root: Path, config: Mapping[str, str] | None = None) -> None:
+    """``configure`` unless this repository already runs this filter (one git call; none when the
+    caller has read git config already: ``config``, as ``gitrepo.config_all`` gives it)."""
     from selenite import gitrepo  # noqa: PLC0415 -- set-up only (see the imports)
     from selenite.util import has_marked_block  # noqa: PLC0415
 
-    if gitrepo.config_get(root, f"filter.{DRIVER}.process") != process_command() \
+    name = f"filter.{DRIVER}.process"
+    process = config.get(name) if config is not None else gitrepo.config_get(root, name)
+    if process != process_command() \
             or not has_marked_block(_attributes_path(root), _BLOCK_BEGIN, _BLOCK_END, _ATTRIBUTES):
         configure(root)
 

@@ -15,12 +15,17 @@ from selenite.tree.origin import Origin, record_origin, require_origin
 
 def open_tree(settings: Settings) -> tuple[Path, Origin, Cache]:
     """The working tree around the command's directory, its origin (recorded again in git config if it only came
-    from commit trailers, e.g. after a plain `git clone`), and its cache (anchor recreated)."""
+    from commit trailers, e.g. after a plain `git clone`), and its cache (anchor recreated).
+
+    Every command pays for this: git config is read once (``config_all``), and nothing is written
+    (git config, filter set-up, the cache's database) when it already says what it should."""
     root = gitrepo.find_root(settings.cwd)
-    o = require_origin(root)
-    if gitrepo.config_get(root, "selenite.url") is None or gitrepo.config_get(root, "selenite.version") != o.version:
+    config = gitrepo.config_all(root)
+    ours = {k.removeprefix("selenite."): v for k, v in config.items() if k.startswith("selenite.")}
+    o = require_origin(root, ours)
+    if not ours.get("url", "").strip() or ours.get("version", "").strip() != o.version:
         record_origin(root, o, mode_to_record(root))  # after a plain `git clone`, or a checkout/pull of another version
-    gitfilter.ensure_configured(root)  # e.g. a plain `git clone`: it has no filter yet
+    gitfilter.ensure_configured(root, config)  # e.g. a plain `git clone`: it has no filter yet
     if anchor_target(root) is None:
         cache = Cache(settings.cache_dir)
         make_anchor(root, cache)

@@ -196,9 +196,8 @@ class CacheState:
 
     def state(self, key: Key, sigs: Mapping[str, StatSig] | None = None) -> str:
         """``OK``, ``MISSING`` or ``CORRUPTED``: the stat signature first, a re-hash only if it differs."""
-        path = self.object_path(key)
         try:
-            st = os.stat(path)
+            st = os.stat(os.path.join(self.objects, object_relpath(key)))  # no Path: this runs per link of a scan
         except FileNotFoundError:
             return MISSING
         except OSError:
@@ -235,9 +234,16 @@ class CacheState:
 
     def register_worktree(self, path: Path, url: str | None = None) -> None:
         """Remember a working tree of this cache (again, at its current path), and the URL of its
-        registry (so gc can ask that registry what it still holds after the tree is gone)."""
-        self._exec("INSERT OR REPLACE INTO worktrees VALUES (?, ?)", (str(Path(path).absolute()), time.time()))
-        if url:
+        registry (so gc can ask that registry what it still holds after the tree is gone). Every
+        command registers its tree: one read, and a write only when something is new."""
+        where = str(Path(path).absolute())
+        rows = self._exec("SELECT (SELECT count(*) FROM worktrees WHERE path = ?), "
+                          "(SELECT count(*) FROM registries WHERE id = ? AND url = ?)",
+                          (where, registry_id(url) if url else "", url or ""))
+        known_tree, known_url = rows[0]
+        if not known_tree:
+            self._exec("INSERT OR REPLACE INTO worktrees VALUES (?, ?)", (where, time.time()))
+        if url and not known_url:
             self._exec("INSERT OR REPLACE INTO registries VALUES (?, ?)", (registry_id(url), url))
 
     def registry_urls(self) -> list[str]:

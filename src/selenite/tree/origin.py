@@ -29,11 +29,13 @@ class Origin:
         return f"{self.project}/{self.asset}/{self.version}"
 
 
-def origin(root: Path) -> Origin | None:
+def origin(root: Path, config: Mapping[str, str] | None = None) -> Origin | None:
     """The tree's origin: the version HEAD records, with the registry URL of the local config when
     set (a local choice), else the trailers'. Without a version commit (a gypsum_client folder just
-    adopted), git config alone. One read of git config (``selenite.*``), one of the commit log."""
-    config = gitrepo.config_section(root, "selenite")
+    adopted), git config alone. One read of git config (``selenite.*``; none when the caller has
+    read it: ``config``, the ``selenite.`` settings without their prefix), one of the commit log."""
+    if config is None:
+        config = gitrepo.config_section(root, "selenite")
     url = config.get("url") or None
     found = gitrepo.last_version_commit(root)
     head = origin_from_trailers(found[1]) if found is not None else None
@@ -61,8 +63,8 @@ def record_origin(root: Path, o: Origin, link_mode: str) -> None:
         gitrepo.config_set(root, f"selenite.{k}", v)
 
 
-def require_origin(root: Path) -> Origin:
-    o = origin(root)
+def require_origin(root: Path, config: Mapping[str, str] | None = None) -> Origin:
+    o = origin(root, config)
     if o is None:
         raise NotAWorkingTree(f"{root} is not a selenite working tree (no recorded origin; use `selenite clone`)")
     return o
