@@ -229,8 +229,8 @@ def build_index(manifest: object) -> VersionIndex:
 
 class IndexCache:
     """Parsed manifests, least recently used dropped first, at most :data:`CACHED_FILES` files, and
-    each version's file count and size (kept longer: the versions page shows them). Keyed by the
-    manifest's key and ETag: a version deleted and uploaded again is read anew."""
+    each version's file count and size (the versions page shows them; counted without keeping an
+    index). Keyed by the manifest's key and ETag: a version deleted and uploaded again is read anew."""
 
     def __init__(self, limit: int = CACHED_FILES) -> None:
         self._limit = limit
@@ -267,8 +267,14 @@ class IndexCache:
             if tag in self._totals:
                 self._totals.move_to_end(tag)
                 return self._totals[tag]
-        root = self.get(storage, project, asset, name).folders[""]
-        return root.count, root.size
+        # Not browsed lately: count without building (and caching) an index, so a page of big
+        # versions does not push the indexes being browsed out of the cache.
+        manifest = _read_json(storage, tag[0])
+        entries = [e for p, spec in manifest.items() if (e := _entry(p, spec))] if isinstance(manifest, dict) else []
+        totals = (len(entries), sum(e.size for e in entries))
+        with self._lock:
+            self._remember(tag, totals)
+        return totals
 
     def _remember(self, tag: tuple[str, str], totals: tuple[int, int]) -> None:
         self._totals[tag] = totals
