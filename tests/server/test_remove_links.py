@@ -63,13 +63,17 @@ def test_removals_keep_every_dependent_whole(srv: Server, tmp_path: Path) -> Non
                                                   "n.txt": (p, "blob", "v2", "n.txt")})
     usage_before = gc.fetch_usage(q, url=srv.url)
 
-    deps = srv.req("GET", "/_selenite/dependents", params={"project": p, "asset": "blob", "version": "v1"}).json()
+    def deps_of(**params: str) -> Any:
+        return srv.req("GET", "/_selenite/dependents", user="admin", params=params)
+
+    deps = deps_of(project=p, asset="blob", version="v1").json()
     assert deps == [
         {"project": p, "asset": "blob", "version": "v2", "paths": ["a.txt", "sub/b.txt"]},
         {"project": p, "asset": "blob", "version": "v3", "paths": ["a.txt"]},  # through its ancestor
         {"project": q, "asset": "other", "version": "x1", "paths": ["from-p.txt"]},
     ]
-    assert srv.req("GET", "/_selenite/dependents", params={"project": p, "version": "v1"}).status_code == 400
+    assert deps_of(project=p, version="v1").status_code == 400
+    assert srv.req("GET", "/_selenite/dependents", user="alice", params={"project": p}).status_code == 403
 
     # gypsum_client's own removal: the server materialises first.
     gc.remove_version(p, "blob", "v1", url=srv.url, token=srv.admin_token)
@@ -103,4 +107,4 @@ def test_removals_keep_every_dependent_whole(srv: Server, tmp_path: Path) -> Non
                                                           "md5sum": hashlib.md5(n_bytes).hexdigest()}
     assert _links(srv, f"{q}/other/x1/..links") is None
     assert _downloaded(srv, tmp_path, q, "other", "x1") == {"from-p.txt": b_bytes, "n.txt": n_bytes}
-    assert srv.req("GET", "/_selenite/dependents", params={"project": q}).json() == []
+    assert deps_of(project=q).json() == []

@@ -68,7 +68,7 @@ def dependents(client: RegistryClient, t: Target) -> list[dict[str, Any]] | None
     params = {k: v for k, v in (("project", t.project), ("asset", t.asset), ("version", t.version)) if v}
     try:
         resp = client.request("GET", "/_selenite/dependents", "the versions linking into it", params=params,
-                              lookup=True)
+                              token=client.token, lookup=True)
     except NotFound:
         return None
     data = client._json(resp, "dependents")

@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from selenite.server import auth
@@ -16,7 +15,7 @@ from selenite.server.errors import HttpError
 from selenite.server.http import body_doc, json_body, json_response
 from selenite.server.materialise import Scope, dependents
 from selenite.server.names import check_name
-from selenite.server.routes.params import Caller, Ctx
+from selenite.server.routes.params import Admin, Caller, Ctx
 from selenite.server.storage.base import validate_key
 
 BATCH_MAX_KEYS = 1000
@@ -40,20 +39,22 @@ def whoami(user: Caller, ctx: Ctx) -> Response:
 
 
 @router.get("/_selenite/dependents", summary="The versions that link into a project, asset or version")
-async def list_dependents(
+def list_dependents(
+    _admin: Admin,
     ctx: Ctx,
     project: str = Query(description="The project."),
     asset: str | None = Query(None, description="Narrow to this asset of it."),
     version: str | None = Query(None, description="Narrow to this version of the asset (needs `asset`)."),
 ) -> Response:
-    """Public, like the manifests it reads: `[{"project", "asset", "version", "paths": [...]}]`, every
+    """Admins (who alone may remove): `[{"project", "asset", "version", "paths": [...]}]`, every
     version outside the target whose manifest links into it. Removing the target copies the linked
-    bytes into those versions first; `selenite remove` shows this list and asks for `--force`."""
+    bytes into those versions first; `selenite remove` shows this list and asks for `--force`. It
+    reads every version's manifest: not offered to anyone, to keep that cost for removals."""
     if version is not None and asset is None:
         raise HttpError(400, "'version' needs 'asset'")
     scope = Scope(check_name("project", project), asset and check_name("asset", asset),
                   version and check_name("version", version))
-    found = await run_in_threadpool(dependents, ctx.storage, scope)
+    found = dependents(ctx.storage, scope)  # a plain `def` route: FastAPI runs it in a worker thread
     return json_response([d.as_json() for d in found])
 
 
