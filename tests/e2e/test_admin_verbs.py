@@ -6,6 +6,8 @@ them downloadable byte for byte (by selenite and by gypsum_client)."""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 from pathlib import Path
 
@@ -13,10 +15,12 @@ import gypsum_client as gc
 import pytest
 
 from tests.support.cli import selenite
+from tests.support.evilreg import EvilRegistry, Reply
 from tests.support.files import tree_files
 from tests.support.jsonschema import check_schema
 from tests.support.registry import Registry
 from tests.support.seed import create_project, seed_three_versions, upload_version
+from tests.support.serve import SELENITE
 
 WHOAMI = {"url": str, "user": str, "admin": bool}
 PERMISSIONS = {"project": str, "owners": [str], "uploaders": [
@@ -27,6 +31,18 @@ LS_VERSIONS = [{"version": str, "latest": bool, "probation": bool, "finished": (
 
 def _as(registry: Registry, token: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return selenite(*args, "--url", registry.url, "--token", token, check=check)
+
+
+def _answering(registry: Registry, answer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with a terminal as stdin, on which ``answer`` is typed."""
+    leader, follower = pty.openpty()
+    try:
+        os.write(leader, answer.encode() + b"\n")
+        return subprocess.run([*SELENITE, *args, "--url", registry.url, "--token", registry.admin_token],
+                              stdin=follower, capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        os.close(follower)
+        os.close(leader)
 
 
 def _refused(proc: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -87,6 +103,7 @@ def test_owner_verbs_probation_permissions_and_tokens(registry: Registry, tmp_pa
     assert _as(registry, alice, "whoami").stdout.strip() == "alice"
 
 
+@pytest.mark.backends("folder")  # the server side runs on every backend in tests/server/test_remove_links.py
 def test_remove_refuses_while_linked_then_force_keeps_dependents_whole(registry: Registry, tmp_path: Path) -> None:
     seeded = seed_three_versions(registry, tmp_path)
     admin = registry.admin_token
@@ -97,6 +114,9 @@ def test_remove_refuses_while_linked_then_force_keeps_dependents_whole(registry:
     _refused(_as(registry, registry.token("alice"), "remove", "test/blob@v3", "--yes", check=False), "403")
     # No terminal to ask on, and no --yes: nothing is removed.
     _refused(_as(registry, admin, "remove", "test/blob@v3", check=False), "--yes")
+    # On a terminal it asks; anything but yes keeps it.
+    no = _answering(registry, "n", "remove", "test/blob@v3")
+    assert no.returncode == 1 and "remove test/blob@v3 from" in no.stderr and "nothing removed" in no.stderr
     assert "v3" in gc.list_versions("test", "blob", url=registry.url)
 
     out = _as(registry, admin, "remove", "test/blob@v1", "--force", "--yes")
@@ -116,7 +136,27 @@ def test_remove_refuses_while_linked_then_force_keeps_dependents_whole(registry:
     upload_version(registry, tmp_path, "k1", {}, project="keep", asset="k",
                    links={"c.csv": ("test", "blob", "v3", "moved/c.csv")})
     _refused(_as(registry, admin, "remove", "test", "--yes", check=False), "keep/k@k1")
-    _as(registry, admin, "remove", "test", "--force", "--yes")
+    yes = _answering(registry, "y", "remove", "test", "--force")
+    assert yes.returncode == 0 and "copying 1 linked file(s) into 1 version(s)? [y/N]" in yes.stderr, yes.stderr
     assert "test" not in gc.list_projects(url=registry.url)
     selenite("clone", "keep/k@k1", tmp_path / "k1", "--url", registry.url)
     assert tree_files(tmp_path / "k1") == {"c.csv": seeded["v1"]["b/c.csv"]}
+
+
+def test_remove_and_permissions_against_a_gypsum_worker_and_a_liar(evilreg: EvilRegistry) -> None:
+    evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n"})
+    url = ("--url", evilreg.url, "--token", "t0k")
+    # A gypsum worker cannot list the versions linking in: refused unless --force.
+    _refused(selenite("remove", "p/a@v1", "--yes", *url, check=False),
+             "cannot tell which versions link into p/a@v1", "--force")
+    # A registry answering nonsense (or names that would rewrite the terminal) is refused, not shown.
+    evilreg.routes[("GET", "/_selenite/dependents")] = lambda req: Reply.of_json([{"project": 1}])
+    _refused(selenite("remove", "p/a@v1", "--yes", *url, check=False), "malformed list of dependent versions")
+    evilreg.routes[("GET", "/_selenite/dependents")] = lambda req: Reply.of_json(
+        [{"project": "p\x1b[2J", "asset": "a", "version": "v2", "paths": ["x.txt"]}])
+    out = selenite("remove", "p/a@v1", "--yes", *url, check=False)
+    _refused(out, "p\\x1b[2J/a@v2 (1 file(s))")
+    evilreg.put("p/..permissions", {"owners": "alice", "uploaders": []})
+    _refused(selenite("permissions", "show", "p", "--url", evilreg.url, check=False), "permissions of p are malformed")
+    _refused(selenite("permissions", "show", "nope", "--url", evilreg.url, check=False), "has no project 'nope'")
+    _refused(selenite("approve", "p/a/b@v1", *url, check=False), "asset name cannot contain")
