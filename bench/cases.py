@@ -149,13 +149,13 @@ def clone_large(ctx: Ctx) -> None:
     ctx.rows.append(Row(
         f"clone {s.large_files} files of {s.large_size // MB} MB", f"wall time, median of {s.runs_heavy}",
         f"{_fmt_s(sel)} ({total / sel / MB:.0f} MB/s)", f"{_fmt_s(gyp)} ({total / gyp / MB:.0f} MB/s)",
-        f"{sel / gyp:.2f}", "<= 0.6", sel / gyp <= 0.6,
+        f"{sel / gyp:.2f}", "<= 1.0", sel / gyp <= 1.0,  # issue 15's row (md5 checked by selenite)
         "selenite clone bench/large@v1 DIR  vs  gypsum_client.clone_version(..., download=True, url=, cache_dir=)",
     ))
     ctx.rows.append(Row(
         f"clone {s.large_files} files of {s.large_size // MB} MB", "throughput vs curl (one after another)",
         f"{total / sel / MB:.0f} MB/s", f"curl {total / curl / MB:.0f} MB/s ({_fmt_s(curl)})",
-        f"{curl / sel:.2f} of curl", ">= 0.5 of curl", curl / sel >= 0.5,
+        f"{curl / sel:.2f} of curl", ">= 0.6 of curl", curl / sel >= 0.6,
         "curl -sS --fail -o F1 URL/file/bench%2Flarge%2Fv1%2F... -o F2 ...  (one process, files in turn)",
     ))
 

@@ -16,8 +16,10 @@ import pandas as pd
 import pytest
 import zarr
 
+from selenite.errors import ChecksumMismatch, RegistryError
 from selenite.fsspec import SeleniteFileSystem
 from tests.support.env import DROPPED_PREFIXES, isolated_vars
+from tests.support.evilreg import EvilRegistry, Reply, Request
 from tests.support.files import md5
 from tests.support.registry import Registry, start_registry
 from tests.support.seed import create_project, upload_version
@@ -146,3 +148,26 @@ def test_shared_cache(reg: Registry, tmp_path: Path) -> None:
     with ranged.open(path) as f:
         assert f.read() == CSV
     assert sent(reg) == before  # read from the cache: no byte from the registry
+
+
+def test_a_registry_that_ignores_or_lies_about_ranges(evilreg: EvilRegistry, tmp_path: Path) -> None:
+    """A gypsum worker ignores Range (200, the whole object): the part is cut out of its answer and
+    a whole read is md5-checked. A 206 for other bytes than asked is refused, never returned."""
+    data = bytes(range(256)) * 400
+    evilreg.add_version("g", "a", "v1", {"x.bin": data, "bad.bin": data})
+    evilreg.objects["g/a/v1/bad.bin"] = bytes(len(data))  # same size, wrong bytes
+    fs = SeleniteFileSystem(registry=evilreg.url, cache_dir=str(tmp_path / "cache"), skip_instance_cache=True)
+    assert fs.cat_file("g/a@v1/x.bin", start=1000, end=1010) == data[1000:1010]
+    with fs.open("g/a@v1/x.bin", block_size=4096) as f:
+        f.seek(50_000)
+        assert f.read(300) == data[50_000:50_300]
+    assert fs.cat_file("g/a@v1/x.bin") == data
+    with pytest.raises(ChecksumMismatch):
+        fs.cat_file("g/a@v1/bad.bin")
+
+    def lying(req: Request) -> Reply:
+        return Reply(206, data[:10], {"Content-Range": f"bytes 0-9/{len(data)}"})
+
+    evilreg.routes[("GET", "/file/g%2Fa%2Fv1%2Fx.bin")] = lying
+    with pytest.raises(RegistryError, match="other bytes"):
+        fs.cat_file("g/a@v1/x.bin", start=100, end=110)
