@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from selenite import cliadmin, config
+from selenite import cliadmin, clihistory, config
 from selenite.cliopts import (
     GET_PATHS_HELP,
     CacheOpt,
@@ -161,6 +161,9 @@ def ls(
     from selenite.commands import ls as cmd
 
     raise typer.Exit(cmd.ls(config.load(url), target, as_json=as_json))
+
+
+clihistory.register(app)
 
 
 # --- working trees ----------------------------------------------------------------------------

@@ -82,3 +82,32 @@ def resolve_version(
         cache.save_manifest(reg, project, asset, version, fetched)
         cache.set_ref(reg, project, asset, version, cache.put_tree(listing))
     return version, listing, specs
+
+
+def listing(
+    client: registry.RegistryClient, cache: Cache, project: str, asset: str, version: str,
+    summary: dict[str, Any] | None = None,
+) -> dict[str, Key]:
+    """{path: key} of a version, checked: from the cache when it holds the version's tree or
+    manifest (no request), else from the registry (its ``summary``, unless given, and manifest),
+    kept in the cache when the version is finished and not on probation (immutable then)."""
+    reg = registry_id(client.url)
+    h = cache.get_ref(reg, project, asset, version)
+    tree = cache.get_tree(h) if h else None
+    if tree is not None:
+        return tree
+    cached = cache.load_manifest(reg, project, asset, version)
+    if cached is not None:
+        return {p: s.key for p, s in parse_manifest(cached, project, asset, version).items()}
+    try:
+        summary = summary if summary is not None else client.summary(project, asset, version)
+        fetched = client.manifest(project, asset, version)
+    except NotFound:
+        if summary is not None and not summary.get("upload_finish"):
+            raise FatalError(f"{project}/{asset}/{version} is still being uploaded") from None
+        raise explain_missing(client, project, asset, version) from None
+    keys = {p: s.key for p, s in parse_manifest(fetched, project, asset, version).items()}
+    if summary.get("upload_finish") and not summary.get("on_probation"):
+        cache.save_manifest(reg, project, asset, version, fetched)
+        cache.set_ref(reg, project, asset, version, cache.put_tree(keys))
+    return keys

@@ -12,6 +12,9 @@ It returns ``{version: {path: bytes}}`` — what a clone of each version must co
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -68,3 +71,20 @@ def seed_three_versions(registry: Registry, tmp: Path, project: str = PROJECT, a
         "v2": {"a.txt": v1["a.txt"], "b/c.csv": v1["b/c.csv"], **v2_new},
         "v3": {"a.txt": v1["a.txt"], "moved/c.csv": v1["b/c.csv"], "new.txt": v2_new["new.txt"], **v3_new},
     }
+
+
+def plant_version(registry: Registry, version: str, files: dict[str, bytes], project: str = PROJECT,
+                  asset: str = ASSET, user: str = "admin") -> None:
+    """A finished, official version written straight into the storage as a completed upload leaves it
+    (files, manifest, summary), then ``..latest`` and the project's usage recomputed by the server.
+    For versions of thousands of files whose upload is not the subject (an upload costs two requests
+    per file): this takes a second. The project must exist; no change-log entry is written."""
+    manifest = {p: {"size": len(b), "md5sum": hashlib.md5(b).hexdigest()} for p, b in files.items()}
+    for p, b in files.items():
+        registry.put_raw(f"{project}/{asset}/{version}/{p}", b)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    summary = {"upload_user_id": user, "upload_start": now, "upload_finish": now}
+    registry.put_raw(f"{project}/{asset}/{version}/..manifest", json.dumps(manifest).encode())
+    registry.put_raw(f"{project}/{asset}/{version}/..summary", json.dumps(summary).encode())
+    gc.refresh_latest(project, asset, url=registry.url, token=registry.admin_token)
+    gc.refresh_usage(project, url=registry.url, token=registry.admin_token)
