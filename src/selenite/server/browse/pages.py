@@ -89,10 +89,10 @@ def versions_page(request: Request, ctx: Ctx, project: str, asset: str, page_: s
         p, a = names(project, asset)
         found = catalog.versions(ctx.storage, p, a)
         paged = paging(len(found), page_number(page_), VERSIONS_PAGE)
-        shown = found[paged.start:paged.end]
-        sizes = {v.name: index_cache(request).totals(ctx.storage, p, a, v.name) for v in shown}
+        listed = found[paged.start:paged.end]
+        sizes = {v.name: index_cache(request).totals(ctx.storage, p, a, v.name) for v in listed}
         return page("versions.html", title=f"{p}/{a}", crumbs=[(p, url(p)), (a, None)], project=p, asset=a,
-                    versions=shown, sizes=sizes, all_versions=[v.name for v in found],
+                    versions=listed, sizes=sizes, all_versions=[v.name for v in found],
                     pager=pager_of(paged, lambda n: url(p, a, page=n)))
     return shown(build)
 
