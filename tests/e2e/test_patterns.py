@@ -138,3 +138,45 @@ def test_symlink_pattern_clone_get_and_push(many: Registry, tmp_path: Path) -> N
     assert sorted(pushed) == sorted(FILES)
     assert pushed[D1[0]]["size"] == len(b"edited\n")
     assert all("link" in pushed[p] for p in FILES if p != D1[0])  # nothing else re-uploaded
+
+
+@pytest.mark.parametrize("mode", ["copy", "hardlink"])
+def test_include_exclude_in_copy_and_hardlink_trees(many: Registry, tmp_path: Path, mode: str) -> None:
+    # A selection that matches nothing: said in one line, and the tree is still made, with no content.
+    empty = tmp_path / "empty"
+    before = many.stats()
+    out = selenite("clone", f"{PROJECT}/{mode}@v1", empty, "--include", "nothing/*", "--link-mode", mode,
+                   "--url", many.url).stderr
+    assert "no path of" in out and "matches --include 'nothing/*'" in out
+    assert _counted(many, before)[0] == 2  # summary and manifest only
+    assert _with_content(_statuses(empty)) == set()
+
+    work = tmp_path / mode
+    before = many.stats()
+    selenite("clone", f"{PROJECT}/{mode}@v1", work, "--include", "d1/**", "--include", "/d2/x1/*",
+             "--exclude", "*.csv", "--link-mode", mode, "--url", many.url)
+    wanted = D1 + D1_SUB + D2[50:]
+    assert _counted(many, before)[0] == len(wanted)  # the version is cached now: only the selection
+    on_disk = {p for p in FILES if os.path.lexists(work / p)}
+    assert on_disk == set(wanted)  # only the selection is placed; the rest is pending in the record
+    assert all((work / p).read_bytes() == FILES[p] for p in wanted)
+    statuses = _statuses(work)
+    assert len(statuses) == 2000 and _with_content(statuses) == set(wanted)
+    assert "missing" in selenite("status", cwd=work).stderr
+
+    before = many.stats()
+    selenite("get", "*.csv", cwd=work)  # a name pattern, at any depth
+    assert _counted(many, before)[0] == len(D1_CSV)
+    assert (work / D1_CSV[0]).read_bytes() == FILES[D1_CSV[0]]
+
+    # Push after editing one file: pending paths go as links, the record keeps all 2,000.
+    if mode == "hardlink":
+        selenite("unlock", D1[1], cwd=work)
+    (work / D1[1]).write_bytes(b"edited here\n")
+    uploads = many.uploaded_files()
+    selenite("push", "--token", many.admin_token, cwd=work)
+    assert many.uploaded_files() - uploads == 1
+    pushed = gc.fetch_manifest(PROJECT, mode, "v2", url=many.url, cache_dir=str(tmp_path / "gc"))
+    assert sorted(pushed) == sorted(FILES) and pushed[D1[1]]["size"] == len(b"edited here\n")
+    assert all("link" in pushed[p] for p in FILES if p != D1[1])
+    assert _with_content(_statuses(work)) == {*wanted, *D1_CSV}  # still a pattern tree, now of v2
