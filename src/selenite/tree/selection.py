@@ -14,7 +14,8 @@ path, the ``/``-separated path from the top of the version, never against the di
 
 Each set of patterns is compiled once into one regular expression. A tree records its patterns
 in local git config (``selenite.include``, ``selenite.exclude``, one value per pattern), so
-``get`` (and whatever else brings a version's content) fetches the same selection later; no pattern recorded selects everything.
+``get`` (and whatever else brings a version's content) fetches the same selection later; no
+pattern recorded selects everything.
 """
 
 from __future__ import annotations
