@@ -7,10 +7,11 @@ from pathlib import Path
 
 from selenite import gitfilter, gitrepo
 from selenite.cache import Cache
-from selenite.config import Settings
+from selenite.config import Endpoint, Settings
+from selenite.errors import FatalError, NotAWorkingTree
 from selenite.tree.anchor import anchor_target, make_anchor, tree_cache
 from selenite.tree.layout import mode_to_record
-from selenite.tree.origin import Origin, record_origin, require_origin
+from selenite.tree.origin import Origin, origin, record_origin, require_origin
 
 
 def open_tree(settings: Settings) -> tuple[Path, Origin, Cache]:
@@ -33,3 +34,17 @@ def open_tree(settings: Settings) -> tuple[Path, Origin, Cache]:
         cache = tree_cache(root, settings.cache_dir)
     cache.register_worktree(root, o.url)  # again at every command: a tree moved with `mv` is found again
     return root, o, cache
+
+
+def registry_endpoint(settings: Settings) -> Endpoint:
+    """The registry a registry-level verb (whoami, permissions, approve, remove) talks to: the one
+    named by ``--url`` or ``$SELENITE_URL``; else, inside a working tree, the one it records; else
+    the last login's. The token rules are ``Settings.endpoint``'s."""
+    recorded = None
+    if not settings.named_url:
+        try:
+            o = origin(gitrepo.find_root(settings.cwd))
+        except (NotAWorkingTree, FatalError):  # outside a tree, or a tree that records nothing usable
+            o = None
+        recorded = o.url if o else None
+    return settings.endpoint(recorded)

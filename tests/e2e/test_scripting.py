@@ -51,6 +51,9 @@ def test_json_outputs_match_their_schemas(registry: Registry, tmp_path: Path) ->
     work = tmp_path / "w"
     selenite("clone", "test/blob@v3", work, "--url", registry.url)
 
+    # Registry verbs inside a tree talk to the tree's registry when none is named.
+    assert _json("whoami", "--json", "--token", registry.admin_token, cwd=work) == {
+        "url": registry.url, "user": "admin", "admin": True}
     doc = _json("status", "--json", "--exit-code", cwd=work)
     check_schema(doc, STATUS)
     assert doc == {"origin": {"url": registry.url, "project": "test", "asset": "blob", "version": "v3"}, "paths": []}

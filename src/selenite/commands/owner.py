@@ -1,7 +1,8 @@
 """What a project's owners do on the registry: `selenite approve|reject PROJECT/ASSET@VERSION`
 (probation), `selenite permissions show|set PROJECT`, and `selenite whoami` (whose token this is).
 
-They talk to the registry named by ``--url``, ``$SELENITE_URL`` or the last ``selenite login``.
+They talk to the registry named by ``--url`` or ``$SELENITE_URL``, else the working tree's, else the
+last ``selenite login``'s (``workspace.registry_endpoint``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from selenite.config import Settings
 from selenite.errors import FatalError
 from selenite.registry import admin
 from selenite.registry.admin import parse_target
+from selenite.workspace import registry_endpoint
 
 
 def approve(settings: Settings, target: str) -> int:
     """Make a probational version official; say whether it became the latest."""
     t = parse_target(target, need_version=True)
-    endpoint = settings.endpoint()
+    endpoint = registry_endpoint(settings)
     with registry.session_for(endpoint.url, endpoint.need_token()) as client:
         admin.approve(client, t)
         latest = client.latest(t.project, str(t.asset)) == t.version
@@ -30,7 +32,7 @@ def approve(settings: Settings, target: str) -> int:
 def reject(settings: Settings, target: str) -> int:
     """Delete a probational version (what the registry does with a rejected one)."""
     t = parse_target(target, need_version=True)
-    endpoint = settings.endpoint()
+    endpoint = registry_endpoint(settings)
     with registry.session_for(endpoint.url, endpoint.need_token()) as client:
         admin.reject(client, t)
     output.info(f"rejected {t}: the version is deleted")
@@ -39,7 +41,7 @@ def reject(settings: Settings, target: str) -> int:
 
 def whoami(settings: Settings, *, as_json: bool = False) -> int:
     """The user the token belongs to, and whether they administer the registry."""
-    endpoint = settings.endpoint()
+    endpoint = registry_endpoint(settings)
     with registry.session_for(endpoint.url, endpoint.need_token()) as client:
         who = client.whoami()
     if who is None:
@@ -62,7 +64,7 @@ def _uploader_line(u: dict[str, Any]) -> str:
 def show_permissions(settings: Settings, project: str, *, as_json: bool = False) -> int:
     """A project's owners and uploaders (public: no token needed)."""
     p = parse_target(project).project
-    with registry.session_for(settings.endpoint().url) as client:
+    with registry.session_for(registry_endpoint(settings).url) as client:
         perms = admin.permissions(client, p)
     if as_json:
         output.write(json.dumps({"project": p, **perms}, indent=2))
@@ -88,7 +90,7 @@ def set_permissions(
         raise FatalError("nothing to change: name users with --owner or --uploader")
     if mode == "remove" and scope:
         raise FatalError("--asset, --version, --until and --trusted describe uploaders added, not removed")
-    endpoint = settings.endpoint()
+    endpoint = registry_endpoint(settings)
     with registry.session_for(endpoint.url, endpoint.need_token()) as client:
         new_entries = [{"id": u, **scope} for u in uploaders]
         if mode == "replace":

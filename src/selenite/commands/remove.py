@@ -16,13 +16,14 @@ from selenite.config import Settings
 from selenite.errors import FatalError, NotFound
 from selenite.registry import admin
 from selenite.registry.admin import Target, parse_target
+from selenite.workspace import registry_endpoint
 
 _NAMED = 5  # dependents named in a refusal; the rest are counted
 
 
 def remove(settings: Settings, target: str, *, force: bool = False, yes: bool = False) -> int:
     t = parse_target(target)
-    endpoint = settings.endpoint()
+    endpoint = registry_endpoint(settings)
     with registry.session_for(endpoint.url, endpoint.need_token()) as client:
         _must_exist(client, t)
         deps = admin.dependents(client, t)
