@@ -101,10 +101,10 @@ def listing(
         return {p: s.key for p, s in parse_manifest(cached, project, asset, version).items()}
     try:
         summary = summary if summary is not None else client.summary(project, asset, version)
+        if not summary.get("upload_finish"):  # its manifest, if any, lists what may never be published
+            raise FatalError(f"{project}/{asset}/{version} is still being uploaded; try again when it is finished")
         fetched = client.manifest(project, asset, version)
     except NotFound:
-        if summary is not None and not summary.get("upload_finish"):
-            raise FatalError(f"{project}/{asset}/{version} is still being uploaded") from None
         raise explain_missing(client, project, asset, version) from None
     keys = {p: s.key for p, s in parse_manifest(fetched, project, asset, version).items()}
     if summary.get("upload_finish") and not summary.get("on_probation"):

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.cli import selenite
 from tests.support.env import isolated_vars
+from tests.support.evilreg import EvilRegistry
 from tests.support.files import write_tree
 from tests.support.git import git
 from tests.support.jsonschema import check_schema
@@ -176,3 +177,39 @@ def test_diff_and_log_in_a_working_tree(reg: Registry, tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     lines = selenite("log", cwd=tree).stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("v1") and lines[0].endswith("(latest)")
+
+
+def test_what_a_hostile_registry_sends_is_checked_and_escaped(evilreg: EvilRegistry, tmp_path: Path) -> None:
+    evilreg.add_version("p", "a", "v1", {"a.txt": b"a\n"})
+    evilreg.add_version("p", "a", "v\x1b[2J2", {"a.txt": b"a\n", "b.txt": b"b\n"})  # a terminal escape
+    evilreg.add_version("p", "a", "v3", {"../../escape": b"x"})  # a path out of any tree
+    evilreg.add_version("p", "a", "v4", {"c.txt": b"c\n"}, finished=False)  # upload under way
+    proc = selenite("log", "--url", evilreg.url, "p/a", cwd=tmp_path)
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("v4 ") and lines[0].endswith("(uploading)") and "? files" in lines[0]
+    assert "\x1b" not in proc.stdout and any(line.startswith("v\\x1b[2J2 ") for line in lines)
+    v3 = next(line for line in lines if line.startswith("v3 "))
+    assert "? files" in v3 and "v3" in proc.stderr  # the unsafe manifest: a note, and the rest is listed
+    rows = json.loads(selenite("log", "--url", evilreg.url, "--json", "p/a", cwd=tmp_path).stdout)
+    check_schema(rows, LOG)
+    assert {r["version"]: r["files"] for r in rows} == {"v4": None, "v3": None, "v\x1b[2J2": 2, "v1": 1}
+    for args, said in ((["p/a@v1", "p/a@v3"], "../../escape"), (["p/a@v1", "p/a@v4"], "still being uploaded")):
+        bad = selenite("diff", "--url", evilreg.url, *args, cwd=tmp_path, check=False)
+        assert bad.returncode == 2 and said in bad.stderr and len(bad.stderr.splitlines()) == 1, bad.stderr
+    proc = selenite("diff", "--url", evilreg.url, "p/a@v1", "p/a@v\x1b[2J2", cwd=tmp_path, check=False)
+    assert (proc.returncode, proc.stdout) == (1, "A  b.txt  (2 B)\n") and "\x1b" not in proc.stderr
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "copy"])
+def test_diff_of_a_working_tree_of_hard_links_or_copies(reg: Registry, tmp_path: Path, mode: str) -> None:
+    tree = tmp_path / mode
+    selenite("clone", "--url", reg.url, "--link-mode", mode, "proj/small@v1", tree)
+    proc = selenite("diff", cwd=tree, check=False)
+    assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
+    selenite("unlock", "a.txt", cwd=tree)
+    (tree / "a.txt").write_bytes(b"alpha, edited\n")
+    (tree / "b.txt").rename(tree / "c.txt")  # Git tracks the tree's record here, not its files
+    (tree / "d.txt").unlink()
+    proc = selenite("diff", "v1", cwd=tree, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.splitlines() == ["M  a.txt  (6 B -> 14 B)", "R  b.txt -> c.txt  (5 B)", "D  d.txt  (6 B)"]
