@@ -170,6 +170,7 @@ def demo(directory: Path, *, port: int, keep_serving: bool) -> int:
         output.write(f"done: the working tree is {work}")
         if keep_serving:
             output.write(f"the registry keeps running at {url} (Ctrl-C stops it); token: {token}")
+            output.write(f"browse it at {url}/ (its projects, versions, files and their changes)")
             with contextlib.suppress(KeyboardInterrupt):
                 server.wait()
     finally:
