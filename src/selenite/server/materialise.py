@@ -10,8 +10,9 @@ at the ancestor instead (no bytes move). The bucket is then valid for every read
 included, whoever asked for the removal.
 
 Order, for kill -9 at any point: per dependent version, bytes first, then ``..links``, then
-``..manifest``; the removal itself runs only after all of them. Re-running the removal redoes
-whatever a crash left half done (copying again is harmless).
+``..manifest``, then ``..usage``; the removal itself runs only after all of them. Re-running the
+removal redoes whatever a crash left half done (copying again is harmless); a crash just before a
+usage update leaves that usage short, never counted twice (``/refresh/usage`` recounts).
 """
 
 from __future__ import annotations
