@@ -41,6 +41,8 @@ def _headers(info: ObjectInfo) -> dict[str, str]:
         content_type = "application/json" if is_internal(info.key) else "application/octet-stream"
     headers = {
         "Accept-Ranges": "bytes",
+        # So that a web page reading parts of a file (an HDF5 or zarr viewer) can see them.
+        "Access-Control-Expose-Headers": "Accept-Ranges, Content-Range, ETag",
         "Content-Length": str(info.size),
         "Content-Type": content_type,
         "Last-Modified": format_datetime(info.last_modified, usegmt=True),
