@@ -150,6 +150,12 @@ def test_include_exclude_in_copy_and_hardlink_trees(many: Registry, tmp_path: Pa
     assert "no path of" in out and "matches --include 'nothing/*'" in out
     assert _counted(many, before)[0] == 2  # summary and manifest only
     assert _with_content(_statuses(empty)) == set()
+    # The selection is changed in git config, as documented; a plain get then fetches what it adds.
+    git("config", "--add", "selenite.include", "x0/", cwd=empty)
+    before = many.stats()
+    assert "1950 file(s) outside this tree's selection" in selenite("get", cwd=empty).stderr
+    assert _counted(many, before)[0] == 50
+    assert {p for p in FILES if os.path.lexists(empty / p)} == set(D2[:50])  # placed: d2/x0, at any depth
 
     work = tmp_path / mode
     before = many.stats()
