@@ -1,5 +1,7 @@
 """`selenite ls [PROJECT[/ASSET[@VERSION]]]`: projects, assets, versions (latest marked, probation
-shown) or a version's files with sizes. A table on a terminal, plain lines in pipes, ``--json``."""
+shown) or a version's files with sizes. A table on a terminal, plain lines in pipes, ``--json``.
+The registry: --url or $SELENITE_URL (ls is about a registry, not a tree), else the tree's, else
+the last login's (``workspace.registry_endpoint``)."""
 
 from __future__ import annotations
 
@@ -11,22 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from selenite import gitrepo, output, registry, versions
+from selenite import output, registry, versions
 from selenite.config import Settings
-from selenite.errors import FatalError, NotAWorkingTree, NotFound
-from selenite.tree.origin import origin
-
-
-def _url(settings: Settings) -> str:
-    """The registry named by --url or SELENITE_URL (ls is about a registry, not a tree), else the
-    tree's, else the last login's."""
-    o = None
-    if not (settings.url or settings.env_url):
-        try:
-            o = origin(gitrepo.find_root(settings.cwd))
-        except (NotAWorkingTree, FatalError):
-            o = None
-    return settings.endpoint(o.url if o else None).url
+from selenite.errors import FatalError, NotFound
+from selenite.workspace import registry_endpoint
 
 
 def _parse(target: str | None) -> tuple[str | None, str | None, str | None]:
@@ -43,7 +33,7 @@ def _parse(target: str | None) -> tuple[str | None, str | None, str | None]:
 
 def ls(settings: Settings, target: str | None, *, as_json: bool = False) -> int:
     project, asset, version = _parse(target)
-    with registry.session_for(_url(settings)) as client:
+    with registry.session_for(registry_endpoint(settings).url) as client:
         if project is None:
             rows = [{"project": p} for p in client.list_projects()]
             cols = ["project"]
