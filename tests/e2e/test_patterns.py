@@ -17,7 +17,7 @@ from pathlib import Path
 import gypsum_client as gc
 import pytest
 
-from tests.support.cli import selenite
+from tests.support.cli import selenite, selenite_in_process
 from tests.support.env import isolated_environ
 from tests.support.git import git
 from tests.support.registry import Registry, start_registry
@@ -186,3 +186,13 @@ def test_include_exclude_in_copy_and_hardlink_trees(many: Registry, tmp_path: Pa
     assert sorted(pushed) == sorted(FILES) and pushed[D1[1]]["size"] == len(b"edited here\n")
     assert all("link" in pushed[p] for p in FILES if p != D1[1])
     assert _with_content(_statuses(work)) == {*wanted, *D1_CSV}  # still a pattern tree, now of v2
+
+
+def test_a_pattern_that_can_match_nothing_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    dest = tmp_path / "never"
+    for option, bad in (("--include", "a//b"), ("--exclude", "../x"), ("--include", "/")):
+        # No registry is asked: the port is closed, and the refusal comes first.
+        code, err = selenite_in_process("clone", "p/a", str(dest), option, bad, "--url", "http://127.0.0.1:9",
+                                        cwd=tmp_path)
+        assert code == 1 and err.count("\n") == 1 and f"{option} {bad!r}" in err, err
+        assert not dest.exists()
