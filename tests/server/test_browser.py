@@ -44,6 +44,8 @@ def _page(srv: Server, path: str, status: int = 200) -> str:
     r = requests.get(srv.url + path, timeout=30, allow_redirects=False)
     assert r.status_code == status, (path, r.status_code, r.text[:300])
     assert r.headers["Content-Type"].startswith("text/html"), path
+    assert "script-src" not in r.headers["Content-Security-Policy"]  # default-src 'none': no script runs
+    assert r.headers["Content-Security-Policy"].startswith("default-src 'none'")
     return r.text
 
 
