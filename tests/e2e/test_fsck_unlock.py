@@ -81,7 +81,7 @@ def test_unlock_refuses_what_it_cannot_copy(reg: EvilRegistry, tmp_path: Path) -
                                     cwd=tmp_path)
     assert code == 0, err
     code, err = run(tmp_path / "lazy", "unlock", "a.txt")
-    assert code == 1 and "the content of a.txt is not here (1 such): run `selenite get` first" in err
+    assert code == 1 and "the content of a.txt is not here (1 such): run `selenite get` on the same paths first" in err
     tree = clone(reg, tmp_path)
     edit_through(tree / "b.txt", b"BETA\n")
     code, err = run(tree, "unlock", "b.txt")

@@ -25,7 +25,9 @@ def unlock(settings: Settings, paths: list[Path]) -> int:
     missing = [e.path for e in entries if e.status == PathStatus.CONTENT_MISSING]
     corrupted = [e.path for e in entries if e.status == PathStatus.OBJECT_CORRUPTED]
     if missing:
-        raise FatalError(f"the content of {missing[0]} is not here ({len(missing)} such): run `selenite get` first")
+        # "on the same paths": in a pattern clone a plain `get` fetches only the selection.
+        raise FatalError(f"the content of {missing[0]} is not here ({len(missing)} such): "
+                         "run `selenite get` on the same paths first")
     if corrupted:
         raise FatalError(f"the object behind {corrupted[0]} was modified: run `selenite fsck --repair` first")
     if not todo:
