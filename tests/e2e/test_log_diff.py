@@ -111,6 +111,7 @@ def test_diff_of_two_big_versions_reads_manifests_only(reg: Registry, tmp_path: 
     assert (same.returncode, same.stdout) == (0, "")
     for args, said in ((["proj/data@v9", "proj/data@v1"], "has no version 'v9'"),
                        (["v1"], "not inside a git working tree"),
+                       (["v1", "v2"], "outside a working tree, name versions as PROJECT/ASSET@VERSION"),
                        (["a", "b", "c"], "at most two"),
                        (["proj/da/ta@v1", "proj/data@v1"], "expected VERSION or PROJECT/ASSET@VERSION")):
         bad = selenite("diff", "--url", reg.url, *args, cwd=tmp_path, check=False)
@@ -154,13 +155,17 @@ def test_diff_and_log_in_a_working_tree(reg: Registry, tmp_path: Path) -> None:
     git("mv", "b.txt", "sub/b.txt", cwd=tree)
     (tree / "d.txt").unlink()
     (tree / "new.txt").write_bytes(b"new\n")
+    (tmp_path / "outside.txt").write_bytes(b"outside\n")
+    (tree / "out.txt").symlink_to(tmp_path / "outside.txt")  # what a push would publish: the target's bytes
+    (tree / "dangling.txt").symlink_to(tmp_path / "nothing")  # nothing to publish: left out, with a note
     for args in ([], ["v1"]):
         proc = selenite("diff", "--json", *args, cwd=tree, check=False)
         assert proc.returncode == 1, proc.stderr
         doc = json.loads(proc.stdout)
         check_schema(doc, DIFF)
         assert doc["new"] == {"project": "proj", "asset": "small", "version": None}  # the working tree
-        assert doc["added"] == [{"path": "new.txt", "size": 4}]
+        assert doc["added"] == [{"path": "new.txt", "size": 4}, {"path": "out.txt", "size": 8}]
+        assert "dangling.txt is a symlink to no file" in proc.stderr
         assert doc["deleted"] == [{"path": "d.txt", "size": 6}]
         assert doc["modified"] == [{"path": "a.txt", "old_size": 6, "new_size": 14}]
         assert doc["renamed"] == [{"old_path": "b.txt", "new_path": "sub/b.txt", "size": 5}]
@@ -169,7 +174,7 @@ def test_diff_and_log_in_a_working_tree(reg: Registry, tmp_path: Path) -> None:
     reg.stop()
     try:
         proc = selenite("diff", "--stat", cwd=tree, check=False)
-        assert proc.returncode == 1 and "1 added" in proc.stdout and "1 renamed" in proc.stdout, proc.stderr
+        assert proc.returncode == 1 and "2 added" in proc.stdout and "1 renamed" in proc.stdout, proc.stderr
     finally:
         reg.start()
     # Versions named in full are read from the tree's registry; log defaults to the tree's asset.
@@ -184,6 +189,9 @@ def test_what_a_hostile_registry_sends_is_checked_and_escaped(evilreg: EvilRegis
     evilreg.add_version("p", "a", "v\x1b[2J2", {"a.txt": b"a\n", "b.txt": b"b\n"})  # a terminal escape
     evilreg.add_version("p", "a", "v3", {"../../escape": b"x"})  # a path out of any tree
     evilreg.add_version("p", "a", "v4", {"c.txt": b"c\n"}, finished=False)  # upload under way
+    evilreg.put("p/a/junk/file.txt", b"a folder without a summary: not a version\n")
+    evilreg.put("p/empty/..permissions", {"owners": []})  # an asset with no version yet
+    assert selenite("log", "--url", evilreg.url, "p/empty", cwd=tmp_path).stdout == ""
     proc = selenite("log", "--url", evilreg.url, "p/a", cwd=tmp_path)
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("v4 ") and lines[0].endswith("(uploading)") and "? files" in lines[0]
@@ -193,7 +201,10 @@ def test_what_a_hostile_registry_sends_is_checked_and_escaped(evilreg: EvilRegis
     rows = json.loads(selenite("log", "--url", evilreg.url, "--json", "p/a", cwd=tmp_path).stdout)
     check_schema(rows, LOG)
     assert {r["version"]: r["files"] for r in rows} == {"v4": None, "v3": None, "v\x1b[2J2": 2, "v1": 1}
-    for args, said in ((["p/a@v1", "p/a@v3"], "../../escape"), (["p/a@v1", "p/a@v4"], "still being uploaded")):
+    bad = selenite("log", "--url", evilreg.url, "p/..a", cwd=tmp_path, check=False)
+    assert bad.returncode == 1 and "asset name cannot start with '..'" in bad.stderr
+    for args, said in ((["p/a@v1", "p/a@v3"], "../../escape"), (["p/a@v1", "p/a@v4"], "still being uploaded"),
+                       (["p/a@v1", "p/a@..v2"], "version name cannot start with '..'")):
         bad = selenite("diff", "--url", evilreg.url, *args, cwd=tmp_path, check=False)
         assert bad.returncode == 2 and said in bad.stderr and len(bad.stderr.splitlines()) == 1, bad.stderr
     proc = selenite("diff", "--url", evilreg.url, "p/a@v1", "p/a@v\x1b[2J2", cwd=tmp_path, check=False)

@@ -21,7 +21,7 @@ from selenite import changes, gitrepo, names, output, registry, versions
 from selenite.cache import Cache
 from selenite.changes import Changes, Listing
 from selenite.config import Settings
-from selenite.errors import FatalError
+from selenite.errors import FatalError, NotAWorkingTree
 from selenite.keys import Key, md5_of_file
 from selenite.statcache import StatCache
 from selenite.tree.entry import PathStatus
@@ -86,8 +86,11 @@ def _compare(settings: Settings, refs: list[str]) -> tuple[Side, Side, Changes]:
     if len(refs) > 2:
         raise FatalError("diff takes at most two versions")
     tree = None
-    if len(refs) < 2 or not all("@" in r for r in refs):  # the working tree, or its asset, is needed
+    if len(refs) < 2:  # the working tree is one side
         tree = open_tree(settings)
+    elif not all("@" in r for r in refs):  # a bare VERSION is one of the tree's asset
+        with contextlib.suppress(NotAWorkingTree):  # outside one: parse_ref says how to name versions
+            tree = open_tree(settings)
     default = (tree[1].project, tree[1].asset) if tree is not None else None
     sides = [parse_ref(r, default) for r in refs]
     if tree is not None and len(sides) < 2:
