@@ -16,7 +16,7 @@ import pytest
 from selenite import output, transfer
 from selenite.cache import RESUMABLE, Cache
 from selenite.cache import partial as partial_module
-from selenite.errors import RegistryError
+from selenite.errors import ChecksumMismatch, RegistryError
 from selenite.keys import Key
 from selenite.registry import RegistryClient
 from tests.support.files import md5
@@ -33,16 +33,16 @@ class _Registry:
 
     batching = False
 
-    def __init__(self, ranges: bool = True, break_after: int | None = None) -> None:
-        self.ranges, self.break_after = ranges, break_after
+    def __init__(self, ranges: bool | int = True, break_after: int | None = None, data: bytes = DATA) -> None:
+        self.ranges, self.break_after, self.data = ranges, break_after, data
         self.sent, self.asked = 0, []
 
     def _stream(self, first: int) -> Iterator[bytes]:
-        for at in range(first, len(DATA), MiB):
+        for at in range(first, len(self.data), MiB):
             if self.break_after is not None and self.sent >= self.break_after:
                 self.break_after = None
                 raise RegistryError("download broke: connection reset")
-            block = DATA[at : at + MiB]
+            block = self.data[at : at + MiB]
             self.sent += len(block)
             yield block
 
@@ -51,6 +51,8 @@ class _Registry:
         return self._stream(0)
 
     def iter_range(self, source: str, size: int, first: int, last: int | None = None) -> tuple[int, Iterator[bytes]]:
+        if self.ranges == 416:
+            raise RegistryError("registry refused file: 416 range not satisfiable", 416)
         if not self.ranges:
             return 0, self.iter_file(source, size)
         self.asked.append(first)
@@ -93,16 +95,24 @@ def test_a_broken_download_resumes_in_the_next_attempt(tmp_path: Path, shown: _R
 @pytest.mark.parametrize(("planted", "ranges", "asked", "sent"), [
     (DATA[:HALF], True, [HALF], len(DATA) - HALF),  # an earlier run's bytes: only the rest
     (DATA[:HALF], False, [0], len(DATA)),  # a registry that ignores Range: from zero
+    (DATA[:HALF], 416, [0], len(DATA)),  # one whose object is shorter than the partial: from zero
     (DATA, True, [], 0),  # complete, killed before its rename: installed as it is
     (bytes(HALF), True, [HALF, 0], len(DATA) - HALF + len(DATA)),  # wrong bytes: the md5 fails, from zero
     (DATA + b"more", True, [0], len(DATA)),  # longer than the object: dropped
 ])
-def test_a_partial_left_by_an_earlier_run(tmp_path: Path, shown: _Recorded, planted: bytes, ranges: bool,
+def test_a_partial_left_by_an_earlier_run(tmp_path: Path, shown: _Recorded, planted: bytes, ranges: bool | int,
                                           asked: list[int], sent: int) -> None:
     cache, reg = Cache(tmp_path / "cache"), _Registry(ranges=ranges)
     cache.partial_path(KEY).write_bytes(planted)
     fetch(cache, reg)
     assert (reg.asked, reg.sent) == (asked, sent)
+
+
+def test_more_bytes_than_the_key_holds_are_refused(tmp_path: Path, shown: _Recorded) -> None:
+    cache, reg = Cache(tmp_path / "cache"), _Registry(data=DATA + b"x" * MiB)
+    with pytest.raises(ChecksumMismatch, match="more than"):
+        transfer.fetch_objects(cast(RegistryClient, reg), cache, {KEY: "p/a/v1/x.bin"})
+    assert not cache.has(KEY) and shown.bytes == 0
 
 
 def test_a_partial_another_process_appends_to_is_left_alone(tmp_path: Path, shown: _Recorded) -> None:

@@ -94,6 +94,11 @@ def test_listing_and_pandas(reg: Registry, monkeypatch: pytest.MonkeyPatch) -> N
         assert not fs.exists(missing), missing
         with pytest.raises(FileNotFoundError):
             fs.info(missing)
+    for missing in ("nope", f"{PROJECT}/nope", f"{PROJECT}//{ASSET}", f"{PROJECT}/{ASSET}/v1", f"{PROJECT}/@v1",
+                    f"{top}/nope"):
+        with pytest.raises(FileNotFoundError):
+            fs.ls(missing)
+    assert fs.cat_file(f"{top}/tables/x.csv", start=5, end=5) == b""
     with pytest.raises(PermissionError, match="read-only"):
         fs.open(f"{top}/new.csv", "wb")
 
