@@ -118,6 +118,9 @@ def permissions_set(
 @token_app.command("create")
 def token_create(
     user: Annotated[str, typer.Argument(help="The user name the token identifies.")],
+    label: Annotated[str | None, typer.Option(
+        "--label", help="What the token is for (e.g. laptop, ci): listed, and `token revoke LABEL` revokes it.")
+    ] = None,
     root: RootOpt = None,
     storage: StorageOpt = None,
     s3_endpoint: S3EndpointOpt = None,
@@ -128,7 +131,7 @@ def token_create(
     """Print a new bearer token for USER (stored hashed; works at once on running servers)."""
     from selenite.commands import token as cmd
 
-    raise typer.Exit(cmd.create(user, root=root, storage=storage,
+    raise typer.Exit(cmd.create(user, root=root, storage=storage, label=label,
                                s3=s3_settings(s3_endpoint, s3_region, s3_checksums, s3_addressing)))
 
 
@@ -143,7 +146,7 @@ def token_list(
     s3_checksums: S3ChecksumsOpt = None,
     s3_addressing: S3AddressingOpt = None,
 ) -> None:
-    """List tokens: id, creation time, user (the tokens themselves are never stored)."""
+    """List tokens: id, creation time, user, label (the tokens themselves are never stored)."""
     from selenite.commands import token as cmd
 
     raise typer.Exit(cmd.show(user, root=root, storage=storage, as_json=as_json,
@@ -153,7 +156,8 @@ def token_list(
 @token_app.command("revoke")
 def token_revoke(
     target: Annotated[
-        str, typer.Argument(metavar="ID|USER", help="A token id from `token list`, or a user (all their tokens).")
+        str, typer.Argument(metavar="ID|LABEL|USER",
+                            help="A token id or label from `token list`, or a user (all their tokens).")
     ],
     root: RootOpt = None,
     storage: StorageOpt = None,

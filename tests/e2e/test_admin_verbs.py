@@ -25,7 +25,7 @@ from tests.support.serve import SELENITE
 WHOAMI = {"url": str, "user": str, "admin": bool}
 PERMISSIONS = {"project": str, "owners": [str], "uploaders": [
     {"id": str, "asset?": str, "version?": str, "until?": str, "trusted?": bool, "...": True}]}
-TOKENS = [{"id": str, "user": str, "created": str}]
+TOKENS = [{"id": str, "user": str, "created": str, "label": (str, None)}]
 LS_VERSIONS = [{"version": str, "latest": bool, "probation": bool, "finished": (str, None), "user": (str, None)}]
 
 
@@ -94,9 +94,14 @@ def test_owner_verbs_probation_permissions_and_tokens(registry: Registry, tmp_pa
     _refused(_as(registry, alice, "reject", "own/blob@v1", check=False), "non-probational")
 
     # Tokens: listed without the secrets; a revoked one is refused at once by the running server.
+    ci = selenite("token", "create", "alice", "--label", "ci", *registry.storage_args()).stdout.strip()
     listed = json.loads(selenite("token", "list", "--json", *registry.storage_args()).stdout)
     check_schema(listed, TOKENS)
     assert {t["user"] for t in listed} == {"admin", "alice", "carol"} and carol not in json.dumps(listed)
+    assert [t["label"] for t in listed if t["user"] == "alice"] == [None, "ci"]
+    assert _as(registry, ci, "whoami").stdout.strip() == "alice"
+    selenite("token", "revoke", "ci", *registry.storage_args())
+    _refused(_as(registry, ci, "whoami", check=False), "401")
     carol_id = next(t["id"] for t in listed if t["user"] == "carol")
     selenite("token", "revoke", carol_id, *registry.storage_args())
     _refused(_as(registry, carol, "whoami", check=False), "401")

@@ -1,4 +1,4 @@
-"""server.tokens: tokens are stored as hashes only, listed by id and user, revoked by either."""
+"""server.tokens: tokens are stored as hashes only, listed by id, user and label, revoked by any."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import pytest
 
 from selenite.server.errors import SetupError
 from selenite.server.storage.folder import FolderStorage
-from selenite.server.tokens import ID_LENGTH, check_user, create_token, list_tokens, revoke, token_name
+from selenite.server.tokens import (
+    ID_LENGTH,
+    check_label,
+    check_user,
+    create_token,
+    list_tokens,
+    revoke,
+    token_name,
+)
 
 
 @pytest.fixture
@@ -57,7 +65,7 @@ def test_revoke_by_id_or_by_user(storage: FolderStorage) -> None:
 
 
 def test_revoke_refuses_what_names_nothing_or_is_ambiguous(storage: FolderStorage) -> None:
-    with pytest.raises(SetupError, match="no token has the id 'nobody'"):
+    with pytest.raises(SetupError, match="no token has the id or label 'nobody'"):
         revoke(storage, "nobody")
     token = create_token(storage, "alice")
     [info] = list_tokens(storage)
@@ -66,3 +74,17 @@ def test_revoke_refuses_what_names_nothing_or_is_ambiguous(storage: FolderStorag
     with pytest.raises(SetupError, match="both a token id and a user name; nothing revoked"):
         revoke(storage, info.id)
     assert storage.state_get(token_name(token)) is not None
+
+
+def test_labels_are_listed_and_revoke_one_token(storage: FolderStorage) -> None:
+    ci, laptop, plain = (create_token(storage, "alice", "ci"), create_token(storage, "alice", "laptop"),
+                         create_token(storage, "alice"))
+    assert sorted(str(t.label) for t in list_tokens(storage)) == ["None", "ci", "laptop"]
+    [gone] = revoke(storage, "ci")
+    assert gone.label == "ci" and storage.state_get(token_name(ci)) is None
+    assert storage.state_get(token_name(laptop)) is not None and storage.state_get(token_name(plain)) is not None
+    create_token(storage, "bob", "alice")  # a label that is also a user name: revoking by it must not guess
+    with pytest.raises(SetupError, match="both a token label and a user name; nothing revoked"):
+        revoke(storage, "alice")
+    with pytest.raises(SetupError, match="token label 'a b' must be"):
+        check_label("a b")

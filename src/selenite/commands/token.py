@@ -14,11 +14,11 @@ from selenite.server.storage.factory import open_storage
 from selenite.server.storage.s3settings import S3Settings
 
 
-def create(user: str, root: Path | None, storage: str | None, s3: S3Settings) -> int:
-    """Print a new token for USER on stdout; the registry keeps only its hash."""
+def create(user: str, root: Path | None, storage: str | None, s3: S3Settings, label: str | None = None) -> int:
+    """Print a new token for USER on stdout; the registry keeps only its hash (and ``label``)."""
     try:  # the server's refusals (SetupError) are one line here, like every CLI error
         store = open_storage(root=root, storage=storage, s3=s3)
-        token = tokens.create_token(store, user)
+        token = tokens.create_token(store, user, label)
     except SetupError as e:
         raise FatalError(str(e)) from None
     output.write(token)
@@ -26,17 +26,18 @@ def create(user: str, root: Path | None, storage: str | None, s3: S3Settings) ->
 
 
 def show(user: str | None, root: Path | None, storage: str | None, s3: S3Settings, as_json: bool = False) -> int:
-    """One line per stored token: its id, creation time and user (never the token itself)."""
+    """One line per stored token: its id, creation time, user and label (never the token itself)."""
     try:
         store = open_storage(root=root, storage=storage, s3=s3)
     except SetupError as e:
         raise FatalError(str(e)) from None
     found = tokens.list_tokens(store, user)
     if as_json:
-        output.write(json.dumps([{"id": t.id, "user": t.user, "created": t.created} for t in found], indent=2))
+        output.write(json.dumps([{"id": t.id, "user": t.user, "created": t.created, "label": t.label}
+                                 for t in found], indent=2))
         return 0
     for t in found:
-        output.write(f"{t.id}  {t.created}  {t.user}")
+        output.write(output.printable(f"{t.id}  {t.created}  {t.user}" + (f"  {t.label}" if t.label else "")))
     if not found:
         output.info(f"no tokens{f' for {user}' if user else ''}")
     return 0
@@ -50,5 +51,5 @@ def revoke(target: str, root: Path | None, storage: str | None, s3: S3Settings) 
     except SetupError as e:
         raise FatalError(str(e)) from None
     for t in gone:
-        output.info(f"revoked token {t.id} of {t.user} (created {t.created})")
+        output.info(f"revoked token {t.id} of {t.user}{f' ({t.label})' if t.label else ''} (created {t.created})")
     return 0

@@ -2,8 +2,10 @@
 
 A token is a random string printed once. The storage keeps only a record named after its
 sha256, ``tokens/<sha256 hex>`` in the private state area, holding ``{"user", "created"}`` (the
-format every version wrote, so older tokens list and revoke too). The first 12 hex digits of that
-name are the token's id: enough to tell tokens apart, useless to forge one.
+format every version wrote, so older tokens list and revoke too) and, when one was given, a
+``label`` saying what the token is for ("laptop", "ci"). The first 12 hex digits of that name are
+the token's id: enough to tell tokens apart, useless to forge one. A token is revoked by its id,
+its label, or its user (all of theirs).
 """
 
 from __future__ import annotations
@@ -33,11 +35,21 @@ def check_user(user: str) -> None:
         raise SetupError(f"user name {user!r} must be 1-100 letters, digits or ._@+- (starting with a letter or digit)")
 
 
-def create_token(storage: Storage, user: str) -> str:
-    """A new bearer token for ``user``; only its hash is stored."""
+def check_label(label: str) -> None:
+    if not _USER.match(label):
+        raise SetupError(f"token label {label!r} must be 1-100 letters, digits or ._@+- "
+                         "(starting with a letter or digit)")
+
+
+def create_token(storage: Storage, user: str, label: str | None = None) -> str:
+    """A new bearer token for ``user`` (described by ``label``); only its hash is stored."""
     check_user(user)
+    fields = {"user": user, "created": now_iso()}
+    if label is not None:
+        check_label(label)
+        fields["label"] = label
     token = "sel_" + secrets.token_urlsafe(32)
-    record = json.dumps({"user": user, "created": now_iso()}).encode()
+    record = json.dumps(fields).encode()
     if not storage.state_create_exclusive(token_name(token), record):
         raise SetupError("token collision (try again)")
     return token
@@ -49,6 +61,7 @@ class TokenInfo:
     user: str
     created: str
     name: str  # the state entry
+    label: str | None = None
 
 
 def list_tokens(storage: Storage, user: str | None = None) -> list[TokenInfo]:
@@ -59,23 +72,26 @@ def list_tokens(storage: Storage, user: str | None = None) -> list[TokenInfo]:
         try:
             record = json.loads(storage.state_get(name) or b"")
             who, created = str(record["user"]), str(record.get("created", "?"))
+            label = record["label"] if isinstance(record.get("label"), str) else None
         except (ValueError, KeyError, TypeError):
-            who, created = "?", "?"
+            who, created, label = "?", "?", None
         if user is None or who == user:
-            found.append(TokenInfo(id=digest[:ID_LENGTH], user=who, created=created, name=name))
+            found.append(TokenInfo(id=digest[:ID_LENGTH], user=who, created=created, name=name, label=label))
     return sorted(found, key=lambda t: (t.created, t.id))
 
 
 def revoke(storage: Storage, target: str) -> list[TokenInfo]:
-    """Delete the token whose id is ``target``, or every token of user ``target``; returns them."""
+    """Delete the token whose id is ``target``, the tokens labelled ``target``, or every token of
+    user ``target``; returns them. A ``target`` that names more than one of these revokes nothing."""
     tokens = list_tokens(storage)
-    by_id = [t for t in tokens if t.id == target]
-    by_user = [t for t in tokens if t.user == target]
-    if by_id and by_user:
-        raise SetupError(f"{target!r} is both a token id and a user name; nothing revoked")
-    chosen = by_id or by_user
+    matches = {kind: [t for t in tokens if getattr(t, kind) == target] for kind in ("id", "label", "user")}
+    kinds = [kind for kind, found in matches.items() if found]
+    if len(kinds) > 1:
+        named = " and ".join({"id": "a token id", "label": "a token label", "user": "a user name"}[k] for k in kinds)
+        raise SetupError(f"{target!r} is both {named}; nothing revoked")
+    chosen = matches[kinds[0]] if kinds else []
     if not chosen:
-        raise SetupError(f"no token has the id {target!r} and no user {target!r} has a token "
+        raise SetupError(f"no token has the id or label {target!r} and no user {target!r} has a token "
                          "(see `selenite token list`)")
     for t in chosen:
         storage.state_delete(t.name)
