@@ -9,6 +9,7 @@ in a small cache keyed by the manifest's ETag, bounded by the number of files he
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -51,8 +52,7 @@ class FileEntry(NamedTuple):  # a tuple, not a dataclass: 100,000 of them are ma
 class Version:
     name: str
     uploader: str
-    started: float | None
-    finished: float | None
+    finished: float  # seconds since the epoch (a version is listed once its upload finished)
     probation: bool
     latest: bool
 
@@ -118,7 +118,6 @@ def _version(name: str, summary: object, latest_name: object) -> Version | None:
     return Version(
         name=name,
         uploader=uploader if isinstance(uploader, str) else "",
-        started=parse_time(summary.get("upload_start")),
         finished=finished,
         probation=summary.get("on_probation") is True,
         latest=name == latest_name,
@@ -138,7 +137,7 @@ def versions(storage: Storage, project: str, asset: str) -> list[Version]:
     latest_name = _latest_name(storage, project, asset)
     found = [v for name in names
              if (v := _version(name, _read_json(storage, summary_key(project, asset, name)), latest_name))]
-    found.sort(key=lambda v: (v.finished or 0.0, v.name), reverse=True)
+    found.sort(key=lambda v: (v.finished, v.name), reverse=True)
     return found
 
 
@@ -148,7 +147,7 @@ def version(storage: Storage, project: str, asset: str, name: str) -> Version:
     if found is None:
         raise HttpError(404, f"no version '{project}/{asset}/{name}'")
     latest = _latest_name(storage, project, asset) == name
-    return Version(found.name, found.uploader, found.started, found.finished, found.probation, latest)
+    return dataclasses.replace(found, latest=latest)
 
 
 # What a path must be to be shown and grouped into folders: non-empty '/'-separated components, none

@@ -50,9 +50,7 @@ def human_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def when(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
+def when(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
