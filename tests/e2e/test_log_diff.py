@@ -138,6 +138,8 @@ def test_log_lists_every_version_newest_first_probation_marked(reg: Registry, tm
     assert rows[0]["finished"] > rows[1]["finished"] > rows[2]["finished"]
     one = json.loads(selenite("log", "--url", reg.url, "--json", "-n", "1", "proj/data", cwd=tmp_path).stdout)
     assert one == rows[:1]
+    env = selenite("log", "--json", "proj/data", cwd=tmp_path, env={"SELENITE_URL": reg.url}).stdout
+    assert [r["version"] for r in json.loads(env)] == ["v3", "v2", "v1"]  # the registry of $SELENITE_URL
     for args, said in ((["proj/nope"], "has no asset 'nope'"), (["proj"], "expected PROJECT/ASSET"), ([], "name the")):
         bad = selenite("log", "--url", reg.url, *args, cwd=tmp_path, check=False)
         assert bad.returncode == 1 and said in bad.stderr and len(bad.stderr.splitlines()) == 1, bad.stderr

@@ -27,8 +27,7 @@ from selenite.statcache import StatCache
 from selenite.tree.entry import PathStatus
 from selenite.tree.layout import layout_of
 from selenite.tree.links import parse_link_text
-from selenite.tree.origin import origin
-from selenite.workspace import open_tree
+from selenite.workspace import open_tree, registry_endpoint
 
 ERROR = 2  # 1 means "they differ"
 
@@ -101,27 +100,20 @@ def _compare(settings: Settings, refs: list[str]) -> tuple[Side, Side, Changes]:
             sides.append(Side(o.project, o.asset, o.version))
             old_listing: Listing = {p: k.content() for p, k in base.items()}
         else:
-            old_listing = _remote(settings, o.url, cache, sides[0])
+            old_listing = _remote(settings.endpoint(o.url).url, cache, sides[0])
         new_listing = working_listing(root, cache, base)
         return sides[0], Side(o.project, o.asset, None), changes.compare(old_listing, new_listing)
     cache = tree[2] if tree is not None else Cache(settings.cache_dir)
-    url = tree[1].url if tree is not None else _recorded_url(settings.cwd)
-    a, b = (_remote(settings, url, cache, s) for s in sides)
+    # A tree's versions come from its registry; versions named in full outside one, from the
+    # registry every registry-level verb uses.
+    url = settings.endpoint(tree[1].url).url if tree is not None else registry_endpoint(settings).url
+    a, b = (_remote(url, cache, s) for s in sides)
     return sides[0], sides[1], changes.compare(a, b)
 
 
-def _recorded_url(cwd: Path) -> str | None:
-    """The registry of the working tree around ``cwd``, if any (versions named in full are still
-    read from the tree's registry unless --url says otherwise)."""
-    with contextlib.suppress(FatalError):
-        o = origin(gitrepo.find_root(cwd))
-        return o.url if o is not None else None
-    return None
-
-
-def _remote(settings: Settings, recorded: str | None, cache: Cache, side: Side) -> Listing:
+def _remote(url: str, cache: Cache, side: Side) -> Listing:
     assert side.version is not None
-    with registry.session_for(settings.endpoint(recorded).url) as client:
+    with registry.session_for(url) as client:
         keys = versions.listing(client, cache, side.project, side.asset, side.version)
     return {p: k.content() for p, k in keys.items()}
 

@@ -20,6 +20,7 @@ from selenite.config import Settings
 from selenite.errors import FatalError, NotAWorkingTree, NotFound
 from selenite.tree.anchor import tree_cache
 from selenite.tree.origin import Origin, origin
+from selenite.workspace import registry_endpoint
 
 PARALLEL = 8  # summaries and manifests in flight at once: small requests, latency-bound
 
@@ -62,13 +63,14 @@ def split_asset(target: str) -> tuple[str, str]:
 
 def log(settings: Settings, target: str | None, *, max_count: int | None = None, as_json: bool = False) -> int:
     tree = _tree(settings.cwd)
-    if target is not None:
+    if target is not None:  # a registry-level question: the registry every such verb asks
         project, asset = split_asset(target)
-    elif tree is not None:
+        url = registry_endpoint(settings).url
+    elif tree is not None:  # the tree's asset, in the tree's registry
         project, asset = tree[1].project, tree[1].asset
+        url = settings.endpoint(tree[1].url).url
     else:
         raise NotAWorkingTree("not inside a selenite working tree: name the asset (selenite log PROJECT/ASSET)")
-    url = settings.endpoint(tree[1].url if tree is not None else None).url
     cache = tree_cache(tree[0], settings.cache_dir) if tree is not None else Cache(settings.cache_dir)
     with registry.session_for(url, jobs=PARALLEL) as client:
         entries = _entries(client, cache, project, asset, max_count)
