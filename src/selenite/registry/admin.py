@@ -11,6 +11,7 @@ from typing import Any
 
 from selenite.errors import FatalError, NotFound, RegistryError
 from selenite.names import name_problem
+from selenite.registry import answers
 from selenite.registry.client import RegistryClient, quote_key
 
 
@@ -71,11 +72,11 @@ def dependents(client: RegistryClient, t: Target) -> list[dict[str, Any]] | None
                               token=client.token, lookup=True)
     except NotFound:
         return None
-    data = client._json(resp, "dependents")
-    ok = isinstance(data, list) and all(
-        isinstance(d, dict) and all(isinstance(d.get(k), str) for k in ("project", "asset", "version"))
-        and isinstance(d.get("paths"), list) and all(isinstance(p, str) for p in d["paths"]) for d in data)
-    if not ok:
+    try:
+        data = answers.load_json(resp.content)
+    except ValueError:
+        data = None
+    if not answers.is_dependents(data):
         raise RegistryError("registry sent a malformed list of dependent versions")
     return list(data)
 
@@ -86,12 +87,9 @@ def permissions(client: RegistryClient, project: str) -> dict[str, Any]:
         data = client.get_json(f"{project}/..permissions", f"permissions of {project}")
     except NotFound:
         raise FatalError(f"the registry at {client.url} has no project {project!r}") from None
-    owners = data.get("owners", []) if isinstance(data, dict) else None
-    uploaders = data.get("uploaders", []) if isinstance(data, dict) else None
-    if not (isinstance(owners, list) and all(isinstance(o, str) for o in owners) and isinstance(uploaders, list)
-            and all(isinstance(u, dict) and isinstance(u.get("id"), str) for u in uploaders)):
+    if not answers.is_permissions(data):
         raise RegistryError(f"the permissions of {project} are malformed")
-    return {"owners": owners, "uploaders": uploaders}
+    return {"owners": data.get("owners", []), "uploaders": data.get("uploaders", [])}
 
 
 def set_permissions(client: RegistryClient, project: str, body: dict[str, Any]) -> None:

@@ -81,3 +81,20 @@ def is_upload_start(data: Any) -> bool:
     urls = data.get("file_urls", [])
     return isinstance(urls, list) and all(
         isinstance(u, dict) and isinstance(u.get("path"), str) and isinstance(u.get("url"), str) for u in urls)
+
+
+def is_dependents(data: Any) -> bool:
+    """``GET /_selenite/dependents``: ``[{"project", "asset", "version": str, "paths": [str]}]``."""
+    return isinstance(data, list) and all(
+        isinstance(d, dict) and all(isinstance(d.get(k), str) for k in ("project", "asset", "version"))
+        and isinstance(d.get("paths"), list) and all(isinstance(p, str) for p in d["paths"]) for d in data)
+
+
+def is_permissions(data: Any) -> bool:
+    """A ``..permissions`` file (§2.1): ``owners`` strings and ``uploaders`` objects with a string
+    ``id`` (either list may be absent: it then reads as empty)."""
+    if not isinstance(data, dict):
+        return False
+    owners, uploaders = data.get("owners", []), data.get("uploaders", [])
+    return (isinstance(owners, list) and all(isinstance(o, str) for o in owners) and isinstance(uploaders, list)
+            and all(isinstance(u, dict) and isinstance(u.get("id"), str) for u in uploaders))
