@@ -34,11 +34,11 @@ def remove(settings: Settings, target: str, *, force: bool = False, yes: bool = 
             raise FatalError(f"refusing to remove {t}: {_describe(deps)} link into it; --force copies those files "
                              "into them first")
         files = sum(len(d["paths"]) for d in deps or [])
-        extra = f", after copying {files} linked file(s) into {len(deps or [])} version(s)" if files else ""
+        copies = f"{files} linked file(s) into {len(deps or [])} version(s)"
         if not yes:
-            _confirm(f"remove {t} from {endpoint.url}{extra}?")
+            _confirm(f"remove {t} from {endpoint.url}{f', after copying {copies}' if files else ''}?")
         admin.remove(client, t)
-    output.info(output.printable(f"removed {t}{extra.replace('after copying', 'having copied')}"))
+    output.info(output.printable(f"removed {t}{f', having copied {copies}' if files else ''}"))
     return 0
 
 
