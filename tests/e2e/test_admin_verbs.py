@@ -165,3 +165,4 @@ def test_remove_and_permissions_against_a_gypsum_worker_and_a_liar(evilreg: Evil
     _refused(selenite("permissions", "show", "p", "--url", evilreg.url, check=False), "permissions of p are malformed")
     _refused(selenite("permissions", "show", "nope", "--url", evilreg.url, check=False), "has no project 'nope'")
     _refused(selenite("approve", "p/a/b@v1", *url, check=False), "asset name cannot contain")
+    _refused(selenite("whoami", *url, check=False), "cannot say whose token this is")
