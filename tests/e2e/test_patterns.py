@@ -105,6 +105,8 @@ def test_symlink_pattern_clone_get_and_push(many: Registry, tmp_path: Path) -> N
     statuses = _statuses(work)
     assert _with_content(statuses) == set(wanted) and len(statuses) == 2000
     assert git("config", "--get-all", "selenite.include", cwd=work).split() == ["d1/*"]
+    again = selenite("clone", f"{PROJECT}/sym@v1", work, "--url", many.url).stderr  # a no-op, that says so
+    assert "already a clone" in again and "its selection stays --include 'd1/*'" in again
 
     # get without arguments keeps to the recorded selection, and says what it leaves out.
     before = many.stats()

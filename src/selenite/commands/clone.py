@@ -27,7 +27,7 @@ from selenite.tree import modes
 from selenite.tree.anchor import make_anchor
 from selenite.tree.layout import Layout, check_listing_for, layout_for
 from selenite.tree.origin import Origin, record_origin
-from selenite.tree.selection import Selection, record
+from selenite.tree.selection import Selection, record, selected
 
 
 def parse_source(source: str) -> tuple[str, str, str | None]:
@@ -153,6 +153,10 @@ def clone(
         if _already_cloned(dest, client.url, project, asset, version):
             output.info(f"{dest} is already a clone of {project}/{asset}@{version} (`selenite get` there fetches "
                         "any content it lacks)")
+            recorded = selected(dest)
+            if recorded != selection:  # this run's patterns are not taken silently
+                output.info(f"its selection stays {recorded.describe() or 'everything'} (docs/user/patterns.md "
+                            "says how to change it)")
             return 0
         check_listing_for(link_mode, listing, f"{project}/{asset}/{version}")  # refused before DIR is touched
         created = _check_dest(dest, resume=True)  # again: it may have changed while we talked to the registry
