@@ -106,3 +106,10 @@ def test_version_and_bash_completion(tmp_path: Path) -> None:
 
     assert complete("cl") == ["clone"]
     assert complete("p") == ["permissions", "push"]
+
+    # --install-completion writes the same script under $HOME and sources it from ~/.bashrc.
+    home = tmp_path / "home"
+    home.mkdir()
+    selenite("--install-completion", "bash", env={"HOME": str(home)})
+    (tmp_path / "completion.bash").write_text(f"source {home / '.bashrc'}\n")
+    assert complete("wh") == ["whoami"]
