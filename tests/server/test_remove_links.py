@@ -101,6 +101,16 @@ def test_removals_keep_every_dependent_whole(srv: Server, tmp_path: Path) -> Non
     assert _links(srv, f"{p}/blob/v5/..links") == {"re.txt": {"project": p, "asset": "blob", "version": "v3",
                                                               "path": "a.txt"}}
 
+    # While the other project is locked (an upload in progress there), its versions cannot be
+    # rewritten: the removal is refused (403) and changes nothing.
+    init = gc.start_upload(q, "other", "x2", files=[], links=[], url=srv.url, token=srv.admin_token,
+                           directory=str(tmp_path))
+    r = srv.req("DELETE", f"/remove/{p}", user="admin")
+    assert r.status_code == 403 and "locked" in r.json()["reason"]
+    assert _manifest(srv, q, "other", "x1")["n.txt"]["link"]["project"] == p
+    assert p in gc.list_projects(url=srv.url)
+    gc.abort_upload(init, url=srv.url)
+
     # The whole project goes: the other project's version keeps everything.
     gc.remove_project(p, url=srv.url, token=srv.admin_token)
     assert _manifest(srv, q, "other", "x1")["n.txt"] == {"size": len(n_bytes),

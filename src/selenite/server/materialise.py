@@ -17,8 +17,9 @@ usage update leaves that usage short, never counted twice (``/refresh/usage`` re
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,8 @@ from selenite.server.jsonfiles import read_json, write_json
 from selenite.server.keyspace import manifest_key, version_prefix
 from selenite.server.storage.base import Storage
 from selenite.server.usage import add_usage
+
+Lock = Callable[[str, str, str], contextlib.AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -163,10 +166,14 @@ def _fix_version(storage: Storage, dep: Dependent, scope: Scope) -> None:
     add_usage(storage, dep.project, copied)
 
 
-def materialise(storage: Storage, scope: Scope) -> list[Dependent]:
+def materialise(storage: Storage, scope: Scope, lock: Lock | None = None) -> list[Dependent]:
     """Give every version that links into ``scope`` what it needs to outlive it; returns them.
-    The caller holds the scope's project lock and deletes the scope afterwards."""
+    The caller holds the scope's project lock and deletes the scope afterwards; ``lock(p, a, v)``
+    holds another project's lock while one of its versions is rewritten (so a removal of that
+    version cannot run meanwhile; a project locked by someone else refuses this removal, 403)."""
     found = dependents(storage, scope)
     for dep in found:
-        _fix_version(storage, dep, scope)
+        other = lock is not None and dep.project != scope.project
+        with lock(dep.project, dep.asset, dep.version) if other and lock else contextlib.nullcontext():
+            _fix_version(storage, dep, scope)  # it re-reads the manifest: None if the version went meanwhile
     return found

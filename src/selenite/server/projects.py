@@ -5,6 +5,7 @@ asks, and call these."""
 from __future__ import annotations
 
 import datetime
+from functools import partial
 from typing import Any
 
 from selenite.server import auth, locks
@@ -43,7 +44,7 @@ def remove_project(ctx: Context, project: str) -> None:
     """Delete every key under ``project/`` (nothing to do when it never existed), after giving the
     versions of other projects that link into it their own copies (``materialise``)."""
     with locks.holding(ctx, project, "", ""):
-        materialise(ctx.storage, Scope(project))
+        materialise(ctx.storage, Scope(project), partial(locks.holding, ctx))
         ctx.storage.delete_prefix(f"{project}/")
     add_log(ctx.storage, ctx.log_prunes, {"type": "delete-project", "project": project})
 
@@ -51,7 +52,7 @@ def remove_project(ctx: Context, project: str) -> None:
 def remove_asset(ctx: Context, project: str, asset: str) -> None:
     """Delete ``project/asset/`` (after ``materialise``) and subtract the freed bytes from the usage."""
     with locks.holding(ctx, project, asset, ""):
-        materialise(ctx.storage, Scope(project, asset))
+        materialise(ctx.storage, Scope(project, asset), partial(locks.holding, ctx))
         freed = ctx.storage.delete_prefix(f"{project}/{asset}/")
         add_usage(ctx.storage, project, -user_bytes(freed))
     add_log(ctx.storage, ctx.log_prunes, {"type": "delete-asset", "project": project, "asset": asset})
@@ -63,7 +64,7 @@ def remove_version(ctx: Context, project: str, asset: str, version: str) -> None
     with locks.holding(ctx, project, asset, version):
         latest = read_json(ctx.storage, latest_key(project, asset), must=False)
         was_latest = isinstance(latest, dict) and latest.get("version") == version
-        materialise(ctx.storage, Scope(project, asset, version))
+        materialise(ctx.storage, Scope(project, asset, version), partial(locks.holding, ctx))
         freed = ctx.storage.delete_prefix(version_prefix(project, asset, version))
         add_usage(ctx.storage, project, -user_bytes(freed))
         if was_latest:
