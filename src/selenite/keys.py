@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -76,6 +76,25 @@ def try_parse_key(name: str) -> Key | None:
     """``parse_key`` that answers None instead of raising (for classifying untrusted link text)."""
     m = _KEY_RE.match(name)
     return None if m is None else Key(m.group(2), int(m.group(1)), m.group(3))
+
+
+_KEY_LINES_RE = re.compile(rf"(?:{KEY_PATTERN}\n)*")
+
+
+def try_parse_keys(names: Sequence[object]) -> list[Key] | None:
+    """``try_parse_key`` of many names at once (a cached listing of 100,000 keys): the whole list is
+    checked with one match in C, then each name is split, not parsed again. None when any name
+    is not a key name."""
+    strs = [n for n in names if isinstance(n, str)]
+    text = "".join(n + "\n" for n in strs)
+    # A name holding a newline would pass as two lines: the count refuses it (and any non-string).
+    if len(strs) != len(names) or text.count("\n") != len(strs) or not _KEY_LINES_RE.fullmatch(text):
+        return None
+    out = []
+    for name in strs:
+        dashes = name.index("--", 6)
+        out.append(Key(name[dashes + 2 : dashes + 34], int(name[6:dashes]), name[dashes + 34 :]))
+    return out
 
 
 def extension_of(filename: str) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 
 from selenite import safepath
 from selenite.errors import FatalError
-from selenite.keys import Key, try_parse_key
+from selenite.keys import Key, try_parse_keys
 from selenite.util import atomic_write
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
@@ -100,13 +100,12 @@ class CacheMeta:
             return None
         if not isinstance(data, dict):
             return None
-        out: dict[str, Key] = {}
-        for p, name in data.items():
-            key = try_parse_key(name) if isinstance(name, str) else None
-            if key is None or safepath.problem(p) is not None:
-                return None  # not a tree selenite would write: read the manifest again (and refuse it there)
-            out[p] = key
-        return out if tree_hash(out) == h else None
+        # Not a tree selenite would write (a bad path or key name, another hash): None, and the
+        # manifest is read again (and refused there). Checked in bulk: status reads this every run.
+        keys = try_parse_keys(list(data.values()))
+        if keys is None or any(safepath.problem(p) is not None for p in data) or tree_hash(data) != h:
+            return None
+        return dict(zip(data, keys, strict=True))
 
     def set_ref(self, reg: str, project: str, asset: str, version: str, h: str) -> None:
         atomic_write(self._version_path("refs", reg, project, asset, version), (h + "\n").encode())

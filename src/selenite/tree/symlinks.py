@@ -19,11 +19,11 @@ from selenite.cache import MISSING, OK, Cache, read_object, registry_id
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs
 from selenite.keys import Key, md5_of_file
-from selenite.statsig import StatSig
 from selenite.tree.entry import Entry, PathStatus, status_of
 from selenite.tree.links import COPIED_TEXT_MAX, key_from_copied_text, key_from_link, link_text, parse_link_text
 from selenite.tree.origin import origin_from_trailers
 from selenite.tree.pointers import parse_pointer, pointer, read_pointer_file
+from selenite.tree.vouched import start_listings, vouched_links
 from selenite.util import atomic_write_chunks
 
 
@@ -37,14 +37,23 @@ def last_listing(
     found = gitrepo.last_version_commit(root)
     if found is None:
         return {}
-    sha, trailers = found
+    cached = _cached_listing(cache, found[1]) if cache is not None else None
+    return cached if cached is not None else _listing_from_git(root, found[0], known, known_keys)
+
+
+def _cached_listing(cache: Cache, trailers: Mapping[str, str]) -> dict[str, Key] | None:
+    """The version's listing as the cache recorded it (its ref, then its tree); None when unknown."""
     o = origin_from_trailers(trailers)
-    if cache is not None and o is not None:
-        with contextlib.suppress(FatalError):
-            h = cache.get_ref(registry_id(o.url), o.project, o.asset, o.version)
-            tree = cache.get_tree(h) if h else None
-            if tree is not None:
-                return tree
+    if o is None:
+        return None
+    with contextlib.suppress(FatalError):
+        h = cache.get_ref(registry_id(o.url), o.project, o.asset, o.version)
+        return cache.get_tree(h) if h else None
+    return None
+
+
+def _listing_from_git(root: Path, sha: str, known: Mapping[str, str] | None,
+                      known_keys: Mapping[str, Key | None] | None) -> dict[str, Key]:
     out: dict[str, Key] = {}
     for path, text in blobs.link_texts(root, sha, known).items():
         if known_keys is not None and known is not None and path in known_keys and known.get(path) == text:
@@ -67,32 +76,35 @@ def scan(
 ) -> list[Entry]:
     """Classify every path Git sees (tracked, deleted-tracked, untracked-not-ignored).
 
-    One ``readlink`` per path (plus an ``lstat`` for non-links and a ``stat`` of the object for
-    links); signatures come from sqlite in one query; the last version's listing from the cache
-    (or two git calls). ``check_objects=False`` skips the object checks (no missing/corrupted).
+    When the last version's listing is known (given, or in the cache) and no pathspec narrows the
+    scan, the links Git vouches for (``vouched``) are taken as the last version has them, unread;
+    every other path gets one ``readlink`` (plus an ``lstat`` for non-links). Links then get a
+    ``stat`` of their object, checked against the signatures sqlite gives in one query.
+    ``check_objects=False`` skips the object checks (no missing/corrupted).
     """
     top = str(root) + os.sep
-    # Pass 1: one readlink per path (EINVAL: not a link; ENOENT: gone).
-    texts: dict[str, str] = {}
-    others: list[str] = []
-    gone: list[str] = []
-    for path in gitrepo.ls_files(root, pathspecs):
-        if path.endswith("/"):
-            continue  # a nested repository shown by --others
-        try:
-            texts[path] = os.readlink(top + path)
-        except FileNotFoundError:
-            gone.append(path)
-        except OSError:
-            others.append(path)
+    views = start_listings(root) if not pathspecs else None
+    found = gitrepo.last_version_commit(root) if last is None else None
+    if last is None:
+        last = _cached_listing(cache, found[1]) if found is not None else {}
+    vouched: dict[str, tuple[Key, str]] = {}
+    if views is not None:  # unknown last version (None): Git vouches for nothing, every path is read
+        vouched, paths = vouched_links(views, last or {})
+    else:
+        paths = gitrepo.ls_files(root, pathspecs)
+    texts, others, gone = _read_links(top, paths)
     # Pass 2: the key each link names, when its text is exactly the link for that key at that
     # depth (a link leaving the anchor, or moved to another depth, is not ours as it is).
     keys: dict[str, Key | None] = {}
     for path, text in texts.items():
         parsed = parse_link_text(text)
         keys[path] = parsed.key if parsed is not None and parsed.depth == path.count("/") else None
-    if last is None:
-        last = last_listing(root, cache, texts, keys)
+    if last is None and found is not None:  # the cache does not know the version: its links from Git
+        last = _listing_from_git(root, found[0], texts, keys)
+    last = last or {}
+    for path, (key, text) in vouched.items():
+        keys[path] = key
+        texts[path] = text
     out = [Entry(p, PathStatus.DELETED, None, last.get(p)) for p in gone]
     out += _links(cache, keys, texts, last, check_objects)
     by_key = set(last.values())
@@ -108,12 +120,28 @@ def scan(
     return out
 
 
+def _read_links(top: str, paths: Iterable[str]) -> tuple[dict[str, str], list[str], list[str]]:
+    """Pass 1: one readlink per path: ({path: link text}, paths that are not links, paths gone)."""
+    texts: dict[str, str] = {}
+    others: list[str] = []
+    gone: list[str] = []
+    for path in paths:
+        if path.endswith("/"):
+            continue  # a nested repository shown by --others
+        try:
+            texts[path] = os.readlink(top + path)
+        except FileNotFoundError:
+            gone.append(path)
+        except OSError:  # EINVAL: not a link
+            others.append(path)
+    return texts, others, gone
+
+
 def _links(cache: Cache, keys: Mapping[str, Key | None], texts: Mapping[str, str], last: Mapping[str, Key],
            check_objects: bool) -> list[Entry]:
     """Entries of the symlinks: their key against the last version, and the state of its object."""
     by_key = set(last.values())
-    sigs: dict[str, StatSig] = cache.signatures() if check_objects else {}
-    state_memo: dict[Key, str] = {}
+    states = cache.states({k for k in keys.values() if k is not None}, cache.signatures()) if check_objects else {}
     out: list[Entry] = []
     for path, key in keys.items():
         old = last.get(path)
@@ -121,9 +149,7 @@ def _links(cache: Cache, keys: Mapping[str, Key | None], texts: Mapping[str, str
             out.append(Entry(path, PathStatus.OUTSIDE, None, old, texts[path]))
             continue
         if check_objects:
-            st = state_memo.get(key)
-            if st is None:
-                st = state_memo[key] = cache.state(key, sigs)
+            st = states[key]
             if st != OK:
                 status = PathStatus.CONTENT_MISSING if st == MISSING else PathStatus.OBJECT_CORRUPTED
                 out.append(Entry(path, status, key, old, texts[path]))
