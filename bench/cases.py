@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -34,6 +35,7 @@ class Sizes:
     hash_files: int = 8
     hash_size: int = 64 * MiB
     links: int = 100_000
+    status_links: int = 2000
     big_file: int = 1 << 30
     runs: int = 5  # cheap cases
     runs_heavy: int = 3  # cases that move a gigabyte per run
@@ -364,6 +366,69 @@ def check_links(ctx: Ctx) -> None:
         f"{ratio:.2f}" if ratio is not None else "?", "<= 3x", ratio is not None and ratio <= 3,
         f"python bench/check_links.py --links {s.links} --repeat {s.runs}",
     ))
+    sel = grab("selenite status")
+    ctx.rows.append(Row(
+        f"status, {s.links:,} links, no change", f"wall time, median of {s.runs}",
+        f"{sel:.0f} ms" if sel else "?", f"git status {status:.0f} ms" if status else "?",
+        f"{sel / status:.2f}" if sel and status else "?", "<= 5x", bool(sel and status and sel / status <= 5),
+        f"selenite status  vs  git status --porcelain, in the tree of python bench/check_links.py --links {s.links}",
+    ))
+
+
+def status_small(ctx: Ctx) -> None:
+    """`selenite status` on a small tree: what every command costs a user (the target is absolute)."""
+    s = ctx.sizes
+    ctx.say(f"status, {s.status_links:,} links (bench/check_links.py)")
+    runs = 3 * s.runs  # each run is a fraction of a second: more of them steady the median
+    with B.scratch(ctx.base, "status") as d:
+        cmd = [B.PY, str(BENCH / "check_links.py"), "--links", str(s.status_links), "--repeat", str(runs),
+               "--keep", str(d)]
+        out = B.run(cmd, env=ctx.env.vars).stdout
+    for line in out.splitlines():
+        ctx.say(f"    {line}")
+    m = re.search(r"^selenite status \(CLI\)\s+([0-9]+)", out, re.M)
+    g = re.search(r"^git status --porcelain\s+([0-9]+)", out, re.M)
+    sel, git = (float(m.group(1)) if m else None), (float(g.group(1)) if g else None)
+    ctx.rows.append(Row(
+        f"status, {s.status_links:,} links, no change", f"wall time, median of {runs}",
+        f"{sel:.0f} ms" if sel else "?", f"git status {git:.0f} ms" if git else "?",
+        f"{sel / git:.1f}" if sel and git else "", "<= 0.3 s", sel is not None and sel <= 300,
+        f"selenite status  vs  git status --porcelain, in the tree of python bench/check_links.py "
+        f"--links {s.status_links}",
+    ))
+
+
+def startup(ctx: Ctx) -> None:
+    """CLI start-up against Python's own plus the Typer import (what any Typer CLI pays)."""
+    s = ctx.sizes
+    runs = 5 * s.runs
+    ctx.say(f"CLI start-up, {runs} interleaved rounds")
+    env = ctx.env.vars
+    with B.scratch(ctx.base, "startup") as d:
+        cmds = {
+            "python": ([B.PY, "-c", "pass"], 0),
+            "typer": ([B.PY, "-c", "import typer"], 0),
+            "help": ([*SELENITE, "--help"], 0),
+            "outside": ([*SELENITE, "status"], 1),  # not a working tree: one line, exit 1
+        }
+        times: dict[str, list[float]] = {k: [] for k in cmds}
+        for _ in range(runs):
+            for name, (cmd, code) in cmds.items():
+                t = time.perf_counter()
+                proc = subprocess.run(cmd, cwd=d, env=env, capture_output=True, check=False)
+                times[name].append(time.perf_counter() - t)
+                if proc.returncode != code:
+                    raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-300:]}")
+    med = {k: B.median(v) * 1000 for k, v in times.items()}
+    ctx.say("    " + ", ".join(f"{k} {v:.0f} ms" for k, v in med.items()))
+    for name, what in (("help", "selenite --help"), ("outside", "selenite status (outside a tree)")):
+        ratio = med[name] / med["typer"]
+        ctx.rows.append(Row(
+            f"CLI start-up: {what}", f"wall time, median of {runs}", f"{med[name]:.0f} ms",
+            f"python -c 'import typer' {med['typer']:.0f} ms (python -c pass {med['python']:.0f} ms)",
+            f"{ratio:.2f}", "<= 2.5x", ratio <= 2.5,
+            f"{what}  vs  python -c 'import typer' (Python's start-up plus the Typer import), interleaved",
+        ))
 
 
 # --- memory ------------------------------------------------------------------------------------
@@ -459,6 +524,8 @@ ALL = {
     "push": push_one_changed,
     "hash": hashing,
     "check": check_links,
+    "status": status_small,
+    "startup": startup,
     "memory": memory,
 }
 
