@@ -38,10 +38,15 @@ app = typer.Typer(
     help="The Git workflow for versioned datasets in a gypsum-style registry.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: rich's formatting costs every `--help` and every mistyped
+    # command ~100 ms of imports (issue 15); an error stays one line ("Error: ...").
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-hooks_app = typer.Typer(help="Install or remove selenite's Git hooks in this repository.", no_args_is_help=True)
-hook_app = typer.Typer(help="Entry points run by installed Git hooks.", no_args_is_help=True, hidden=True)
+hooks_app = typer.Typer(help="Install or remove selenite's Git hooks in this repository.", no_args_is_help=True,
+                        rich_markup_mode=None)
+hook_app = typer.Typer(help="Entry points run by installed Git hooks.", no_args_is_help=True, hidden=True,
+                       rich_markup_mode=None)
 app.add_typer(hooks_app, name="hooks")
 
 

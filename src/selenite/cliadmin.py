@@ -28,9 +28,9 @@ from selenite.cliopts import (
 VersionRef = Annotated[str, typer.Argument(metavar="PROJECT/ASSET@VERSION", help="The probational version.")]
 
 token_app = typer.Typer(help="Manage the registry's bearer tokens (on its storage: run where the registry lives).",
-                        no_args_is_help=True)
+                        no_args_is_help=True, rich_markup_mode=None)  # plain, as cli.app
 permissions_app = typer.Typer(help="Show or change who owns a project and who may upload to it.",
-                              no_args_is_help=True)
+                              no_args_is_help=True, rich_markup_mode=None)
 
 
 def approve(target: VersionRef, url: UrlOpt = None, token: TokenOpt = None) -> None:

@@ -53,7 +53,7 @@ GetAllOpt = Annotated[bool, typer.Option("--all", help="The whole tree, beyond a
 JobsOpt = Annotated[int, typer.Option("-j", "--jobs", min=1, max=64, help="Parallel transfers.")]
 StorageOpt = Annotated[
     str | None,
-    typer.Option("--storage", help="s3://BUCKET\\[/PREFIX]: keep the registry in S3-compatible object storage."),
+    typer.Option("--storage", help="s3://BUCKET[/PREFIX]: keep the registry in S3-compatible object storage."),
 ]
 S3EndpointOpt = Annotated[
     str | None, typer.Option("--s3-endpoint", help="S3 endpoint URL (e.g. http://127.0.0.1:8333).")
