@@ -105,6 +105,9 @@ def test_symlink_pattern_clone_get_and_push(many: Registry, tmp_path: Path) -> N
     statuses = _statuses(work)
     assert _with_content(statuses) == set(wanted) and len(statuses) == 2000
     assert git("config", "--get-all", "selenite.include", cwd=work).split() == ["d1/*"]
+    shown = selenite("status", cwd=work)  # the unselected are counted, not listed
+    assert shown.stdout == "" and f"{2000 - len(wanted)} content missing" in shown.stderr
+    assert f"note: {2000 - len(wanted)} of the paths without content are outside" in shown.stderr
     again = selenite("clone", f"{PROJECT}/sym@v1", work, "--url", many.url).stderr  # a no-op, that says so
     assert "already a clone" in again and "its selection stays --include 'd1/*'" in again
 

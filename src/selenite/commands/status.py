@@ -11,6 +11,7 @@ from selenite.config import Settings
 from selenite.tree.entry import Entry, PathStatus
 from selenite.tree.layout import layout_of
 from selenite.tree.records import RECORD
+from selenite.tree.selection import Selection, selected
 from selenite.workspace import open_tree
 
 _LABELS = {
@@ -45,14 +46,24 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False,
         output.write(json.dumps(doc, indent=2))
         return _code(entries, exit_code)
     counts: dict[PathStatus, int] = {}
+    # A pattern clone's paths outside its selection are counted, not listed (they are most of it).
+    lacking = not show_all and any(e.status == PathStatus.CONTENT_MISSING for e in entries)
+    selection = selected(root) if lacking else Selection()
+    unselected = 0
     for e in entries:
         counts[e.status] = counts.get(e.status, 0) + 1
         if e.status == PathStatus.UNCHANGED and not show_all:
+            continue
+        if e.status == PathStatus.CONTENT_MISSING and not selection(e.path):
+            unselected += 1
             continue
         shown = _relative(root / e.path, cwd)
         output.write(f"{_LABELS[e.status]:>22}  {output.printable(shown)}")
     summary = ", ".join(f"{n} {_LABELS[s]}" for s, n in sorted(counts.items())) or "no files"
     output.info(f"{o.project}/{o.asset}@{o.version}: {summary}")
+    if unselected:
+        output.info(f"note: {unselected} of the paths without content are outside this tree's selection "
+                    f"({selection.describe()}): not listed (`--all` lists them)")
     if layout.out_of_sync():
         output.info(f"note: the files here were placed from another version than {RECORD} names: "
                     "run `selenite get` to update them")

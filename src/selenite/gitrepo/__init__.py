@@ -319,9 +319,14 @@ def config_set(root: Path, key: str, value: str) -> None:
     _run(root, "config", "--local", key, value)
 
 
-def config_get_all(root: Path, key: str) -> list[str]:
-    """Every value of a multi-valued setting, in the order git keeps them ([] when unset)."""
-    return split_nul(_query(root, "config", "-z", "--get-all", key) or b"")
+def config_values(root: Path, prefix: str) -> dict[str, list[str]]:
+    """{name without ``prefix.``: every value, in git's order} of each ``prefix.*`` setting, in one
+    call (for multi-valued settings, which ``config_section`` reduces to their last value)."""
+    found: dict[str, list[str]] = {}
+    for rec in split_nul(_query(root, "config", "-z", "--get-regexp", rf"^{re.escape(prefix)}\.") or b""):
+        name, _, value = rec.partition("\n")
+        found.setdefault(name.removeprefix(prefix + "."), []).append(value)
+    return found
 
 
 def config_replace_all(root: Path, key: str, values: Sequence[str]) -> None:

@@ -121,10 +121,9 @@ class Selection:
 def selected(root: Path) -> Selection:
     """The selection the tree at ``root`` records (everything when it records none). A pattern
     someone broke by hand in git config is refused with the key to fix."""
-    includes = gitrepo.config_get_all(root, INCLUDE_KEY)
-    excludes = gitrepo.config_get_all(root, EXCLUDE_KEY)
+    recorded = gitrepo.config_values(root, "selenite")  # one git call: status asks too
     try:
-        return Selection(tuple(includes), tuple(excludes))
+        return Selection(tuple(recorded.get("include", ())), tuple(recorded.get("exclude", ())))
     except FatalError as e:
         raise FatalError(f"git config of {root}: {e} (fix it with `git config --unset-all {INCLUDE_KEY}` "
                          f"or `git config --unset-all {EXCLUDE_KEY}`)") from None
