@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,19 @@ def test_a_version_git_cannot_tag_is_refused_before_anything_is_read(evilreg: Ev
     finally:
         client.close()
     assert evilreg.requested() == []
+
+
+def test_contents_come_from_the_cache_once_checked_and_a_damaged_copy_is_read_again(
+        evilreg: EvilRegistry, cache: Cache) -> None:
+    evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n", "d/y.txt": b"yy\n"})
+    want = {"x.txt": (hashlib.md5(b"x\n").hexdigest(), 2), "d/y.txt": (hashlib.md5(b"yy\n").hexdigest(), 3)}
+    with session_for(evilreg.url) as client:
+        assert versions.contents(client, cache, "p", "a", "v1") == want
+        assert versions.contents(client, cache, "p", "a", "v1") == want  # the cached manifest
+        assert _manifest_reads(evilreg) == 1
+        reg = registry_id(evilreg.url)
+        damaged = {"x.txt": {"md5sum": want["x.txt"][0], "size": True}}  # a bool is no size
+        cache.save_manifest(reg, "p", "a", "v1", damaged)
+        cache.set_ref(reg, "p", "a", "v1", "0" * 64)  # a ref to no tree: the registry is asked again
+        assert versions.contents(client, cache, "p", "a", "v1") == want
+        assert _manifest_reads(evilreg) == 2

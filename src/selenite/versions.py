@@ -98,7 +98,10 @@ def listing(
         return tree
     cached = cache.load_manifest(reg, project, asset, version)
     if cached is not None:
-        return {p: s.key for p, s in parse_manifest(cached, project, asset, version).items()}
+        try:
+            return {p: s.key for p, s in parse_manifest(cached, project, asset, version).items()}
+        except FatalError:
+            pass  # a damaged cache entry: read from the registry again, as the cache's own reads do
     try:
         summary = summary if summary is not None else client.summary(project, asset, version)
         if not summary.get("upload_finish"):  # its manifest, if any, lists what may never be published
@@ -111,3 +114,29 @@ def listing(
         cache.save_manifest(reg, project, asset, version, fetched)
         cache.set_ref(reg, project, asset, version, cache.put_tree(keys))
     return keys
+
+
+def contents(
+    client: registry.RegistryClient, cache: Cache, project: str, asset: str, version: str,
+    summary: dict[str, Any] | None = None,
+) -> dict[str, tuple[str, int]]:
+    """{path: (md5, size)} of a version, for comparing and counting (``diff``, ``log``), never for
+    writing: a cached manifest (kept once checked whole, or written by push) is read with its values'
+    types checked, not its paths, several times faster on 100,000 files; else ``listing``."""
+    cached = cache.load_manifest(registry_id(client.url), project, asset, version)
+    found = _typed_contents(cached) if cached is not None else None
+    if found is not None:
+        return found
+    return {p: k.content() for p, k in listing(client, cache, project, asset, version, summary).items()}
+
+
+def _typed_contents(manifest: dict[str, object]) -> dict[str, tuple[str, int]] | None:
+    """The manifest's (md5, size) per path; None when any entry is not what ``listing`` checked."""
+    out: dict[str, tuple[str, int]] = {}
+    for path, entry in manifest.items():
+        md5 = entry.get("md5sum") if isinstance(entry, dict) else None
+        size = entry.get("size") if isinstance(entry, dict) else None
+        if not isinstance(md5, str) or type(size) is not int or size < 0:
+            return None
+        out[path] = (md5, size)
+    return out

@@ -114,8 +114,7 @@ def _compare(settings: Settings, refs: list[str]) -> tuple[Side, Side, Changes]:
 def _remote(url: str, cache: Cache, side: Side) -> Listing:
     assert side.version is not None
     with registry.session_for(url) as client:
-        keys = versions.listing(client, cache, side.project, side.asset, side.version)
-    return {p: k.content() for p, k in keys.items()}
+        return versions.contents(client, cache, side.project, side.asset, side.version)
 
 
 def working_listing(root: Path, cache: Cache, base: Mapping[str, Key]) -> Listing:

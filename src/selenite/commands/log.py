@@ -115,11 +115,11 @@ def _totals(client: registry.RegistryClient, cache: Cache, project: str, asset: 
     if not summary.get("upload_finish"):
         return None, None
     try:
-        keys = versions.listing(client, cache, project, asset, version, summary)
+        found = versions.contents(client, cache, project, asset, version, summary)
     except FatalError as e:
         output.info(f"note: {project}/{asset}/{version}: {e}")
         return None, None
-    return len(keys), sum(k.size for k in keys.values())
+    return len(found), sum(size for _, size in found.values())
 
 
 def _text(value: object) -> str | None:
