@@ -115,6 +115,7 @@ def test_symlink_pattern_clone_get_and_push(many: Registry, tmp_path: Path) -> N
     before = many.stats()
     out = selenite("get", cwd=work).stderr
     assert _counted(many, before)[0] == 0
+    assert "nothing to get: every selected link's content is here" in out
     assert f"{2000 - len(wanted)} file(s) outside this tree's selection (--include 'd1/*')" in out
     # Globs are matched against the tree's paths below the current folder (not expanded on disk);
     # one that matches nothing there is refused before anything is fetched, as a typo is.

@@ -17,7 +17,7 @@ from selenite.errors import FatalError
 from selenite.transfer import fetch_objects, resolve_sources
 from selenite.tree.entry import Entry, PathStatus, select
 from selenite.tree.layout import layout_of
-from selenite.tree.selection import compile_pattern, is_glob, selected
+from selenite.tree.selection import Selection, compile_pattern, is_glob, selected
 from selenite.workspace import open_tree
 
 
@@ -28,8 +28,8 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8, everything: boo
     layout = layout_of(root)
     entries = _chosen(layout.scan(cache, include_deleted=False), root, paths, settings.cwd)
     left_out = 0
-    selection = selected(root)
-    if not paths and not everything and not selection.everything:
+    selection = Selection() if paths or everything else selected(root)  # arguments name what to get
+    if not selection.everything:
         left_out = sum(1 for e in entries if e.status == PathStatus.CONTENT_MISSING and not selection(e.path))
         entries = [e for e in entries if selection(e.path)]
     missing = {e.key: e.path for e in entries if e.status == PathStatus.CONTENT_MISSING and e.key is not None}
@@ -38,7 +38,7 @@ def get(settings: Settings, paths: list[Path], *, jobs: int = 8, everything: boo
     # Where the files will be written: refuse a path through a symlink before fetching.
     layout.check_placeable([e.path for e in entries if e.status == PathStatus.CONTENT_MISSING])
     if not missing and not destroyed:
-        output.info("nothing to get: every link's content is here")
+        output.info("nothing to get: every " + ("selected " if left_out else "") + "link's content is here")
     elif missing:
         n = 0
         to_fetch = [k for k in missing if not cache.ensure_local(k)]  # a pointer file may name cached content
