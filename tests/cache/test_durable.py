@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from selenite import fsbatch
 from selenite.cache import OK, Cache, durable
 from selenite.cache.durable import DirSync
 from tests.cache.conftest import key_of
@@ -34,9 +35,9 @@ def test_deferred_syncs_each_folder_once_at_the_outer_end(tmp_path: Path, monkey
 def test_batch_model_flushes_once_per_batch_and_renames_after(cache: Cache, monkeypatch: pytest.MonkeyPatch) -> None:
     """A batch of objects: no fsync of any object, one flush before the first rename, and the
     renames made durable by one flush at the end of the deferred block (no folder fsync)."""
-    assert durable.available()  # Linux: the batch model is what runs
+    assert fsbatch.available()  # Linux: the batch model is what runs
     events: list[str] = []
-    real_barrier, real_replace = durable.barrier, os.replace
+    real_barrier, real_replace = fsbatch.barrier, os.replace
 
     def barrier(tmp: Path) -> None:
         events.append("flush")
@@ -46,7 +47,7 @@ def test_batch_model_flushes_once_per_batch_and_renames_after(cache: Cache, monk
         events.append("rename")
         real_replace(a, b)
 
-    monkeypatch.setattr(durable, "barrier", barrier)
+    monkeypatch.setattr(fsbatch, "barrier", barrier)
     monkeypatch.setattr(durable, "fsync_dir", lambda d: events.append("dir-fsync"))
     monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync"))
     monkeypatch.setattr(os, "replace", replace)
@@ -60,7 +61,7 @@ def test_batch_model_flushes_once_per_batch_and_renames_after(cache: Cache, monk
 
 
 def test_without_sync_file_range_every_object_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(durable, "_sfr", lambda: None)
+    monkeypatch.setattr(fsbatch, "_sfr", lambda: None)
     cache = Cache(tmp_path / "cache")
     synced: list[int] = []
     monkeypatch.setattr(os, "fsync", synced.append)

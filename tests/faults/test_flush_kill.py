@@ -1,4 +1,4 @@
-"""kill -9 at the machine-level flush point of the cache's batch model (cache/durable.py): every
+"""kill -9 at the machine-level flush point of the cache's batch model (cache/durable.py, fsbatch.py): every
 object of a batch written to its temp file, none flushed or renamed yet. Afterwards no object under
 a valid key has wrong bytes, and re-running the clone finishes the job."""
 
@@ -18,15 +18,15 @@ from tests.support.registry import Registry
 # The CLI, with the batch flush replaced by a SIGKILL of the process at its Nth call.
 _KILLED_AT_FLUSH = """
 import os, signal, sys, threading
-from selenite.cache import durable
-lock, calls, real = threading.Lock(), [0], durable.flush_batch
-def flush_batch(fds, tmp, batch):
+from selenite import fsbatch
+lock, calls, real = threading.Lock(), [0], fsbatch.flush
+def flush(fds, tmp, batch):
     with lock:
         calls[0] += 1
         if calls[0] == int(os.environ["KILL_AT_FLUSH"]):
             os.kill(os.getpid(), signal.SIGKILL)
     real(fds, tmp, batch)
-durable.flush_batch = flush_batch
+fsbatch.flush = flush
 sys.argv[0] = "selenite"
 from selenite.cli import main
 main()

@@ -3,8 +3,8 @@
 A batch of objects is made durable in three steps:
 
 1. each object's bytes are written to its temp file and their writeback to disk is *started*
-   (``sync_file_range(SYNC_FILE_RANGE_WRITE)``: no waiting, no disk-cache flush);
-2. ``flush_batch``: wait for that writeback, then ONE full ``fsync`` of a fresh empty file in
+   (``fsbatch.start_writeback``: no waiting, no disk-cache flush);
+2. ``fsbatch.flush``: wait for that writeback, then ONE full ``fsync`` of a fresh empty file in
    ``tmp/`` - the journal commit and the disk-cache flush that make every written byte durable;
 3. only then are the temp files renamed to their keys.
 
@@ -21,69 +21,12 @@ fsync and every folder objects were renamed into is fsync'd.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
-import os
-import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
+from selenite import fsbatch
 from selenite.util import fsync_dir
-
-_WAIT_BEFORE, _WRITE, _WAIT_AFTER = 1, 2, 4  # SYNC_FILE_RANGE_* of <fcntl.h>
-
-
-@functools.cache
-def _sfr() -> Callable[[int, int, int, int], int] | None:
-    """libc's ``sync_file_range``, or None where there is none (Python's ``os`` does not wrap it)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-def available() -> bool:
-    """Whether this system has what the batch model needs (``sync_file_range``)."""
-    return _sfr() is not None
-
-
-def start_writeback(fd: int) -> None:
-    """Start writing ``fd``'s dirty pages to disk without waiting (step 1); a no-op without
-    ``sync_file_range`` (``flush_batch`` then fsyncs the file)."""
-    if (sfr := _sfr()) is not None:
-        sfr(fd, 0, 0, _WRITE)
-
-
-def flush_batch(fds: Sequence[int], tmp: Path, batch: bool) -> None:
-    """Step 2: make the bytes written to ``fds`` durable, with one disk flush for the lot when
-    ``batch`` (their writeback was started), else one fsync each."""
-    if not batch:
-        for fd in fds:
-            os.fsync(fd)
-        return
-    sfr = _sfr()
-    for fd in fds:
-        # Wait for the writeback started at write time (and write what was dirtied since).
-        if sfr is None or sfr(fd, 0, 0, _WAIT_BEFORE | _WRITE | _WAIT_AFTER) != 0:
-            os.fsync(fd)
-    barrier(tmp)
-
-
-def barrier(tmp: Path) -> None:
-    """The one full flush: fsync a new empty file, which commits the filesystem's journal (every
-    earlier rename and allocation) and flushes the disk's cache, as Git's batch mode does."""
-    fd, name = tempfile.mkstemp(dir=tmp, prefix="flush-", suffix=".part")
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
 
 
 class DirSync:
@@ -120,7 +63,7 @@ class DirSync:
                     dirs, self._pending = self._pending or set(), None
                 if self.batch:
                     if dirs:
-                        barrier(self._tmp)
+                        fsbatch.barrier(self._tmp)
                 else:
                     for d in sorted(dirs | {d.parent for d in dirs}, key=lambda p: len(p.parts), reverse=True):
                         fsync_dir(d)

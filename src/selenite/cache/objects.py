@@ -21,8 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from selenite import statsig
-from selenite.cache import durable
+from selenite import fsbatch, statsig
 from selenite.cache.durable import DirSync
 from selenite.cache.meta import listdir
 from selenite.cache.state import CORRUPTED, OK, CacheState
@@ -38,7 +37,7 @@ class ObjectStore(CacheState):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.tmp = self.root / "tmp"
-        self._dirs = DirSync(self.tmp, durable.available())
+        self._dirs = DirSync(self.tmp, fsbatch.available())
         self._made: set[Path] = set()  # folders of objects/ known to exist (one mkdir each per process)
         # Where warnings that must reach the user go (damaged bytes kept aside); stderr by default.
         self.notice: Callable[[str], None] = _to_stderr
@@ -177,7 +176,7 @@ class ObjectStore(CacheState):
         """Store several small objects (bytes in memory) with one flush to disk for the lot.
 
         Each object is written to ``tmp/`` and checked against its key; once all are written, one
-        flush makes their bytes durable (``durable.flush_batch``: Git's batch model), and only then
+        flush makes their bytes durable (``fsbatch.flush``: Git's batch model), and only then
         are they renamed into place, their signatures recorded in one transaction. Wrong bytes
         raise ``ChecksumMismatch`` before any object of the lot is installed."""
         files: list[tuple[Key, Path]] = []
@@ -193,12 +192,12 @@ class ObjectStore(CacheState):
                     while view:
                         view = view[os.write(fd, view) :]
                     if self._dirs.batch:
-                        durable.start_writeback(fd)
+                        fsbatch.start_writeback(fd)
                     digest = Digest()
                     digest.update(data)
                     digest.check(key, key.name)
                 if fds:
-                    durable.flush_batch(fds, self.tmp, self._dirs.batch)
+                    fsbatch.flush(fds, self.tmp, self._dirs.batch)
             finally:
                 while fds:  # popped before closing: no descriptor is ever closed twice
                     fd = fds.pop()
