@@ -19,17 +19,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from selenite import gitrepo, output, pushplan, registry
+from selenite import gitrepo, output, pushfiles, pushplan, registry
 from selenite.cache import Cache, registry_id
+from selenite.cache.ingest import put_files
 from selenite.check.problems import ProblemKind
 from selenite.check.report import report
 from selenite.check.tree import check_tree
 from selenite.config import Settings
-from selenite.errors import ChecksumMismatch, FatalError, NotAWorkingTree, NotFound, RegistryError
+from selenite.errors import FatalError, NotAWorkingTree, NotFound, RegistryError
 from selenite.keys import md5_of_file
 from selenite.manifest import parse_manifest
 from selenite.statcache import StatCache
@@ -107,58 +106,6 @@ def _print_plan(plan: pushplan.Plan, spec: str) -> None:
     output.write(f"at most {output.human_bytes(plan.upload_bytes)} of {output.human_bytes(plan.total_bytes)} to upload")
 
 
-def _upload(
-    client: registry.RegistryClient, init: dict[str, object], plan: pushplan.Plan, spec: str, jobs: int
-) -> int:
-    """PUT every requested file through its presigned URL, in parallel; return the bytes sent."""
-    by_path = {i.path: i for i in plan.items}
-    file_urls = init.get("file_urls") or []
-    assert isinstance(file_urls, list)
-    todo: list[tuple[str, pushplan.Item]] = []
-    for fu in file_urls:
-        path = fu.get("path") if isinstance(fu, dict) else None
-        item = by_path.get(path) if isinstance(path, str) else None
-        if item is None or item.source is None:
-            raise RegistryError(f"the registry asked for a file this push did not offer: {fu!r}")
-        todo.append((str(fu["url"]), item))
-    token = str(init["session_token"])
-    total = sum(i.key.size for _, i in todo)
-    sent = [0]
-    lock = threading.Lock()
-    stop = threading.Event()
-    with output.transfer("push", len(todo), total) as progress:
-
-        def on_bytes(n: int) -> None:
-            progress.advance_bytes(n)
-
-        def one(url: str, item: pushplan.Item) -> None:
-            if stop.is_set():
-                return
-            what = f"{spec}/{item.path}"
-            put_url, md5_b64 = client.presigned_url(url, token, what)
-            assert item.source is not None
-            if os.stat(item.source).st_size != item.key.size:
-                raise FatalError(f"{item.path} changed while it was being pushed: run `selenite push` again")
-            client.put_file(put_url, item.source, md5_b64, on_bytes=on_bytes, what=item.path)
-            with lock:
-                sent[0] += item.key.size
-            progress.file_done()
-
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="selenite-push")
-        try:
-            futures = [pool.submit(one, url, item) for url, item in todo]
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            for f in done:
-                if (exc := f.exception()) is not None:
-                    raise exc
-        except BaseException:
-            stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
-    return sent[0]
-
-
 def _still_holds(root: Path, item: pushplan.Item, hashes: StatCache) -> bool:
     """The file at ``item.path`` still has the bytes that were pushed (stat cache, else re-hash)."""
     full = root / item.path
@@ -176,6 +123,7 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
     """After the registry accepted the version: cache, links, tree, ref, commit, tag."""
     layout = layout_of(root)
     relinked: list[str] = []
+    todo: list[tuple[pushplan.Item, bool]] = []  # (item, whether its bytes are the tree's file)
     for item in plan.items:
         if not item.relink:
             continue
@@ -184,14 +132,15 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
             output.error(f"selenite: warning: {item.path} changed during the push; kept as a file "
                          "(push again to publish it)")
             continue
-        if item.source is not None and not cache.has(item.key):
-            try:
-                cache.put_file(item.source, filename=item.path, expected=item.key)
-            except ChecksumMismatch:
-                if in_tree:
-                    output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")
-                    continue
-                # A gypsum cache file with other bytes: the link stays dangling until `selenite get`.
+        todo.append((item, in_tree))
+    # One flush per batch of new objects, not an fsync each (cache/ingest.py).
+    wrong = put_files(cache, [(i.source, i.key, i.path) for i, _ in todo
+                              if i.source is not None and not cache.has(i.key)])
+    for item, in_tree in todo:
+        if in_tree and item.source in wrong:
+            output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")
+            continue
+        # (A gypsum cache file with other bytes: the link stays dangling until `selenite get`.)
         if layout.after_push(cache, item.path, item.key, hashes):
             relinked.append(item.path)
     layout.record_pushed(cache, plan.listing(), relinked, hashes)
@@ -367,7 +316,7 @@ def _publish(client: registry.RegistryClient, root: Path, o: Origin, name: str, 
                   "abort_url": init["abort_url"], "session_token": init["session_token"]}
     atomic_write(session, json.dumps(remembered).encode(), mode=0o600)
     try:
-        sent = _upload(client, init, plan, spec, jobs)
+        sent = pushfiles.send(client, init, plan, (o.project, o.asset, name), jobs)
         client.upload_complete(str(init["complete_url"]), str(init["session_token"]), spec)
     except BaseException as exc:
         aborted = False

@@ -60,6 +60,7 @@ class RegistryClient:
         self.token = token
         self.http = session or make_session(pool)
         self.batching = True  # POST /_selenite/objects works here (False once the registry refused it)
+        self.upload_batching = True  # POST /_selenite/upload works here (False once the registry refused it)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -69,7 +70,7 @@ class RegistryClient:
     def request(
         self, method: str, path: str, what: str, *, token: str | None = None, json_body: Any = None,
         params: dict[str, str] | None = None, stream: bool = False, lookup: bool = False,
-        limit: int = SMALL_JSON_MAX, headers: dict[str, str] | None = None,
+        limit: int = SMALL_JSON_MAX, headers: dict[str, str] | None = None, data: bytes | None = None,
     ) -> requests.Response:
         """One call; non-2xx (and 2xx error bodies) become ``RegistryError``; 404 ``NotFound``, told
         as "registry has no <what>" for a ``lookup`` (a file, a route that may not exist), else as a
@@ -78,7 +79,7 @@ class RegistryClient:
             sent = {"Authorization": f"Bearer {token}"} if token else {}
             resp = self.http.request(
                 method, self._abs(path), headers={**(headers or {}), **sent},
-                json=json_body, params=params, stream=True, timeout=TIMEOUTS, allow_redirects=True,
+                json=json_body, data=data, params=params, stream=True, timeout=TIMEOUTS, allow_redirects=True,
             )
         if resp.status_code == 404:
             reason = answers.reason(resp)
@@ -299,6 +300,14 @@ class RegistryClient:
                     raise RegistryError(f"registry refused the upload of {name}: {last}", resp.status_code)
             time.sleep(0.25 * 2**attempt)
         raise RegistryError(f"upload of {name} failed after {PUT_ATTEMPTS} attempts: {last}")
+
+    def put_batch(self, project: str, asset: str, version: str, session_token: str, body: bytes, what: str) -> None:
+        """``POST /_selenite/upload/...`` (a selenite registry's extra): several files of the upload
+        session in one request, ``body`` framed as ``pushfiles`` makes it. A gypsum worker has no
+        such route: ``NotFound`` (404)."""
+        path = f"/_selenite/upload/{quote_key(project)}/{quote_key(asset)}/{quote_key(version)}"
+        self.request("POST", path, what, token=session_token, data=body, lookup=True,
+                     headers={"Content-Type": "application/octet-stream"}).close()
 
     def upload_complete(self, complete_url: str, session_token: str, what: str) -> None:
         self.request("POST", complete_url, f"upload completion of {what}", token=session_token).close()

@@ -209,9 +209,10 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
         elif path in listing:  # promoted by an earlier complete of this session that was cut short
             info = ctx.storage.head(prefix + path)
         added += _checked_size(path, entry, info)
-    for path in to_promote:
-        if ctx.storage.promote(staged + path, prefix + path) is None:
-            raise HttpError(409, f"the uploaded file '{path}' changed while the upload was completing; try again")
+    missed = ctx.storage.promote_many([(staged + path, prefix + path) for path in to_promote])
+    if missed:
+        path = missed[0][len(staged):]
+        raise HttpError(409, f"the uploaded file '{path}' changed while the upload was completing; try again")
 
     # Order matters if we die half-way: the finished summary is what makes the version exist.
     for host, links in linkable.items():

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from selenite.server import puttarget, uploads
+from selenite.server import batchupload, puttarget, uploads
 from selenite.server.context import Context
 from selenite.server.http import (
     body_doc,
@@ -116,3 +116,29 @@ async def upload_put(
         tmp, md5_hex = await puttarget.receive(ctx, request, target)
         await run_in_threadpool(puttarget.stage, ctx, target, tmp, md5_hex)
     return Response(status_code=200, headers={"ETag": f'"{md5_hex}"'})
+
+
+@router.post(
+    "/_selenite/upload/{project}/{asset}/{version}",
+    summary="Several files of an upload session in one request (selenite's batched upload of small files)",
+    tags=["selenite"],
+    openapi_extra={"requestBody": {"required": True, "description": (
+        "For each file: one JSON line {\"path\", \"size\", \"md5sum\"}, then exactly size bytes. At most "
+        f"{batchupload.MAX_FILES} files and {batchupload.MAX_BODY} bytes."),
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def upload_batch(
+    request: Request, pav: ProjectAssetVersion, ctx: Ctx, authorization: str | None = Depends(session_header)
+) -> Response:
+    """Stages every file of the body, as presigned PUTs would, for the session's `complete`; returns
+    `{"staged": N}`. All or nothing: 400 (nothing staged) for a file the manifest does not expect,
+    a size or md5 other than the manifest's, bytes that do not hash to it, or a malformed body;
+    403 unless the session holds the lock; 413 past the size limits; 429 when the session has
+    `max_session_puts` uploads in progress. A gypsum worker has no such route (404): clients then
+    use the presigned URLs of `file_urls`."""
+    session = await run_in_threadpool(batchupload.check_caller, ctx, *pav, authorization)
+    with batchupload.slot(ctx, session):
+        raw = await read_body(request, batchupload.MAX_BODY)
+        async with large_body_slot(ctx, len(raw)):
+            out = await run_in_threadpool(batchupload.stage, ctx, *pav, session, raw)
+    return json_response(out)

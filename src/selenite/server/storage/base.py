@@ -153,6 +153,11 @@ class Storage(StateStore, Protocol):
     def stage_file(self, name: str, path: str, *, md5_hex: str) -> ObjectInfo:
         """Move a complete local file whose md5 was checked into staging as ``name``; consumes it."""
 
+    def stage_many(self, items: list[tuple[str, bytes, str]]) -> None:
+        """Stage several small files held in memory, ``(name, bytes, md5 hex)`` each, md5 already
+        checked by the caller (selenite's batched upload); the folder backend flushes them to disk
+        once for the lot (``selenite.fsbatch``)."""
+
     def head_staged(self, name: str) -> ObjectInfo | None:
         """Metadata of a staged object, or None."""
 
@@ -165,6 +170,10 @@ class Storage(StateStore, Protocol):
     def promote(self, name: str, key: str) -> ObjectInfo | None:
         """Move the staged object ``name`` to the bucket as ``key`` (replacing it); its info there,
         or None when nothing was staged under ``name`` (or it changed while being moved)."""
+
+    def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
+        """``promote`` for many ``(name, key)`` pairs (the folder backend flushes once for the lot);
+        the names that were not promoted."""
 
     # --- private state (never served) -----------------------------------------------------
     def state_put(self, name: str, data: bytes) -> None:

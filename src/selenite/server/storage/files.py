@@ -39,8 +39,9 @@ def tag_md5(fd: int, md5: str) -> None:
         os.setxattr(fd, _XATTR, f"{md5} {st.st_size} {st.st_mtime_ns}".encode())
 
 
-def install(tmp: str, dest: Path, exclusive: bool) -> bool:
-    """Move a finished temp file into place; False if ``exclusive`` and ``dest`` exists."""
+def install(tmp: str, dest: Path, exclusive: bool, sync_dir: bool = True) -> bool:
+    """Move a finished temp file into place; False if ``exclusive`` and ``dest`` exists. Without
+    ``sync_dir`` the caller makes the rename durable (one flush for a batch)."""
     for _ in range(5):
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -49,7 +50,8 @@ def install(tmp: str, dest: Path, exclusive: bool) -> bool:
                 os.unlink(tmp)
             else:
                 os.replace(tmp, dest)
-            fsync_dir(dest.parent)
+            if sync_dir:
+                fsync_dir(dest.parent)
             return True
         except FileExistsError:
             os.unlink(tmp)

@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from selenite import fsbatch
 from selenite.server.errors import BadStorageKey, DigestMismatch, RangeNotSatisfiable
 from selenite.server.storage.base import CHUNK, ObjectInfo, ObjectStream, utf8, validate_key, validate_prefix
 from selenite.server.storage.files import (
@@ -263,6 +264,41 @@ class FolderStorage:
         assert info is not None
         return info
 
+    def stage_many(self, items: list[tuple[str, bytes, str]]) -> None:
+        # Git's batch model (selenite.fsbatch): every file written, one flush, then the renames,
+        # made durable by one more flush. A crash never leaves a staged file with wrong bytes.
+        batch = fsbatch.available()
+        temps: list[tuple[str, Path]] = []
+        fds: list[int] = []
+        done = 0
+        try:
+            try:
+                for name, data, md5_hex in items:
+                    dest = self._staged_path(name)
+                    fd, tmp = new_temp(self.tmp)
+                    fds.append(fd)
+                    temps.append((tmp, dest))
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    tag_md5(fd, md5_hex.lower())
+                    os.fchmod(fd, 0o644)
+                    if batch:
+                        fsbatch.start_writeback(fd)
+                fsbatch.flush(fds, self.tmp, batch)
+            finally:
+                while fds:
+                    os.close(fds.pop())
+            for tmp, dest in temps:
+                install(tmp, dest, exclusive=False, sync_dir=not batch)
+                done += 1
+        finally:
+            for tmp, _ in temps[done:]:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+        if items and batch:
+            fsbatch.barrier(self.tmp)
+
     def head_staged(self, name: str) -> ObjectInfo | None:
         return file_info(name, self._staged_path(name))
 
@@ -273,15 +309,25 @@ class FolderStorage:
         return self._delete_under(prefix, self.staging)
 
     def promote(self, name: str, key: str) -> ObjectInfo | None:
+        return self.head(key) if self._move_staged(name, key, sync_dir=True) else None
+
+    def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
+        batch = fsbatch.available()  # the renames made durable by one flush, not a folder fsync each
+        missed = [name for name, key in pairs if not self._move_staged(name, key, sync_dir=not batch)]
+        if batch and len(missed) < len(pairs):
+            fsbatch.barrier(self.tmp)
+        return missed
+
+    def _move_staged(self, name: str, key: str, sync_dir: bool) -> bool:
         src, dest = self._staged_path(name), self._path(key)
         if not src.is_file():
-            return None
-        try:
-            install(str(src), dest, exclusive=False)  # a rename: xattr (md5) and mtime move along
+            return False
+        try:  # a rename: xattr (md5) and mtime move along
+            install(str(src), dest, exclusive=False, sync_dir=sync_dir)
         except FileNotFoundError:
-            return None  # swept or replaced meanwhile
+            return False  # swept or replaced meanwhile
         self._prune(src.parent, self.staging)
-        return self.head(key)
+        return True
 
     # --- private state -------------------------------------------------------------------
 

@@ -280,6 +280,10 @@ class S3Storage:
             raise OSError(f"staged object {name!r} vanished right after it was written")
         return info
 
+    def stage_many(self, items: list[tuple[str, bytes, str]]) -> None:
+        for name, data, md5_hex in items:
+            put_stream(self.client, self.bucket, self._staged_key(name), name, [data], md5_hex)
+
     def head_staged(self, name: str) -> ObjectInfo | None:
         return self._head(self._staged_key(name), name)
 
@@ -288,6 +292,9 @@ class S3Storage:
 
     def delete_staged(self, prefix: str) -> dict[str, int]:
         return self._delete_under(prefix, self._staging)
+
+    def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
+        return [name for name, key in pairs if self.promote(name, key) is None]
 
     def promote(self, name: str, key: str) -> ObjectInfo | None:
         src, dest = self._staged_key(name), self._s3key(key)
