@@ -46,24 +46,24 @@ def test_a_registry_without_the_batched_route_gets_presigned_puts(evilreg: EvilR
     try:
         assert pushfiles.send(client, init, plan, ("p", "a", "v2"), jobs=2) == sum(map(len, files.values()))
         assert put == files and not client.upload_batching
-        assert len(evilreg.requested("POST", "/_selenite/upload/")) == 1  # asked once, 404
+        assert len(evilreg.requested("POST", "/_selenite/upload-batch/")) == 1  # asked once, 404
         put.clear()
         pushfiles.send(client, init, plan, ("p", "a", "v3"), jobs=2)
-        assert put == files and len(evilreg.requested("POST", "/_selenite/upload/")) == 1  # not asked again
+        assert put == files and len(evilreg.requested("POST", "/_selenite/upload-batch/")) == 1  # not asked again
     finally:
         client.close()
 
 
 def test_small_files_travel_together(evilreg: EvilRegistry, tmp_path: Path) -> None:
     files = {f"f{i}.txt": f"file {i}\n".encode() for i in range(5)}
-    evilreg.routes[("POST", "/_selenite/upload/p/a/v2")] = lambda req: Reply.of_json({"staged": 5})
+    evilreg.routes[("POST", "/_selenite/upload-batch/p/a/v2")] = lambda req: Reply.of_json({"staged": 5})
     plan, init = _plan(tmp_path, files)
     client = RegistryClient(evilreg.url, "token")
     try:
         assert pushfiles.send(client, init, plan, ("p", "a", "v2"), jobs=2) == sum(map(len, files.values()))
     finally:
         client.close()
-    [batch] = evilreg.requested("POST", "/_selenite/upload/")
+    [batch] = evilreg.requested("POST", "/_selenite/upload-batch/")
     assert batch.headers["Authorization"] == f"Bearer {init['session_token']}"
     body, got = batch.body, {}
     while body:

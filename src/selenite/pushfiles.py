@@ -1,6 +1,6 @@
 """Sending a push's files to the registry, in parallel, with a progress bar.
 
-Small files travel many to a request (``RegistryClient.put_batch``, ``POST /_selenite/upload``)
+Small files travel many to a request (``RegistryClient.put_batch``, ``POST /_selenite/upload-batch``)
 when the registry is a selenite server: per-file requests (a presigned URL, then a PUT) are most
 of the time of a push of thousands of small files, on both sides. Large files, and every file when
 the registry is a gypsum worker (which answers that route 404), go through their presigned URLs.

@@ -18,7 +18,6 @@ Nothing here writes to the registry, the cache or the tree: ``--dry-run`` prints
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from selenite import gitrepo, names, registry, safepath, versions
 from selenite.cache import Cache, registry_id
-from selenite.errors import FatalError, NotFound, UnsafePath
+from selenite.errors import FatalError, NotFound
 from selenite.keys import Key, extension_of, md5_of_file
 from selenite.manifest import parse_manifest
 from selenite.statcache import StatCache
@@ -122,32 +121,48 @@ class Locations:
     def __init__(self, client: registry.RegistryClient, cache: Cache, origin: Origin) -> None:
         self._client, self._cache, self._origin = client, cache, origin
         self._reg = registry_id(origin.url)
-        self._by_content: dict[tuple[str, int], list[Location]] = {}
+        # content -> (place, its raw manifest entry); an entry is checked only once a link to it is
+        # wanted (``_checked``): checking every path of every cached version was most of the time
+        # of a push that changed one file of thousands.
+        self._by_content: dict[tuple[str, int], list[tuple[Location, object]]] = {}
         self._linkable: dict[str, bool] = {}
         self._loaded = False
 
     def _absorb(self, project: str, asset: str, version: str, manifest: Mapping[str, object]) -> None:
-        for path, spec in parse_manifest(manifest, project, asset, version).items():
-            self._by_content.setdefault(spec.key.content(), []).append(Location(project, asset, version, path))
+        for path, entry in manifest.items():
+            md5 = entry.get("md5sum") if isinstance(entry, dict) else None
+            size = entry.get("size") if isinstance(entry, dict) else None
+            if isinstance(md5, str) and isinstance(size, int):  # anything else fails _checked anyway
+                self._by_content.setdefault((md5.lower(), size), []).append(
+                    (Location(project, asset, version, path), entry))
+
+    @staticmethod
+    def _checked(loc: Location, entry: object) -> bool:
+        """The manifest entry behind ``loc`` passes ``parse_manifest`` (a safe path, a real key)."""
+        try:
+            parse_manifest({loc.path: entry}, loc.project, loc.asset, loc.version)
+        except FatalError:  # UnsafePath included: a place no tree could hold links nothing here
+            return False
+        return True
 
     def _load(self) -> None:
         o = self._origin
         # None when the version was removed since: other versions may still hold the bytes
         m = versions.manifest_if_any(self._client, self._cache, self._reg, o.project, o.asset, o.version)
         if m is not None:
+            parse_manifest(m, o.project, o.asset, o.version)  # the tree's own version: checked whole (raises)
             self._absorb(o.project, o.asset, o.version, m)
         for v in self._cache.manifest_versions(self._reg, o.project, o.asset):
             if v != o.version and (other := self._cache.load_manifest(self._reg, o.project, o.asset, v)) is not None:
-                with contextlib.suppress(UnsafePath):  # a version no tree could hold links nothing here
-                    self._absorb(o.project, o.asset, v, other)
+                self._absorb(o.project, o.asset, v, other)
         self._loaded = True
 
     def find(self, key: Key) -> Location | None:
         """The first place (origin first) the new version may link to for ``key``'s content."""
         if not self._loaded:
             self._load()
-        for loc in self._by_content.get(key.content(), ()):
-            if self._may_link_to(loc.version):
+        for loc, entry in self._by_content.get(key.content(), ()):
+            if self._checked(loc, entry) and self._may_link_to(loc.version):
                 return loc
         return None
 

@@ -1,4 +1,4 @@
-"""POST /_selenite/upload (selenite's batched upload of small files), both backends: files of an
+"""POST /_selenite/upload-batch (selenite's batched upload of small files), both backends: files of an
 upload session staged in one request, all or nothing, each checked against the manifest and its
 bytes, within the session's lock; a batch and presigned PUTs mix in one upload."""
 
@@ -29,7 +29,7 @@ def test_batched_upload_stages_checked_files_within_the_session(srv: Server, pro
     assert r.status_code == 200, r.text
     init = r.json()
     token = init["session_token"]
-    route = f"/_selenite/upload/{q(project)}/ds/v1"
+    route = f"/_selenite/upload-batch/{q(project)}/ds/v1"
 
     def post(body: bytes, tok: str | None = token) -> tuple[int, str]:
         resp = srv.req("POST", route, token=tok, data=body)

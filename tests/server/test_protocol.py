@@ -81,7 +81,7 @@ def test_openapi_describes_every_route(srv: Server) -> None:
         "/quota/{project}": {"put"}, "/probation/approve/{project}/{asset}/{version}": {"post"},
         "/probation/reject/{project}/{asset}/{version}": {"post"}, "/refresh/latest/{project}/{asset}": {"post"},
         "/refresh/usage/{project}": {"post"}, "/unlock/{project}": {"delete"}, "/_selenite/stats": {"get"},
-        "/_selenite/upload": {"put"},
+        "/_selenite/upload": {"put"}, "/_selenite/upload-batch/{project}/{asset}/{version}": {"post"},
     }
     for path, methods in expected.items():
         assert path in paths, path

@@ -129,19 +129,22 @@ class Registry:
                       for p in self.root.rglob("*") if p.is_file())
 
     def uploaded_bytes(self) -> int:
-        """Bytes of file content uploaded so far. Folder: what the server's upload target received.
-        S3: the server must receive none (uploads go straight to the store), so count the bytes of
-        the version files that landed in the bucket instead."""
-        received = self.stats()["upload_put_bytes"]
+        """Bytes of file content uploaded so far. Folder: what the server's upload target and its
+        batched upload route received. S3: no presigned upload may reach the server (they go straight
+        to the store; only batches of small files pass through it), so count the bytes of the version
+        files that landed in the bucket instead."""
+        stats = self.stats()
+        received = stats["upload_put_bytes"]
         if self.backend != "s3":
-            return received
-        assert received == 0, f"the server itself received {received} bytes of uploads on S3"
+            return received + stats["upload_batch_bytes"]
+        assert received == 0, f"the server itself received {received} bytes of presigned uploads on S3"
         return sum(size for _, size in self._stored_files())
 
     def uploaded_files(self) -> int:
         """Files uploaded so far: PUTs the server received (folder), files in the bucket (S3)."""
         if self.backend != "s3":
-            return self.stats()["upload_put"]
+            stats = self.stats()
+            return stats["upload_put"] + stats["upload_batch"]
         return len(self._stored_files())
 
     def _stored_files(self) -> list[tuple[str, int]]:

@@ -60,7 +60,7 @@ class RegistryClient:
         self.token = token
         self.http = session or make_session(pool)
         self.batching = True  # POST /_selenite/objects works here (False once the registry refused it)
-        self.upload_batching = True  # POST /_selenite/upload works here (False once the registry refused it)
+        self.upload_batching = True  # POST /_selenite/upload-batch works here (False once the registry refused it)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -302,10 +302,10 @@ class RegistryClient:
         raise RegistryError(f"upload of {name} failed after {PUT_ATTEMPTS} attempts: {last}")
 
     def put_batch(self, project: str, asset: str, version: str, session_token: str, body: bytes, what: str) -> None:
-        """``POST /_selenite/upload/...`` (a selenite registry's extra): several files of the upload
+        """``POST /_selenite/upload-batch/...`` (a selenite registry's extra): several files of the upload
         session in one request, ``body`` framed as ``pushfiles`` makes it. A gypsum worker has no
         such route: ``NotFound`` (404)."""
-        path = f"/_selenite/upload/{quote_key(project)}/{quote_key(asset)}/{quote_key(version)}"
+        path = f"/_selenite/upload-batch/{quote_key(project)}/{quote_key(asset)}/{quote_key(version)}"
         self.request("POST", path, what, token=session_token, data=body, lookup=True,
                      headers={"Content-Type": "application/octet-stream"}).close()
 

@@ -1,4 +1,4 @@
-"""selenite's batched upload of small files (``POST /_selenite/upload/{project}/{asset}/{version}``):
+"""selenite's batched upload of small files (``POST /_selenite/upload-batch/{project}/{asset}/{version}``):
 many files of one upload session in one request, for registries that are selenite servers.
 
 A gypsum worker uploads each file through its own presigned URL: a request to get the URL and one to
@@ -108,6 +108,6 @@ def stage(ctx: Context, project: str, asset: str, version: str, session: str, ra
     if not locks.lock_is_held_by(ctx, project, asset, version, session):
         raise HttpError(403, "the upload session ended while the batch arrived; nothing was stored")
     ctx.storage.stage_many(items)
-    ctx.stats.add("upload_put", len(items))
-    ctx.stats.add("upload_put_bytes", sum(len(d) for _, d, _ in items))
+    ctx.stats.add("upload_batch", len(items))
+    ctx.stats.add("upload_batch_bytes", sum(len(d) for _, d, _ in items))
     return {"staged": len(items)}

@@ -34,7 +34,8 @@ LARGE_PARSES = 1
 LARGE_PARSE_WAIT = 30.0  # seconds a big body waits for a parse slot before 503
 
 
-STAT_NAMES = ("requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes")
+STAT_NAMES = ("requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes",
+              "upload_batch", "upload_batch_bytes")
 
 
 class Stats:

@@ -27,7 +27,9 @@ router = APIRouter(tags=["selenite"])
 
 @router.get("/_selenite/stats", summary="Request and byte counters since the server started")
 def stats(ctx: Ctx) -> Response:
-    """`{"requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes"}`."""
+    """`{"requests", "file_get", "file_get_bytes", "file_head", "list", "upload_put", "upload_put_bytes",
+    "upload_batch", "upload_batch_bytes"}`: `upload_put*` count the folder backend's signed upload
+    target, `upload_batch*` the files (and their bytes) staged by `POST /_selenite/upload-batch`."""
     return json_response(ctx.stats.snapshot())
 
 

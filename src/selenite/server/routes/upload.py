@@ -119,7 +119,7 @@ async def upload_put(
 
 
 @router.post(
-    "/_selenite/upload/{project}/{asset}/{version}",
+    "/_selenite/upload-batch/{project}/{asset}/{version}",
     summary="Several files of an upload session in one request (selenite's batched upload of small files)",
     tags=["selenite"],
     openapi_extra={"requestBody": {"required": True, "description": (
