@@ -19,7 +19,7 @@ from selenite import output, pushplan, registry
 from selenite.errors import FatalError, RegistryError
 
 # Files up to this size travel many to a request; a request holds at most BATCH_FILES files and
-# about BATCH_BYTES bytes (the server's limits are 1,000 files and 16 MiB).
+# about BATCH_BYTES bytes (the server's limits are 1,000 files and 8 MiB).
 BATCH_FILE_MAX = 256 * 1024
 BATCH_FILES = 200
 BATCH_BYTES = 4 << 20

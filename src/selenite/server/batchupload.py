@@ -7,17 +7,20 @@ takes the same files, in the same session and under the same lock, framed as the
 answers are: for each file one JSON line ``{"path", "size", "md5sum"}``, then exactly ``size``
 bytes. Every file must be one the session's manifest expects (not a link) with that md5 and size,
 and its bytes must hash to it; the request is all or nothing (any refusal is a 400 and stages
-nothing). Bounded: at most ``MAX_FILES`` files and ``MAX_BODY`` bytes a request (413 beyond), and
-it counts as one of the session's ``max_session_puts`` uploads in progress. Staged files land where
+nothing). Bounded: at most ``MAX_FILES`` files and ``MAX_BODY`` bytes a request (413 beyond); it
+counts as one of the session's ``max_session_puts`` uploads in progress; and only
+``context.BATCH_BODIES`` bodies are read and held at once in the whole server (a request waits up
+to ``BODY_WAIT`` seconds for its turn, then 503). Staged files land where
 presigned PUTs land (the session's staging area), so ``complete`` is unchanged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from selenite.server import auth, locks
@@ -29,7 +32,8 @@ from selenite.server.names import check_name
 from selenite.server.uploadfiles import MD5
 
 MAX_FILES = 1000
-MAX_BODY = 16 << 20
+BODY_WAIT = 30.0
+MAX_BODY = 8 << 20
 _HEADER_MAX = 8192  # one header line: a path of at most a few KiB, its md5 and size
 
 
@@ -41,6 +45,19 @@ def check_caller(ctx: Context, project: str, asset: str, version: str, authoriza
         check_name(kind, name)
     rec, _ = locks.check_session(ctx, project, asset, version, token)
     return str(rec["session_hash"])
+
+
+@contextlib.asynccontextmanager
+async def body_turn(ctx: Context) -> AsyncIterator[None]:
+    """One of the server's ``BATCH_BODIES`` turns to read and hold a batch body (503 after ``BODY_WAIT`` s)."""
+    try:
+        await asyncio.wait_for(ctx.batch_bodies.acquire(), BODY_WAIT)
+    except TimeoutError:
+        raise HttpError(503, "too many batched uploads are being received; try again later") from None
+    try:
+        yield
+    finally:
+        ctx.batch_bodies.release()
 
 
 @contextlib.contextmanager

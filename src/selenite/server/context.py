@@ -31,6 +31,9 @@ class ServerSettings:
 # that big is a manifest of 13,000+ files, and parsing one takes well under a second.
 LARGE_BODY = 1 << 20
 LARGE_PARSES = 1
+# Bodies of POST /_selenite/upload-batch held at once (each at most batchupload.MAX_BODY, about twice
+# that while checked): a bound on the memory batched uploads take, whatever the number of sessions.
+BATCH_BODIES = 4
 LARGE_PARSE_WAIT = 30.0  # seconds a big body waits for a parse slot before 503
 
 
@@ -65,4 +68,5 @@ class Context:
     puts_by_session: dict[str, int] = field(default_factory=dict)
     # Parses of big JSON bodies running at once (http.json_body tells why): at most LARGE_PARSES.
     large_parses: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LARGE_PARSES))
+    batch_bodies: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(BATCH_BODIES))
     log_prunes: PruneSchedule = field(default_factory=PruneSchedule)  # the change logs' hourly prune

@@ -134,11 +134,11 @@ async def upload_batch(
     `{"staged": N}`. All or nothing: 400 (nothing staged) for a file the manifest does not expect,
     a size or md5 other than the manifest's, bytes that do not hash to it, or a malformed body;
     403 unless the session holds the lock; 413 past the size limits; 429 when the session has
-    `max_session_puts` uploads in progress. A gypsum worker has no such route (404): clients then
-    use the presigned URLs of `file_urls`."""
+    `max_session_puts` uploads in progress; 503 when the server is busy with other batches. A
+    gypsum worker has no such route (404): clients then use the presigned URLs of `file_urls`."""
     session = await run_in_threadpool(batchupload.check_caller, ctx, *pav, authorization)
     with batchupload.slot(ctx, session):
-        raw = await read_body(request, batchupload.MAX_BODY)
-        async with large_body_slot(ctx, len(raw)):
+        async with batchupload.body_turn(ctx):
+            raw = await read_body(request, batchupload.MAX_BODY)
             out = await run_in_threadpool(batchupload.stage, ctx, *pav, session, raw)
     return json_response(out)
