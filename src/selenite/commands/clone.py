@@ -209,7 +209,8 @@ def _make_tree(root: Path, cache: Cache, o: Origin, listing: dict[str, Key], lay
     make_anchor(root, cache)
     cache.register_worktree(root, o.url)  # before the links exist, so a concurrent gc keeps what we fetch
     record_origin(root, o, layout.mode)
-    record(root, selection)  # before any download: `get` after a kill fetches the same selection
+    if not selection.everything:  # a new repository records nothing else: no git call for a whole clone
+        record(root, selection)  # before any download: `get` after a kill fetches the same selection
     layout.start(cache, listing)
     gitrepo.add_all(root)
     title = f"{o.project}/{o.asset}@{o.version}"
