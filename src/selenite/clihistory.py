@@ -30,9 +30,10 @@ def log(
 
 def diff(
     refs: Annotated[list[str] | None, typer.Argument(
-        metavar="[A] [B]", help="Versions: VERSION of the tree's asset, or PROJECT/ASSET@VERSION. "
+        metavar="VERSION", help="At most two: A and B, each a VERSION of the tree's asset or PROJECT/ASSET@VERSION. "
         "None: the tree's version vs the working tree; one: that version vs the working tree.")] = None,
-    stat: Annotated[bool, typer.Option("--stat", help="Counts and bytes of each kind of change only.")] = False,
+    stat: Annotated[bool, typer.Option(
+        "--stat", help="Counts and bytes of each kind of change instead of the paths (--json has both).")] = False,
     as_json: JsonOpt = False,
     url: UrlOpt = None,
     cache: CacheOpt = None,

@@ -148,8 +148,9 @@ def test_log_lists_every_version_newest_first_probation_marked(reg: Registry, tm
 def test_diff_and_log_in_a_working_tree(reg: Registry, tmp_path: Path) -> None:
     tree = tmp_path / "small"
     selenite("clone", "--url", reg.url, "proj/small@v1", tree)
-    for args in ([], ["v1"]):
-        proc = selenite("diff", *args, cwd=tree, check=False)
+    git("clone", "-q", str(tree), str(tmp_path / "plain"), cwd=tmp_path)  # a plain git clone of the tree
+    for where, args in ((tree, []), (tree, ["v1"]), (tmp_path / "plain", [])):
+        proc = selenite("diff", *args, cwd=where, check=False)
         assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
     selenite("unlock", "a.txt", cwd=tree)
     (tree / "a.txt").write_bytes(b"alpha, edited\n")
