@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from selenite import statsig
@@ -77,7 +76,10 @@ class StatCache:
                 before = after  # rewritten while read: read it again
             return rel, md5, size, False, after
 
-        # hashlib releases the GIL on large buffers, so threads hash on every core.
+        # hashlib releases the GIL on large buffers, so threads hash on every core. Imported here:
+        # concurrent.futures brings logging and queue (~10 ms), which status and the filter never use.
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             results = list(pool.map(work, todo))
         rows = []

@@ -17,7 +17,7 @@ import hashlib
 import os
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from selenite.errors import FatalError, NotAWorkingTree
@@ -90,6 +90,13 @@ def blob_id(data: bytes, algo: str) -> str:
     h.update(b"blob %d\0" % len(data))
     h.update(data)
     return h.hexdigest()
+
+
+def blob_ids(datas: Iterable[bytes], algo: str) -> list[str]:
+    """``blob_id`` of each of ``datas`` (a scan hashes one link text per path: the hash constructor
+    is looked up once)."""
+    new = getattr(hashlib, algo)
+    return [new(b"blob %d\0%s" % (len(d), d)).hexdigest() for d in datas]
 
 
 def id_algo(object_id: str) -> str:

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from selenite.gitrepo import blob_id, id_algo, split_nul
+from selenite.gitrepo import blob_ids, id_algo, split_nul
 from selenite.gitrepo.listings import LINK_MODE, Listings
 from selenite.keys import Key
 from selenite.tree.links import link_text
+
+LINK_PREFIX = LINK_MODE + " "  # an index record of a symlink starts "120000 <blob id> <stage>"
 
 
 def start_listings(root: Path) -> Listings:
@@ -30,26 +32,29 @@ def vouched_links(views: Listings, last: Mapping[str, Key]) -> tuple[dict[str, t
     other path Git sees: tracked ones (changed, deleted, not links, not the last version's link) and
     untracked, not-ignored ones, each once)."""
     changed = set(views.changed())
-    vouched: dict[str, tuple[Key, str]] = {}
+    candidates: list[tuple[str, str, Key, str]] = []  # (path, index blob id, last key, last link text)
     others: dict[str, None] = {}
-    algo = ""
+    seen: set[str] = set()
     for rec in split_nul(views.raw("index")):
         meta, _, path = rec.partition("\t")
-        mode, sha, _stage = meta.split(" ")
+        if path in seen:  # a conflict's stages: read it from disk
+            others[path] = None
+            continue
+        seen.add(path)
         key = last.get(path)
-        if path in vouched or path in others:  # a conflict's stages: read it from disk
-            vouched.pop(path, None)
+        if key is None or not meta.startswith(LINK_PREFIX) or path in changed:
             others[path] = None
             continue
-        if key is None or mode != LINK_MODE or path in changed:
-            others[path] = None
-            continue
-        algo = algo or id_algo(sha)
-        text = link_text(path, key)
-        if blob_id(text.encode(), algo) == sha:
-            vouched[path] = (key, text)
-        else:
-            others[path] = None
+        candidates.append((path, meta[7:meta.index(" ", 7)], key, link_text(path, key)))
+    vouched: dict[str, tuple[Key, str]] = {}
+    if candidates:
+        algo = id_algo(candidates[0][1])
+        ids = blob_ids((text.encode() for _, _, _, text in candidates), algo)
+        for (path, sha, key, text), want in zip(candidates, ids, strict=True):
+            if sha == want and path not in others:
+                vouched[path] = (key, text)
+            else:
+                others[path] = None
     for path in views.untracked():
         others[path] = None
     return vouched, list(others)
