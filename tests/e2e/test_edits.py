@@ -79,7 +79,7 @@ def test_push_refuses_a_tree_whose_object_was_edited_in_place(registry: Registry
     assert "bad" not in selenite("ls", "test/blob", "--url", registry.url).stdout
     # After the repair the edit is a real file and publishes as such.
     selenite("fsck", "--repair", cwd=work)
-    selenite("push", "--version", "good", "--token", registry.admin_token, cwd=work)
+    selenite("push", "--version", "good", "--force", "--token", registry.admin_token, cwd=work)  # based on v1
     selenite("clone", "test/blob@good", tmp_path / "check", "--url", registry.url, cwd=tmp_path)
     assert (tmp_path / "check" / "a.txt").read_bytes() == b"edit!\n"
 
@@ -150,7 +150,7 @@ def test_the_base_version_is_what_head_records(registry: Registry, seeded: dict[
     work = tmp_path / "w"
     selenite("clone", "test/blob@v1", work, "--url", registry.url, "--link-mode", mode, cwd=tmp_path)
     (work / "more.txt").write_text("more\n")
-    assert "pushed test/blob/v4" in selenite("push", "--token", registry.admin_token, cwd=work).stdout
+    assert "pushed test/blob/v4" in selenite("push", "--force", "--token", registry.admin_token, cwd=work).stdout
     branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=work).strip()
     git("checkout", "-q", "v1", cwd=work)
     assert "test/blob@v1:" in selenite("status", cwd=work).stderr
@@ -188,7 +188,7 @@ def test_gc_keeps_what_head_index_and_tags_name(registry: Registry, seeded: dict
     selenite("clone", "test/blob@v1", work, "--url", registry.url, cwd=tmp_path)
     selenite("unlock", "a.txt", cwd=work)
     (work / "a.txt").write_bytes(b"alpha, edited\n")
-    selenite("push", "--token", registry.admin_token, cwd=work)  # v4: a.txt now links to new content
+    selenite("push", "--force", "--token", registry.admin_token, cwd=work)  # v4 (from v1): a.txt, new content
     os.unlink(work / "dup1.txt")  # deleted on disk, still in the index and in HEAD
     before = _cache_objects()
     selenite("gc", "--force", cwd=tmp_path)  # --force: only what the trees name protects anything
@@ -292,6 +292,6 @@ def test_a_tree_deeper_than_sqlite_can_open_clones_and_pushes(registry: Registry
     (work / "a.txt").unlink()
     (work / "a.txt").write_bytes(b"deep edit\n")
     env = {"SELENITE_TOKEN": registry.admin_token, "SELENITE_URL": registry.url}
-    selenite("push", "--version", "deep", cwd=work, env=env)
+    selenite("push", "--version", "deep", "--force", cwd=work, env=env)  # based on v1, latest is v3
     served = requests.get(f"{registry.url}/file/test%2Fblob%2Fdeep%2Fa.txt", timeout=10)
     assert served.content == b"deep edit\n"
