@@ -193,17 +193,23 @@ def test_what_a_hostile_registry_sends_is_checked_and_escaped(evilreg: EvilRegis
     evilreg.add_version("p", "a", "v3", {"../../escape": b"x"})  # a path out of any tree
     evilreg.add_version("p", "a", "v4", {"c.txt": b"c\n"}, finished=False)  # upload under way
     evilreg.put("p/a/junk/file.txt", b"a folder without a summary: not a version\n")
+    evilreg.add_version("p", "a", "v5", {"e.txt": b"e\n"}, latest=False)
+    evilreg.put("p/a/v5/..summary", {"upload_finish": "2020-01-01T05:00:00+05:00"})  # an offset: 2020, oldest
+    evilreg.add_version("p", "a", "v6", {"f.txt": b"f\n"}, latest=False)
+    evilreg.put("p/a/v6/..summary", {"upload_finish": "yesterday"})  # no time at all: listed last
     evilreg.put("p/empty/..permissions", {"owners": []})  # an asset with no version yet
     assert selenite("log", "--url", evilreg.url, "p/empty", cwd=tmp_path).stdout == ""
     proc = selenite("log", "--url", evilreg.url, "p/a", cwd=tmp_path)
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("v4 ") and lines[0].endswith("(uploading)") and "? files" in lines[0]
+    assert [line.split()[0] for line in lines[-2:]] == ["v5", "v6"]
     assert "\x1b" not in proc.stdout and any(line.startswith("v\\x1b[2J2 ") for line in lines)
     v3 = next(line for line in lines if line.startswith("v3 "))
     assert "? files" in v3 and "v3" in proc.stderr  # the unsafe manifest: a note, and the rest is listed
     rows = json.loads(selenite("log", "--url", evilreg.url, "--json", "p/a", cwd=tmp_path).stdout)
     check_schema(rows, LOG)
-    assert {r["version"]: r["files"] for r in rows} == {"v4": None, "v3": None, "v\x1b[2J2": 2, "v1": 1}
+    assert {r["version"]: r["files"] for r in rows} == {"v4": None, "v3": None, "v\x1b[2J2": 2, "v1": 1, "v5": 1,
+                                                        "v6": 1}
     bad = selenite("log", "--url", evilreg.url, "p/..a", cwd=tmp_path, check=False)
     assert bad.returncode == 1 and "asset name cannot start with '..'" in bad.stderr
     for args, said in ((["p/a@v1", "p/a@v3"], "../../escape"), (["p/a@v1", "p/a@v4"], "still being uploaded"),

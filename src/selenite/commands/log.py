@@ -8,7 +8,9 @@ marked: anyone may read them (gypsum-api.md §3.8). The JSON schema is in docs/u
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -92,8 +94,7 @@ def _entries(client: registry.RegistryClient, cache: Cache, project: str, asset:
     with ThreadPoolExecutor(max_workers=min(PARALLEL, len(names_))) as pool:
         found = [(v, s) for v, s in zip(names_, pool.map(lambda v: _summary(client, project, asset, v), names_),
                                         strict=True) if s is not None]
-        # Newest first: by finish time (ISO-8601 in UTC sorts as text); uploads under way on top.
-        found.sort(key=lambda vs: (_text(vs[1].get("upload_finish")) or "~", vs[0]), reverse=True)
+        found.sort(key=lambda vs: (_finished_at(vs[1]), vs[0]), reverse=True)  # newest first
         found = found[:max_count] if max_count else found
         totals = list(pool.map(lambda vs: _totals(client, cache, project, asset, *vs), found))
     return [
@@ -120,6 +121,22 @@ def _totals(client: registry.RegistryClient, cache: Cache, project: str, asset: 
         output.info(f"note: {project}/{asset}/{version}: {e}")
         return None, None
     return len(found), sum(size for _, size in found.values())
+
+
+def _finished_at(summary: dict[str, Any]) -> float:
+    """Seconds since the epoch of the version's finish: +inf while its upload is under way (listed
+    first), -inf for a time that is not ISO 8601 (listed last). Parsed, not compared as text: a
+    registry may write another offset than gypsum's 'Z'."""
+    value = summary.get("upload_finish")
+    if not value:
+        return math.inf
+    try:
+        t = datetime.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        t = None
+    if t is None:
+        return -math.inf
+    return (t if t.tzinfo else t.replace(tzinfo=datetime.UTC)).timestamp()
 
 
 def _text(value: object) -> str | None:
