@@ -4,14 +4,15 @@ git config, its filter configured and its cache anchored, once per command."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from selenite import gitfilter, gitrepo
-from selenite.cache import Cache
+from selenite import gitrepo
 from selenite.config import Endpoint, Settings
 from selenite.errors import FatalError, NotAWorkingTree
-from selenite.tree.anchor import anchor_target, make_anchor, tree_cache
-from selenite.tree.layout import mode_to_record
 from selenite.tree.origin import Origin, origin, record_origin, require_origin
+
+if TYPE_CHECKING:
+    from selenite.cache import Cache
 
 
 def open_tree(settings: Settings) -> tuple[Path, Origin, Cache]:
@@ -21,6 +22,13 @@ def open_tree(settings: Settings) -> tuple[Path, Origin, Cache]:
     Every command pays for this: git config is read once (``config_all``), and nothing is written
     (git config, filter set-up, the cache's database) when it already says what it should."""
     root = gitrepo.find_root(settings.cwd)
+    # Imported once a tree is found (the cache, sqlite, the layouts): a command run outside a tree
+    # fails in the time of Python, typer and one git call, and registry_endpoint's verbs skip them.
+    from selenite import gitfilter  # noqa: PLC0415
+    from selenite.cache import Cache  # noqa: PLC0415
+    from selenite.tree.anchor import anchor_target, make_anchor, tree_cache  # noqa: PLC0415
+    from selenite.tree.layout import mode_to_record  # noqa: PLC0415
+
     config = gitrepo.config_all(root)
     ours = {k.removeprefix("selenite."): v for k, v in config.items() if k.startswith("selenite.")}
     o = require_origin(root, ours)

@@ -9,8 +9,6 @@ from pathlib import Path
 from selenite import output
 from selenite.config import Settings
 from selenite.tree.entry import Entry, PathStatus
-from selenite.tree.layout import layout_of
-from selenite.tree.records import RECORD
 from selenite.tree.selection import Selection, selected
 from selenite.workspace import open_tree
 
@@ -31,6 +29,10 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False,
     """Print each path's state; with ``exit_code``, 1 when the tree differs from its version (any
     path neither unchanged nor merely not fetched), like ``git diff --exit-code``; else 0."""
     root, o, cache = open_tree(settings)
+    # After open_tree found a tree: outside one, status fails without loading the layouts (issue 15).
+    from selenite.tree.layout import layout_of  # noqa: PLC0415
+    from selenite.tree.records import RECORD  # noqa: PLC0415
+
     layout = layout_of(root)
     entries = sorted(layout.scan(cache), key=lambda e: e.path)
     cwd = settings.cwd
