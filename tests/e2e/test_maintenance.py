@@ -125,7 +125,7 @@ def test_killed_download_leaves_no_partial_object(registry: Registry, tmp_path: 
     deadline = time.monotonic() + 60
     killed = False
     while time.monotonic() < deadline and p.poll() is None:
-        parts = list((cache / "tmp").glob("in-*.part"))
+        parts = list((cache / "tmp").glob("partial-*"))  # 8 MiB or more: a resumable partial (cache/partial.py)
         if parts and any(0 < q.stat().st_size < len(data) for q in parts if q.exists()):
             p.send_signal(signal.SIGKILL)
             killed = True
