@@ -100,21 +100,22 @@ def _compare(settings: Settings, refs: list[str]) -> tuple[Side, Side, Changes]:
             sides.append(Side(o.project, o.asset, o.version))
             old_listing: Listing = {p: k.content() for p, k in base.items()}
         else:
-            old_listing = _remote(settings.endpoint(o.url).url, cache, sides[0])
+            with registry.session_for(settings.endpoint(o.url).url) as client:
+                old_listing = _remote(client, cache, sides[0])
         new_listing = working_listing(root, cache, base)
         return sides[0], Side(o.project, o.asset, None), changes.compare(old_listing, new_listing)
     cache = tree[2] if tree is not None else Cache(settings.cache_dir)
     # A tree's versions come from its registry; versions named in full outside one, from the
     # registry every registry-level verb uses.
     url = settings.endpoint(tree[1].url).url if tree is not None else registry_endpoint(settings).url
-    a, b = (_remote(url, cache, s) for s in sides)
+    with registry.session_for(url) as client:
+        a, b = (_remote(client, cache, s) for s in sides)
     return sides[0], sides[1], changes.compare(a, b)
 
 
-def _remote(url: str, cache: Cache, side: Side) -> Listing:
-    assert side.version is not None
-    with registry.session_for(url) as client:
-        return versions.contents(client, cache, side.project, side.asset, side.version)
+def _remote(client: registry.RegistryClient, cache: Cache, side: Side) -> Listing:
+    assert side.version is not None  # a version, not the working tree
+    return versions.contents(client, cache, side.project, side.asset, side.version)
 
 
 def working_listing(root: Path, cache: Cache, base: Mapping[str, Key]) -> Listing:
