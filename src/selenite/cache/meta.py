@@ -74,6 +74,21 @@ class CacheMeta:
             return None  # absent; or a damaged cache entry, refetched, never trusted
         return data if isinstance(data, dict) else None
 
+    def save_facts(self, reg: str, project: str, asset: str, version: str, facts: Mapping[str, str]) -> None:
+        """Keep what never changes once a version is finished: its uploader and finish time (from
+        ``..summary``; probation is left out, it changes), read by ``selenite.history``."""
+        path = self._version_path("summaries", reg, project, asset, version, ".json")
+        atomic_write(path, json.dumps(dict(facts), sort_keys=True).encode())
+
+    def load_facts(self, reg: str, project: str, asset: str, version: str) -> dict[str, str] | None:
+        path = self._version_path("summaries", reg, project, asset, version, ".json")
+        try:
+            data = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None  # absent or damaged: asked again
+        ok = isinstance(data, dict) and all(isinstance(v, str) for v in data.values())
+        return data if ok else None
+
     def manifest_versions(self, reg: str, project: str, asset: str) -> list[str]:
         """Versions of an asset whose manifests are cached."""
         return sorted(n[:-5] for n in listdir(self._asset_dir("manifests", reg, project, asset)) if n.endswith(".json"))

@@ -19,6 +19,8 @@ from selenite import gitfilter, gitrepo, names, output, registry, versions
 from selenite.cache import OK, Cache, registry_id
 from selenite.config import Settings
 from selenite.errors import FatalError
+from selenite.gitrepo import history as githistory
+from selenite.history import LATEST_REF, History
 from selenite.hook.install import install_into
 from selenite.keys import Key
 from selenite.manifest import FileSpec, parse_manifest
@@ -142,6 +144,7 @@ def clone(
     modes.check_requested(link_mode)
     project, asset, version = parse_source(source)
     selection = Selection(tuple(include), tuple(exclude))  # a pattern that can match nothing: refused here
+    named = version
     endpoint = settings.endpoint()
     dest = Path(directory) if directory is not None else Path(asset)
     if not _already_cloned(dest, endpoint.url, project, asset, version):
@@ -170,7 +173,7 @@ def clone(
             first = layout.needed_first(listing)  # fetched even with --no-download
             if first:
                 _download(client, cache, o, first, specs, jobs)
-            _make_tree(root, cache, o, listing, layout, selection)
+            _make_tree(root, cache, client, o, listing, layout, selection, jobs, is_latest=named is None)
             wanted = {p: k for p, k in listing.items() if selection(p)}
             if not wanted and not selection.everything:
                 output.info(f"no path of {project}/{asset}@{version} matches {selection.describe()}: the tree "
@@ -202,8 +205,8 @@ def _refusal(exc: OSError | sqlite3.Error, dest: Path) -> FatalError:
     return FatalError(f"could not make the working tree {dest}: {what}{where}; nothing was left there")
 
 
-def _make_tree(root: Path, cache: Cache, o: Origin, listing: dict[str, Key], layout: Layout,
-               selection: Selection) -> None:
+def _make_tree(root: Path, cache: Cache, client: registry.RegistryClient, o: Origin, listing: dict[str, Key],
+               layout: Layout, selection: Selection, jobs: int, *, is_latest: bool) -> None:
     gitrepo.init(root)
     gitfilter.configure(root)  # before anything is committed: Git stores pointers, never data
     make_anchor(root, cache)
@@ -212,10 +215,13 @@ def _make_tree(root: Path, cache: Cache, o: Origin, listing: dict[str, Key], lay
     if not selection.everything:  # a new repository records nothing else: no git call for a whole clone
         record(root, selection)  # before any download: `get` after a kill fetches the same selection
     layout.start(cache, listing)
-    gitrepo.add_all(root)
-    title = f"{o.project}/{o.asset}@{o.version}"
-    sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, o.version), allow_empty=True)
-    gitrepo.tag(root, o.version, sha)
+    # The version's commit by the commit rule (docs/user/history.md): the same id in every clone of
+    # this family. The files just made are exactly its tree, so the index is read from it.
+    sha = History(root, client, cache, o.project, o.asset, layout.mode, jobs).commits([o.version])[o.version]
+    githistory.set_ref(root, "HEAD", sha, f"clone {o.project}/{o.asset}@{o.version}")
+    githistory.read_tree(root, sha)
+    if is_latest:  # (a named version costs no request for `..latest`: `selenite fetch` sets it)
+        githistory.set_ref(root, LATEST_REF, sha, "the registry's latest")
 
 
 def _download(

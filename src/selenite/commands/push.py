@@ -35,6 +35,7 @@ from selenite.statcache import StatCache
 from selenite.tree.anchor import make_anchor
 from selenite.tree.layout import layout_of, mode_to_record
 from selenite.tree.origin import Origin, record_origin
+from selenite.treesync import commit_local, commit_pushed
 from selenite.util import atomic_write
 from selenite.workspace import open_tree
 
@@ -121,6 +122,7 @@ def _still_holds(root: Path, item: pushplan.Item, hashes: StatCache) -> bool:
 def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: Origin,
                     version: str, plan: pushplan.Plan, hashes: StatCache, message: str | None, summary: str) -> None:
     """After the registry accepted the version: cache, links, tree, ref, commit, tag."""
+    local = commit_local(root, message, f"{o.project}/{o.asset}@{version}")
     layout = layout_of(root)
     relinked: list[str] = []
     todo: list[tuple[pushplan.Item, bool]] = []  # (item, whether its bytes are the tree's file)
@@ -152,10 +154,7 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
         pass  # only an optimisation: the next command fetches it
     cache.set_ref(reg, o.project, o.asset, version, cache.put_tree(plan.listing()))
     gitrepo.add_all(root)
-    title = message or f"{o.project}/{o.asset}@{version}"
-    sha = gitrepo.commit(root, gitrepo.version_message(title, o.url, o.project, o.asset, version, summary),
-                         allow_empty=True)
-    gitrepo.tag(root, version, sha)
+    commit_pushed(root, cache, client, Origin(o.url, o.project, o.asset, version), local, message, summary)
     record_origin(root, Origin(o.url, o.project, o.asset, version), mode_to_record(root))
 
 

@@ -107,10 +107,15 @@ def read_record(root: Path) -> Record | None:
     return rec
 
 
-def write_record(root: Path, mode: str, files: Mapping[str, Key]) -> None:
+def record_bytes(mode: str, files: Mapping[str, Key]) -> bytes:
+    """The record's exact bytes: a version commit (``selenite.history``) holds them too."""
     # One entry per line, sorted: a version change is a readable `git diff` of this file.
     doc = {"selenite": _RECORD_FORMAT, "mode": mode, "files": {p: files[p].name for p in sorted(files)}}
-    atomic_write(safepath.parent(root, RECORD), (json.dumps(doc, indent=1) + "\n").encode())
+    return (json.dumps(doc, indent=1) + "\n").encode()
+
+
+def write_record(root: Path, mode: str, files: Mapping[str, Key]) -> None:
+    atomic_write(safepath.parent(root, RECORD), record_bytes(mode, files))
 
 
 def record_mode(root: Path) -> str:
