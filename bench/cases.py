@@ -239,7 +239,7 @@ def push_one_changed(ctx: Ctx) -> None:
             _rewrite(wt / rel, s.small_size)
             took += time.perf_counter() - t0
             took += B.run(["git", "commit", "-qam", f"edit {i + 1}"], env=env, cwd=wt).seconds
-            took += B.run([*SELENITE, "push", "--version", f"s{i + 1}"], env=env, cwd=wt).seconds
+            took += B.run([*SELENITE, "push", "--force", "--version", f"s{i + 1}"], env=env, cwd=wt).seconds
             sent.append(_sent(B.stats_delta(before, ctx.server.stats())))
             times.append(took)
             # gypsum_client: the previous run's file back to its link, this run's file replaced
@@ -266,7 +266,8 @@ def push_one_changed(ctx: Ctx) -> None:
     ctx.rows.append(Row(
         f"new version, 1 file of {s.small_files:,} changed", f"wall time, median of {s.runs}",
         _fmt_s(sel), _fmt_s(gyp), f"{sel / gyp:.2f}", "<= 0.7", sel / gyp <= 0.7,
-        "selenite unlock F; (new bytes); git commit -qam; selenite push --version sN (all timed)  vs  "
+        "selenite unlock F; (new bytes); git commit -qam; selenite push --force --version sN (all timed; "
+        "--force: the peer's versions land in the same asset)  vs  "
         "prepare_directory_upload(links='auto') "
         "+ start_upload(files, links) + upload_files + complete_upload",
     ))

@@ -128,17 +128,22 @@ class Locations:
         self._linkable: dict[str, bool] = {}
         self._loaded = False
 
-    def _absorb(self, project: str, asset: str, version: str, manifest: Mapping[str, object]) -> None:
+    def _absorb(self, project: str, asset: str, version: str, manifest: Mapping[str, object],
+                checked: bool = False) -> None:
+        """Index ``manifest``'s entries by content; ``checked``: it passed ``parse_manifest`` whole."""
         for path, entry in manifest.items():
             md5 = entry.get("md5sum") if isinstance(entry, dict) else None
             size = entry.get("size") if isinstance(entry, dict) else None
             if isinstance(md5, str) and isinstance(size, int):  # anything else fails _checked anyway
                 self._by_content.setdefault((md5.lower(), size), []).append(
-                    (Location(project, asset, version, path), entry))
+                    (Location(project, asset, version, path), None if checked else entry))
 
     @staticmethod
     def _checked(loc: Location, entry: object) -> bool:
-        """The manifest entry behind ``loc`` passes ``parse_manifest`` (a safe path, a real key)."""
+        """The manifest entry behind ``loc`` passes ``parse_manifest`` (a safe path, a real key);
+        None stands for an entry of a manifest checked whole."""
+        if entry is None:
+            return True
         try:
             parse_manifest({loc.path: entry}, loc.project, loc.asset, loc.version)
         except FatalError:  # UnsafePath included: a place no tree could hold links nothing here
@@ -151,7 +156,7 @@ class Locations:
         m = versions.manifest_if_any(self._client, self._cache, self._reg, o.project, o.asset, o.version)
         if m is not None:
             parse_manifest(m, o.project, o.asset, o.version)  # the tree's own version: checked whole (raises)
-            self._absorb(o.project, o.asset, o.version, m)
+            self._absorb(o.project, o.asset, o.version, m, checked=True)
         for v in self._cache.manifest_versions(self._reg, o.project, o.asset):
             if v != o.version and (other := self._cache.load_manifest(self._reg, o.project, o.asset, v)) is not None:
                 self._absorb(o.project, o.asset, v, other)

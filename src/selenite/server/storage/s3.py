@@ -28,6 +28,7 @@ import datetime
 import os
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -64,6 +65,9 @@ _CONTENT_RANGE = re.compile(r"bytes ([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19})")
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
+
+
+_PARALLEL = 8  # store requests at once for a batch (stage_many, promote_many); the pool holds 32
 
 
 class S3Storage:
@@ -281,8 +285,14 @@ class S3Storage:
         return info
 
     def stage_many(self, items: list[tuple[str, bytes, str]]) -> None:
-        for name, data, md5_hex in items:
+        # One PutObject per file, _PARALLEL at once: one after another, a batch of small files
+        # costs a store round trip each (the first failure is raised once all have ended).
+        def put(item: tuple[str, bytes, str]) -> None:
+            name, data, md5_hex = item
             put_stream(self.client, self.bucket, self._staged_key(name), name, [data], md5_hex)
+
+        with ThreadPoolExecutor(_PARALLEL, thread_name_prefix="s3-batch") as pool:
+            list(pool.map(put, items))
 
     def head_staged(self, name: str) -> ObjectInfo | None:
         return self._head(self._staged_key(name), name)
@@ -294,7 +304,9 @@ class S3Storage:
         return self._delete_under(prefix, self._staging)
 
     def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
-        return [name for name, key in pairs if self.promote(name, key) is None]
+        with ThreadPoolExecutor(_PARALLEL, thread_name_prefix="s3-promote") as pool:
+            infos = list(pool.map(lambda pair: self.promote(*pair), pairs))
+        return [name for (name, _), info in zip(pairs, infos, strict=True) if info is None]
 
     def promote(self, name: str, key: str) -> ObjectInfo | None:
         src, dest = self._staged_key(name), self._s3key(key)
