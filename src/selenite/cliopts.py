@@ -39,7 +39,7 @@ IncludeOpt = Annotated[
     typer.Option("--include", metavar="GLOB",
                  help="Fetch only the content of paths matching GLOB (repeatable; the tree still holds every path, "
                       "the rest as links without content). '*' stays within a folder, '**' crosses folders, a GLOB "
-                      "without '/' matches file names at any depth. Recorded: a plain `get` keeps to it "
+                      "without '/' matches file names at any depth. Recorded: a plain `get` and `pull` keep to it "
                       "(docs/user/patterns.md)."),
 ]
 ExcludeOpt = Annotated[
