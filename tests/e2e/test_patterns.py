@@ -80,7 +80,11 @@ def _size(paths: list[str]) -> int:
 
 
 def _statuses(work: Path) -> dict[str, str]:
-    doc = json.loads(selenite("status", "--json", "--all", cwd=work).stdout)
+    return _statuses_in(work, {})
+
+
+def _statuses_in(work: Path, env: dict[str, str]) -> dict[str, str]:
+    doc = json.loads(selenite("status", "--json", "--all", cwd=work, env=env).stdout)
     return {e["path"]: e["status"] for e in doc["paths"]}
 
 
@@ -144,6 +148,15 @@ def test_symlink_pattern_clone_get_and_push(many: Registry, tmp_path: Path) -> N
     assert sorted(pushed) == sorted(FILES)
     assert pushed[D1[0]]["size"] == len(b"edited\n")
     assert all("link" in pushed[p] for p in FILES if p != D1[0])  # nothing else re-uploaded
+
+    # pull keeps to the selection: in another pattern clone of v1 (its own cache), v2's changed path
+    # is outside 'x0/' and stays without content; the selected paths keep theirs.
+    other, env = tmp_path / "other", {"SELENITE_CACHE": str(tmp_path / "other-cache")}
+    selenite("clone", f"{PROJECT}/sym@v1", other, "--include", "x0/", "--url", many.url, env=env)
+    selenite("pull", cwd=other, env=env)
+    statuses = _statuses_in(other, env)
+    assert _with_content(statuses) == set(D2[:50]) and statuses[D1[0]] == "missing"
+    assert "v2" in selenite("status", cwd=other, env=env).stderr
 
 
 @pytest.mark.parametrize("mode", ["copy", "hardlink"])
