@@ -60,6 +60,9 @@ class Settings:
     env_token: str | None = None  # $SELENITE_TOKEN: for `url` or `env_url` only
     # The directory the command was started in: read once here, so commands never ask the process.
     cwd: Path = field(default_factory=Path.cwd)
+    # Whether the tokens `selenite login` saved may be sent (the Python API's ``Registry(url, token)``
+    # sends only the token it was given).
+    saved_logins: bool = True
 
     @property
     def named_url(self) -> str | None:
@@ -83,7 +86,7 @@ class Settings:
             return Endpoint(url, self.token)
         if self.env_token and url == self.named_url:
             return Endpoint(url, self.env_token)
-        saved = token_for(url)
+        saved = token_for(url) if self.saved_logins else None
         if saved or not self.env_token:
             return Endpoint(url, saved)
         named = f"$SELENITE_URL ({self.env_url})" if self.env_url else "$SELENITE_URL or --url (both unset)"

@@ -2,6 +2,9 @@
 
 Anything that is the user's input, the registry's answer or the state of their files raises a
 ``FatalError`` (or a subclass): the CLI prints its message as one line on stderr and exits 1.
+The Python API raises the same classes under their public names (``selenite.Error`` is
+``FatalError``; ``selenite.NotFound``, ``selenite.Refused``, ``selenite.Conflict``), so the CLI and the
+API share one error path.
 Any other exception is a bug: the CLI writes a crash log and exits 3. The two that are not
 ``FatalError``s never reach the CLI: ``DownloadStopped`` and ``ProtocolError`` are caught where
 they are raised.
@@ -11,7 +14,12 @@ from __future__ import annotations
 
 
 class FatalError(Exception):
-    """An expected failure, explained in one line."""
+    """An expected failure, explained in one line (``str(e)``): bad input, a refusal, files in a
+    state selenite will not touch. Public name: ``selenite.Error``; every other public exception
+    subclasses it."""
+
+
+Error = FatalError
 
 
 class RegistryError(FatalError):
@@ -23,7 +31,16 @@ class RegistryError(FatalError):
 
 
 class NotFound(RegistryError):
-    """The registry has no such key (404)."""
+    """The registry has no such project, asset, version or file (404)."""
+
+
+class Refused(RegistryError):
+    """The registry refused the caller: no token, an unknown or revoked one (401), or not allowed (403)."""
+
+
+class Conflict(RegistryError):
+    """The registry holds something that a request would overwrite or drop (409; or a push whose base is
+    no longer the latest version: pull first, or push with ``force``)."""
 
 
 class Unreachable(RegistryError):

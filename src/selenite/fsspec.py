@@ -29,11 +29,11 @@ from typing import Any
 
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
-from selenite import config, transfer, versions
+from selenite import config, lookup, transfer
 from selenite.cache import OK, Cache, registry_id
 from selenite.errors import NotFound
 from selenite.keys import Digest
-from selenite.manifest import FileSpec, parse_manifest
+from selenite.manifests import FileSpec, parse_manifest
 from selenite.registry.client import connect
 
 BLOCK_SIZE = 256 << 10  # small: a read of 1 MB from a large file moves about 1 MB
@@ -85,7 +85,7 @@ class SeleniteFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec sh
         if known is not None:
             return known
         try:
-            m = versions.manifest(self.client, self.cache, registry_id(self.client.url), project, asset, version)
+            m = lookup.manifest(self.client, self.cache, registry_id(self.client.url), project, asset, version)
         except NotFound:
             raise FileNotFoundError(f"{project}/{asset}@{version}") from None
         specs = parse_manifest(m, project, asset, version)

@@ -33,7 +33,7 @@ from selenite.cache import Cache, read_object, registry_id
 from selenite.errors import FatalError, NotFound, RegistryError
 from selenite.gitrepo import history as githistory
 from selenite.keys import Key
-from selenite.manifest import FileSpec, parse_manifest
+from selenite.manifests import FileSpec, parse_manifest
 from selenite.transfer import fetch_objects
 from selenite.tree import records
 from selenite.tree.links import link_text
@@ -113,7 +113,7 @@ class History:
             m = self.cache.load_manifest(self.reg, self.project, self.asset, version)
             if m is None:
                 m = self.client.manifest(self.project, self.asset, version)
-                if version in self._stable:  # kept as `versions.resolve_version` keeps it: a later clone asks nothing
+                if version in self._stable:  # kept as `lookup.resolve_version` keeps it: a later clone asks nothing
                     listing = {p: s.key for p, s in parse_manifest(m, self.project, self.asset, version).items()}
                     self.cache.save_manifest(self.reg, self.project, self.asset, version, m)
                     self.cache.set_ref(self.reg, self.project, self.asset, version, self.cache.put_tree(listing))

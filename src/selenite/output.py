@@ -8,8 +8,10 @@ console, so they print above the bars instead of through them.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,6 +19,14 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 _live: Console | None = None  # the console of the progress display on screen, if any
+
+ProgressHook = Callable[[str, int, int], None]
+"""Called as ``hook(label, bytes_done, bytes_total)`` while a transfer runs (``label``: ``"download"``,
+``"push"``), from any thread of the transfer."""
+
+# How transfers report, set by the Python API for one call (``showing``): None, the CLI's bars on a
+# terminal; False, nothing (no notes either); a hook, that hook instead of the bars.
+_progress: ContextVar[ProgressHook | bool | None] = ContextVar("selenite_progress", default=None)
 
 
 def printable(text: str) -> str:
@@ -52,7 +62,9 @@ def write(text: str = "") -> None:
 
 
 def info(text: str) -> None:
-    """A human note on stderr (never mixed into stdout results)."""
+    """A human note on stderr (never mixed into stdout results; none while the API runs silent)."""
+    if _progress.get() is False:
+        return
     if _live is not None:
         _live.print(printable(text), markup=False, emoji=False, highlight=False, soft_wrap=True)
         return
@@ -68,6 +80,17 @@ def error(text: str) -> None:
 
 def is_terminal() -> bool:
     return sys.stderr.isatty()
+
+
+@contextmanager
+def showing(progress: ProgressHook | bool | None) -> Iterator[None]:
+    """Transfers inside report to ``progress`` (None: bars on a terminal; False: silent, notes
+    included; else a hook)."""
+    reset = _progress.set(progress)
+    try:
+        yield
+    finally:
+        _progress.reset(reset)
 
 
 class Transfer:
@@ -88,7 +111,11 @@ class Transfer:
 @contextmanager
 def transfer(label: str, files: int, total_bytes: int) -> Iterator[Transfer]:
     """A two-line progress display (files, then bytes with rate) for long transfers."""
-    if not is_terminal() or files == 0:
+    hook = _progress.get()
+    if callable(hook):
+        yield _Hooked(hook, label, total_bytes)
+        return
+    if hook is False or not is_terminal() or files == 0:
         yield Transfer(None, None, None)
         return
     global _live  # noqa: PLW0603 -- one terminal, one live display at a time
@@ -103,3 +130,18 @@ def transfer(label: str, files: int, total_bytes: int) -> Iterator[Transfer]:
             yield Transfer(progress, ft, bt)
         finally:
             _live = None
+
+
+class _Hooked(Transfer):
+    """Progress told to a caller's hook: bytes so far (summed over the transfer's threads) and the total."""
+
+    def __init__(self, hook: ProgressHook, label: str, total: int) -> None:
+        super().__init__(None, None, None)
+        self._hook, self._label, self._total, self._done = hook, label, total, 0
+        self._lock = threading.Lock()
+
+    def advance_bytes(self, n: int) -> None:
+        with self._lock:
+            self._done += n
+            done = self._done
+        self._hook(self._label, done, self._total)

@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import gitrepo, names, registry, safepath, versions
+from selenite import gitrepo, lookup, names, registry, safepath
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, NotFound
 from selenite.keys import Key, extension_of, md5_of_file
-from selenite.manifest import parse_manifest
+from selenite.manifests import parse_manifest
 from selenite.statcache import StatCache
 from selenite.tree.entry import Entry, PathStatus
 from selenite.tree.layout import layout_of
@@ -153,7 +153,7 @@ class Locations:
     def _load(self) -> None:
         o = self._origin
         # None when the version was removed since: other versions may still hold the bytes
-        m = versions.manifest_if_any(self._client, self._cache, self._reg, o.project, o.asset, o.version)
+        m = lookup.manifest_if_any(self._client, self._cache, self._reg, o.project, o.asset, o.version)
         if m is not None:
             parse_manifest(m, o.project, o.asset, o.version)  # the tree's own version: checked whole (raises)
             self._absorb(o.project, o.asset, o.version, m, checked=True)
@@ -187,7 +187,7 @@ class Locations:
 
     def holds(self, loc: Location) -> Key | None:
         """The key of ``loc``'s file when the registry holds that file in a finished version."""
-        m = versions.manifest_if_any(self._client, self._cache, self._reg, loc.project, loc.asset, loc.version)
+        m = lookup.manifest_if_any(self._client, self._cache, self._reg, loc.project, loc.asset, loc.version)
         if m is None:
             return None
         spec = parse_manifest(m, loc.project, loc.asset, loc.version).get(loc.path)

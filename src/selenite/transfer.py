@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
-from selenite import output, registry, versions
+from selenite import lookup, output, registry
 from selenite.cache import RESUMABLE, Cache, registry_id
 from selenite.errors import ChecksumMismatch, DownloadStopped, FatalError, RegistryError, UnsafePath
 from selenite.keys import Key
-from selenite.manifest import FileSpec, parse_manifest
+from selenite.manifests import FileSpec, parse_manifest
 from selenite.tree.origin import Origin
 
 DOWNLOAD_ATTEMPTS = 3
@@ -232,7 +232,7 @@ def resolve_sources(
                 need.discard(k)
 
     def manifest_of(version: str, fetch: bool) -> dict[str, FileSpec] | None:
-        m = versions.manifest_if_any(client if fetch else None, cache, reg, origin.project, origin.asset, version)
+        m = lookup.manifest_if_any(client if fetch else None, cache, reg, origin.project, origin.asset, version)
         if m is None:
             return None
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from selenite.commands.clone import parse_source
+from selenite.api.clone import parse_source
 from selenite.errors import FatalError
 from tests.support.cli import selenite_in_process
 from tests.support.evilreg import EvilRegistry

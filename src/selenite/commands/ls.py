@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from selenite import output, registry, versions
+from selenite import lookup, output, registry
 from selenite.config import Settings
 from selenite.errors import FatalError, NotFound
 from selenite.workspace import registry_endpoint
@@ -86,7 +86,7 @@ def _files(client: registry.RegistryClient, project: str, asset: str, version: s
     try:
         manifest = client.manifest(project, asset, version)
     except NotFound:
-        raise versions.explain_missing(client, project, asset, version) from None
+        raise lookup.explain_missing(client, project, asset, version) from None
     rows = []
     for path in sorted(manifest):
         e = manifest[path] if isinstance(manifest[path], dict) else {}

@@ -1,4 +1,5 @@
-"""`selenite status [--json] [--all]`: what changed in this tree since its last version, per path."""
+"""`selenite status [--json] [--all]`: what changed in this tree since its last version, per path
+(read by ``selenite.api.status``, shared with ``Tree.status``; printed here)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import os
 from pathlib import Path
 
 from selenite import output
+from selenite.api.status import status as scan
 from selenite.config import Settings
-from selenite.tree.entry import Entry, PathStatus
+from selenite.tree.entry import PathStatus
 from selenite.tree.selection import Selection, selected
-from selenite.workspace import open_tree
 
 _LABELS = {
     PathStatus.UNCHANGED: "unchanged",
@@ -28,13 +29,11 @@ _LABELS = {
 def status(settings: Settings, *, as_json: bool = False, show_all: bool = False, exit_code: bool = False) -> int:
     """Print each path's state; with ``exit_code``, 1 when the tree differs from its version (any
     path neither unchanged nor merely not fetched), like ``git diff --exit-code``; else 0."""
-    root, o, cache = open_tree(settings)
-    # After open_tree found a tree: outside one, status fails without loading the layouts (issue 15).
-    from selenite.tree.layout import layout_of  # noqa: PLC0415
-    from selenite.tree.records import RECORD  # noqa: PLC0415
+    found = scan(settings)
+    from selenite.tree.records import RECORD  # noqa: PLC0415 -- after a tree was found (see api.status)
 
-    layout = layout_of(root)
-    entries = sorted(layout.scan(cache), key=lambda e: e.path)
+    o, entries, root = found.origin, found.paths, found.root
+    code = 1 if exit_code and not found.clean else 0
     cwd = settings.cwd
     if as_json:
         doc = {
@@ -46,7 +45,7 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False,
             ],
         }
         output.write(json.dumps(doc, indent=2))
-        return _code(entries, exit_code)
+        return code
     counts: dict[PathStatus, int] = {}
     # A pattern clone's paths outside its selection are counted, not listed (they are most of it).
     lacking = not show_all and any(e.status == PathStatus.CONTENT_MISSING for e in entries)
@@ -66,18 +65,10 @@ def status(settings: Settings, *, as_json: bool = False, show_all: bool = False,
     if unselected:
         output.info(f"note: {unselected} of the paths without content are outside this tree's selection "
                     f"({selection.describe()}): not listed (`--all` lists them)")
-    if layout.out_of_sync():
+    if found.out_of_sync:
         output.info(f"note: the files here were placed from another version than {RECORD} names: "
                     "run `selenite get` to update them")
-    return _code(entries, exit_code)
-
-
-# Not a difference: a link whose content is not fetched yet is still the version's file.
-_SAME = (PathStatus.UNCHANGED, PathStatus.CONTENT_MISSING)
-
-
-def _code(entries: list[Entry], exit_code: bool) -> int:
-    return 1 if exit_code and any(e.status not in _SAME for e in entries) else 0
+    return code
 
 
 def _relative(path: Path, cwd: Path) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import requests
 
-from selenite.errors import FatalError, NotFound, RegistryError, Unreachable
+from selenite.errors import Conflict, FatalError, NotFound, Refused, RegistryError, Unreachable
 from selenite.keys import CHUNK
 from selenite.registry import answers
 from selenite.registry.answers import JSON_MAX, SMALL_JSON_MAX
@@ -88,7 +88,8 @@ class RegistryClient:
         if resp.status_code >= 400:
             reason = answers.reason(resp)
             resp.close()
-            raise RegistryError(f"registry refused {what}: {resp.status_code} {reason}", resp.status_code)
+            raise _refusal(resp.status_code)(f"registry refused {what}: {resp.status_code} {reason}",
+                                             resp.status_code)
         if not stream:
             data, more = answers.read_capped(resp, limit)
             if more:
@@ -103,7 +104,8 @@ class RegistryClient:
                 body = None
             err = answers.error_body(resp, body)
             if err is not None:
-                raise RegistryError(f"registry refused {what}: {resp.status_code} {err}", resp.status_code)
+                raise _refusal(resp.status_code)(f"registry refused {what}: {resp.status_code} {err}",
+                                                 resp.status_code)
         return resp
 
     def _json(self, resp: requests.Response, what: str) -> Any:
@@ -317,6 +319,11 @@ class RegistryClient:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _refusal(status: int) -> type[RegistryError]:
+    """The public class of a refusal by its status: who may not (401, 403), what is in the way (409)."""
+    return Refused if status in (401, 403) else Conflict if status == 409 else RegistryError
 
 
 def connect(url: str | None, token: str | None = None, jobs: int = 8) -> RegistryClient:

@@ -12,18 +12,18 @@ from selenite import gitrepo, registry, safepath
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, NotFound
 from selenite.keys import Key
-from selenite.manifest import FileSpec, parse_manifest
+from selenite.manifests import FileSpec, parse_manifest
 
 
-def explain_missing(client: registry.RegistryClient, project: str, asset: str, version: str | None) -> FatalError:
+def explain_missing(client: registry.RegistryClient, project: str, asset: str, version: str | None) -> NotFound:
     """One clear line naming what does not exist (a few list calls, only on the failure path)."""
     if project not in client.list_projects():
-        return FatalError(f"the registry at {client.url} has no project {project!r}")
+        return NotFound(f"the registry at {client.url} has no project {project!r}", 404)
     if asset not in client.list_assets(project):
-        return FatalError(f"project {project!r} has no asset {asset!r}")
+        return NotFound(f"project {project!r} has no asset {asset!r}", 404)
     if version is None:
-        return FatalError(f"{project}/{asset} has no finished, non-probational version (name one with @VERSION)")
-    return FatalError(f"{project}/{asset} has no version {version!r}")
+        return NotFound(f"{project}/{asset} has no finished, non-probational version (name one with @VERSION)", 404)
+    return NotFound(f"{project}/{asset} has no version {version!r}", 404)
 
 
 def manifest(

@@ -8,7 +8,7 @@ import pytest
 
 from selenite.errors import FatalError, UnsafePath
 from selenite.keys import Key
-from selenite.manifest import parse_manifest
+from selenite.manifests import parse_manifest
 
 
 def key_of(data: bytes, ext: str = ".txt") -> Key:

@@ -1,4 +1,4 @@
-"""versions: which version a name means, its listing, and its manifest from the cache before the registry."""
+"""lookup: which version a name means, its listing, and its manifest from the cache before the registry."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from selenite import versions
+from selenite import lookup
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError
 from selenite.registry import RegistryClient, session_for
@@ -27,9 +27,9 @@ def test_a_finished_version_is_resolved_once_then_read_from_the_cache(evilreg: E
     evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n"}, latest=False)
     evilreg.add_version("p", "a", "v2", {"x.txt": b"x\n", "y.txt": b"y\n"})
     with session_for(evilreg.url) as client:
-        version, listing, specs = versions.resolve_version(client, cache, "p", "a", None)  # the latest
+        version, listing, specs = lookup.resolve_version(client, cache, "p", "a", None)  # the latest
         assert version == "v2" and sorted(listing) == ["x.txt", "y.txt"] and specs is not None
-        again = versions.resolve_version(client, cache, "p", "a", "v2")
+        again = lookup.resolve_version(client, cache, "p", "a", "v2")
     assert again == ("v2", listing, None)  # from the cached tree: no manifest asked for
     assert _manifest_reads(evilreg) == 1
 
@@ -37,15 +37,15 @@ def test_a_finished_version_is_resolved_once_then_read_from_the_cache(evilreg: E
 def test_a_probational_version_is_not_cached(evilreg: EvilRegistry, cache: Cache) -> None:
     evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n"}, on_probation=True)
     with session_for(evilreg.url) as client:
-        assert versions.resolve_version(client, cache, "p", "a", "v1")[2] is not None
-        assert versions.resolve_version(client, cache, "p", "a", "v1")[2] is not None
+        assert lookup.resolve_version(client, cache, "p", "a", "v1")[2] is not None
+        assert lookup.resolve_version(client, cache, "p", "a", "v1")[2] is not None
     assert cache.load_manifest(registry_id(evilreg.url), "p", "a", "v1") is None
 
 
 def test_an_unfinished_version_is_refused(evilreg: EvilRegistry, cache: Cache) -> None:
     evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n"}, finished=False)
     with session_for(evilreg.url) as client, pytest.raises(FatalError, match="still being uploaded"):
-        versions.resolve_version(client, cache, "p", "a", "v1")
+        lookup.resolve_version(client, cache, "p", "a", "v1")
 
 
 @pytest.mark.parametrize("source, message", [
@@ -57,30 +57,30 @@ def test_what_does_not_exist_is_named(evilreg: EvilRegistry, cache: Cache, sourc
                                       message: str) -> None:
     evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n"})
     with session_for(evilreg.url) as client, pytest.raises(FatalError, match=message):
-        versions.resolve_version(client, cache, *source)
+        lookup.resolve_version(client, cache, *source)
 
 
 def test_an_asset_without_a_latest_version_asks_for_one_by_name(evilreg: EvilRegistry, cache: Cache) -> None:
     evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n"}, latest=False)
     with session_for(evilreg.url) as client, pytest.raises(FatalError, match="name one with @VERSION"):
-        versions.resolve_version(client, cache, "p", "a", None)
+        lookup.resolve_version(client, cache, "p", "a", None)
 
 
 def test_a_manifest_comes_from_the_cache_first(evilreg: EvilRegistry, cache: Cache) -> None:
     m = evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n"})
     reg = registry_id(evilreg.url)
     with session_for(evilreg.url) as client:
-        assert versions.manifest(client, cache, reg, "p", "a", "v1") == m
+        assert lookup.manifest(client, cache, reg, "p", "a", "v1") == m
         assert _manifest_reads(evilreg) == 1
         cache.save_manifest(reg, "p", "a", "v1", m)
-        assert versions.manifest(client, cache, reg, "p", "a", "v1") == m
+        assert lookup.manifest(client, cache, reg, "p", "a", "v1") == m
         assert _manifest_reads(evilreg) == 1
-        assert versions.manifest_if_any(client, cache, reg, "p", "a", "gone") is None
+        assert lookup.manifest_if_any(client, cache, reg, "p", "a", "gone") is None
 
 
 def test_without_a_client_only_the_cache_is_read(evilreg: EvilRegistry, cache: Cache) -> None:
     evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n"})
-    assert versions.manifest_if_any(None, cache, registry_id(evilreg.url), "p", "a", "v1") is None
+    assert lookup.manifest_if_any(None, cache, registry_id(evilreg.url), "p", "a", "v1") is None
     assert evilreg.requested() == []
 
 
@@ -88,7 +88,7 @@ def test_a_version_git_cannot_tag_is_refused_before_anything_is_read(evilreg: Ev
     client = RegistryClient(evilreg.url)
     try:
         with pytest.raises(FatalError, match="Git tag"):
-            versions.resolve_version(client, cache, "p", "a", "v 1")
+            lookup.resolve_version(client, cache, "p", "a", "v 1")
     finally:
         client.close()
     assert evilreg.requested() == []
@@ -99,12 +99,12 @@ def test_contents_come_from_the_cache_once_checked_and_a_damaged_copy_is_read_ag
     evilreg.add_version("p", "a", "v1", {"x.txt": b"x\n", "d/y.txt": b"yy\n"})
     want = {"x.txt": (hashlib.md5(b"x\n").hexdigest(), 2), "d/y.txt": (hashlib.md5(b"yy\n").hexdigest(), 3)}
     with session_for(evilreg.url) as client:
-        assert versions.contents(client, cache, "p", "a", "v1") == want
-        assert versions.contents(client, cache, "p", "a", "v1") == want  # the cached manifest
+        assert lookup.contents(client, cache, "p", "a", "v1") == want
+        assert lookup.contents(client, cache, "p", "a", "v1") == want  # the cached manifest
         assert _manifest_reads(evilreg) == 1
         reg = registry_id(evilreg.url)
         damaged = {"x.txt": {"md5sum": want["x.txt"][0], "size": True}}  # a bool is no size
         cache.save_manifest(reg, "p", "a", "v1", damaged)
         cache.set_ref(reg, "p", "a", "v1", "0" * 64)  # a ref to no tree: the registry is asked again
-        assert versions.contents(client, cache, "p", "a", "v1") == want
+        assert lookup.contents(client, cache, "p", "a", "v1") == want
         assert _manifest_reads(evilreg) == 2
