@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from selenite.api.files import diff, download, download_version, manifest, versions
     from selenite.api.get import Got
     from selenite.api.log import Entry as VersionInfo
+    from selenite.api.pull import Pulled
     from selenite.api.push import Pushed
     from selenite.api.registry import Registry
     from selenite.api.status import Status
@@ -35,6 +36,7 @@ _LAZY = {
     "PathStatus": ("selenite.tree.entry", "PathStatus"),
     "Got": ("selenite.api.get", "Got"),
     "Pushed": ("selenite.api.push", "Pushed"),
+    "Pulled": ("selenite.api.pull", "Pulled"),
     "download": ("selenite.api.files", "download"),
     "download_version": ("selenite.api.files", "download_version"),
     "manifest": ("selenite.api.files", "manifest"),
@@ -55,9 +57,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "Conflict", "Entry", "Error", "Got", "NotAWorkingTree", "NotFound", "PathStatus", "ProgressHook", "Pushed",
-    "Refused", "Registry", "RegistryError", "Status", "Tree", "VersionInfo", "clone", "create_token", "diff",
-    "download", "download_version", "list_tokens", "manifest", "open_tree", "revoke_token", "versions",
+    "Conflict", "Entry", "Error", "Got", "NotAWorkingTree", "NotFound", "PathStatus", "ProgressHook", "Pulled",
+    "Pushed", "Refused", "Registry", "RegistryError", "Status", "Tree", "VersionInfo", "clone", "create_token",
+    "diff", "download", "download_version", "list_tokens", "manifest", "open_tree", "revoke_token", "versions",
 ]
 
 

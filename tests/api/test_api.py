@@ -1,5 +1,5 @@
 """The Python API (`import selenite`) driven in-process against a real `selenite serve`: clone, status,
-edit, push (dry run, then for real, then refused from a stale base), diff, versions, manifest, one
+edit, push (dry run, then for real, then refused from a stale base), pull, diff, versions, manifest, one
 file and a whole version downloaded; owners' approve/reject, a link-aware remove, and a token
 revoked (refused with 401 at once). Every call names its `Registry`, so nothing here comes from the
 environment the fixtures set up (its cache included)."""
@@ -61,6 +61,11 @@ def test_clone_edit_push_diff_and_downloads(registry: Registry, tmp_path: Path,
     (other.root / "late.txt").write_bytes(b"late\n")
     with pytest.raises(selenite.Conflict, match="pull"):
         other.push()
+    pulled = other.pull(progress=False)  # a fast-forward to v4; late.txt, untracked, stays
+    assert (pulled.spec, pulled.fast_forward, pulled.conflicted) == ("test/blob@v4", True, [])
+    assert other.origin.version == "v4" and (other.root / "added.csv").read_bytes() == b"p,q\n"
+    assert other.pull().up_to_date
+    assert other.push(progress=False).spec == "test/blob/v5"
     got = other.get(["moved/*", "new.txt"], progress=False)
     assert (got.files, got.downloads) == (2, 2) and (other.root / "new.txt").read_bytes() == contents["v3"]["new.txt"]
 

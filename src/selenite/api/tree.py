@@ -14,6 +14,7 @@ from pathlib import Path
 from selenite import config, gitrepo, output
 from selenite.api import clone as cloning
 from selenite.api.get import Got, get
+from selenite.api.pull import Pulled, pull
 from selenite.api.push import Pushed, push
 from selenite.api.registry import Registry
 from selenite.api.status import Status, status
@@ -75,6 +76,15 @@ class Tree:
             raise FatalError(f"push refused: {len(done.damaged)} cache object(s) were changed through a link "
                              f"(e.g. {done.damaged[0].path}); run `selenite fsck --repair` in {self.root}")
         return done
+
+    def pull(self, *, version: str | None = None, download: bool = True, jobs: int = 8,
+             progress: Progress = None) -> Pulled:
+        """Bring the registry's latest version (or ``version``) into the tree, as `selenite pull` does: a
+        fast-forward, else a Git merge, committed when clean. A merge that stops on conflicts returns
+        them in ``Pulled.conflicted`` (nothing is lost; fix, ``git add``, ``git commit``). Uncommitted
+        edits the merge would overwrite are refused (``Error``) before anything changes."""
+        with output.showing(progress):
+            return pull(self._settings(), version=version, download=download, jobs=jobs)
 
 
 def open_tree(path: str | Path = ".", *, registry: Registry | None = None) -> Tree:
