@@ -43,3 +43,14 @@ def test_importing_the_hook_entry_point_is_light() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          env=_unmeasured()).stdout
     assert out.strip() == "[]"
+
+
+def test_import_selenite_loads_the_api_only_when_used() -> None:
+    """Every `selenite.x` import runs selenite/__init__.py (the hook, the filter, the CLI): it names the
+    Python API but loads it, and typing, on first use only."""
+    probe = ("import sys, selenite; before = sorted(m for m in sys.modules if m.startswith('selenite.') "
+             "or m == 'typing'); selenite.clone; "
+             "print(before, 'selenite.api.tree' in sys.modules, selenite.clone is selenite.api.tree.clone)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env=_unmeasured()).stdout
+    assert out.strip() == "[] True True"
