@@ -3,6 +3,7 @@ commits, `selenite fetch`, `pull` and `checkout`. Real `selenite serve`, real gi
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import gypsum_client as gc
@@ -76,8 +77,23 @@ def test_two_clones_share_history_and_pull_fast_forwards(registry: Registry, tmp
     assert git("status", "--porcelain", cwd=a) == ""
     assert git("log", "-1", "--format=%s", cwd=a).strip() == "proj/data@v2"
 
-    out = selenite("pull", cwd=b, env=b_cache)
+    # fetch: v2 as its commit and tag, latest follows; nothing moves, no content comes.
+    before = git("rev-parse", "HEAD", cwd=b)
+    fetched = selenite("fetch", cwd=b, env=b_cache).stdout
+    v2 = git("rev-parse", "HEAD", cwd=a).strip()
+    assert fetched.strip() == f"{v2[:12]}  proj/data@v2  (latest)"
+    assert git("rev-parse", "v2^{commit}", "refs/remotes/registry/latest", cwd=b).split() == [v2, v2]
+    assert git("rev-parse", "HEAD", cwd=b) == before
+    from_a = hashlib.md5(b"from A\n").hexdigest()
+    assert not list((tmp_path / "cache-b").rglob(f"*{from_a}*"))
+
+    # pull with --no-download, then as if it had been killed before its downloads: the next pull
+    # finishes the move (the content of the changed paths), as the interruption record says.
+    out = selenite("pull", "--no-download", cwd=b, env=b_cache)
     assert "fast-forwarded proj/data@v2" in out.stderr
+    assert tree_bytes(b)["a.txt"] is None  # a link without content
+    (Path(git("rev-parse", "--absolute-git-dir", cwd=b).strip()) / "selenite" / "move-pending").write_text(before)
+    assert "finishing an interrupted pull" in selenite("pull", cwd=b, env=b_cache).stderr
     assert tree_bytes(b) == {**V1, "a.txt": b"from A\n", "edit.txt": b"line 1\nline 2 by A\nline 3\n"}
     assert git("status", "--porcelain", cwd=b) == ""
     assert git("log", "--oneline", cwd=a) == git("log", "--oneline", cwd=b)
