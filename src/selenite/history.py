@@ -16,7 +16,7 @@ link-mode family (symlink, hardlink or copy) is a pure function of the version a
 
 Versions are immutable: their manifests and facts (uploader, finish) are kept in the cache, and
 each commit built is remembered in the repository as ``refs/selenite/versions/<family>/<version>``,
-so a version's ancestors are computed once per tree.
+so a version's ancestors are computed once per tree. Only the versions asked for are tagged.
 """
 
 from __future__ import annotations
@@ -195,7 +195,8 @@ class History:
 
     def commits(self, wanted: list[str]) -> dict[str, str]:
         """{version: commit id} for ``wanted``, building each missing commit and its missing
-        ancestors in one batch; each built commit is remembered and tagged (a free tag name)."""
+        ancestors in one batch; each built commit is remembered, each wanted one tagged (a free
+        tag name)."""
         known: dict[str, str] = {}
         planned: list[str] = []
         for version in wanted:
@@ -222,8 +223,9 @@ class History:
                 None if parent is None else planned.index(parent) if parent in planned else known[parent]))
         for version, sha in zip(planned, githistory.build_commits(self.root, specs), strict=True):
             githistory.set_ref(self.root, self.memo_ref(version), sha, f"version commit of {version}")
-            gitrepo.tag(self.root, version, sha)
             known[version] = sha
+        for version in wanted:  # not the ancestors: a tag pins its version's content for gc (pins.py)
+            gitrepo.tag(self.root, version, known[version])
         return {v: known[v] for v in wanted}
 
 

@@ -77,7 +77,9 @@ def test_an_edited_file_is_committed_as_a_pointer_and_published_from_the_tree(
     plain = tmp_path / "plain"
     git(tmp_path, "clone", "-q", str(work), str(plain))
     env = {"SELENITE_CACHE": str(tmp_path / "cache-plain")}
-    git(plain, "checkout", "-q", "HEAD~1")
+    # (the push moved the branch to v2's version commit; the edit commit is the pushed ref's)
+    git(plain, "fetch", "-q", "origin", "refs/selenite/pushed/v2:refs/heads/edit")
+    git(plain, "checkout", "-q", "edit")
     assert read_pointer_file(plain / "big.bin") == key
     assert "content missing" in selenite("status", cwd=plain, env=env).stdout
     selenite("get", cwd=plain, env=env)
@@ -89,7 +91,7 @@ def test_an_edited_file_is_committed_as_a_pointer_and_published_from_the_tree(
     assert (plain / "big.bin").is_symlink()
     selenite("get", cwd=plain, env=env)
     assert (plain / "big.bin").read_bytes() == edited
-    git(plain, "checkout", "-q", "HEAD~1")
+    git(plain, "checkout", "-q", "edit")
     assert not (plain / "big.bin").is_symlink() and (plain / "big.bin").read_bytes() == edited
 
 
