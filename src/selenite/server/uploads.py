@@ -196,6 +196,10 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
     linkable: dict[str, dict[str, Any]] = {}
     to_promote: list[str] = []
     added = 0
+    files = [path for path, entry in manifest.items() if "link" not in entry]
+    # One call for all: an S3 store answers them several at a time (one HEAD after another cost a
+    # push of 500 small files 10 s here).
+    staged_infos = dict(zip(files, ctx.storage.head_staged_many([staged + p for p in files]), strict=True))
     for path, entry in manifest.items():
         if "link" in entry:
             if path in listing:
@@ -203,7 +207,7 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
             host, _, name = path.rpartition("/")
             linkable.setdefault(host + "/" if host else "", {})[name] = entry["link"]
             continue
-        info = ctx.storage.head_staged(staged + path)
+        info = staged_infos[path]
         if info is not None:
             to_promote.append(path)
         elif path in listing:  # promoted by an earlier complete of this session that was cut short

@@ -171,6 +171,9 @@ class Storage(StateStore, Protocol):
         """Move the staged object ``name`` to the bucket as ``key`` (replacing it); its info there,
         or None when nothing was staged under ``name`` (or it changed while being moved)."""
 
+    def head_staged_many(self, names: list[str]) -> list[ObjectInfo | None]:
+        """``head_staged`` of each name, in order (the S3 backend asks several at once)."""
+
     def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
         """``promote`` for many ``(name, key)`` pairs (the folder backend flushes once for the lot);
         the names that were not promoted."""

@@ -311,6 +311,9 @@ class FolderStorage:
     def promote(self, name: str, key: str) -> ObjectInfo | None:
         return self.head(key) if self._move_staged(name, key, sync_dir=True) else None
 
+    def head_staged_many(self, names: list[str]) -> list[ObjectInfo | None]:
+        return [self.head_staged(name) for name in names]
+
     def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
         batch = fsbatch.available()  # the renames made durable by one flush, not a folder fsync each
         missed = [name for name, key in pairs if not self._move_staged(name, key, sync_dir=not batch)]

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
 
 
-_PARALLEL = 8  # store requests at once for a batch (stage_many, promote_many); the pool holds 32
+_PARALLEL = 8  # store requests at once for many files (stage_many, head_staged_many, promote_many); the pool holds 32
 
 
 class S3Storage:
@@ -302,6 +302,10 @@ class S3Storage:
 
     def delete_staged(self, prefix: str) -> dict[str, int]:
         return self._delete_under(prefix, self._staging)
+
+    def head_staged_many(self, names: list[str]) -> list[ObjectInfo | None]:
+        with ThreadPoolExecutor(_PARALLEL, thread_name_prefix="s3-head") as pool:
+            return list(pool.map(self.head_staged, names))
 
     def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
         with ThreadPoolExecutor(_PARALLEL, thread_name_prefix="s3-promote") as pool:
