@@ -6,50 +6,63 @@ one-line ``FatalError`` in ``_run``; ``_query`` is the same call for questions w
 failing exit (an unset config key, no HEAD). The parallel listings the pre-commit check reads are
 in ``gitrepo.listings``.
 
-git runs as a plain subprocess (``start``), as GitPython would run it (C locale, stdin closed unless
-given): importing GitPython costs ~35 ms and two ``git version`` processes, which every command and
-every commit's hook would pay for a Popen. GitPython is imported only by ``init``.
+GitPython starts every git process (``start``: C locale, stdin closed unless given). It is imported
+on the first git call, not with this module: the import costs ~35 ms and a ``git version`` run,
+which commands that never call git (``--help``, ``ls``, ``log``, ``whoami``...) should not pay.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from selenite.errors import FatalError, NotAWorkingTree
 
 TRAILER_REGISTRY = "Selenite-Registry"
 TRAILER_VERSION = "Selenite-Version"
 _TRAILER_RE = re.compile(r"^([A-Za-z0-9-]+):[ \t]*(.*?)\s*$")
-# Git's messages in English whatever the user's locale: a failure is reported (and, in tests,
-# matched) by its text.
-_LOCALE = {"LANGUAGE": "C", "LC_ALL": "C"}
+
+
+def _git(root: Path | None) -> Any:
+    """GitPython's runner for ``root`` (None: the current directory, for repository-free calls).
+
+    GitPython runs git in the *process's* current directory when ``root`` cannot be entered, which
+    would answer for whatever repository that is: a vanished ``root`` is refused here instead."""
+    if root is not None and not os.path.isdir(root):
+        raise FatalError(f"cannot run git in {root}: no such folder")
+    import git  # noqa: PLC0415 -- ~35 ms and a `git version` run: paid by commands that call git only
+
+    return git.Git(None if root is None else os.fspath(root))
 
 
 def start(root: Path | None, args: Sequence[str], *, stdin: bool = False,
           env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """``git <args>`` started in ``root`` (None: the current directory, for repository-free calls),
-    stdout and stderr piped; stdin piped only when asked; ``env``: the whole environment (default:
-    the process's). A vanished ``root`` is refused rather than run elsewhere; a git that cannot be
-    started is a ``FatalError``."""
-    if root is not None and not os.path.isdir(root):
-        raise FatalError(f"cannot run git in {root}: no such folder")
+    """``git <args>`` started in ``root`` through GitPython, stdout and stderr piped; stdin piped
+    only when asked; ``env``: variables set on top of the process's environment. The caller owns
+    the process (reads it, waits for it); a git that cannot be started is a ``FatalError``."""
+    runner = _git(root)
+    from git.exc import GitCommandNotFound  # noqa: PLC0415 -- loaded with GitPython above
+
     try:
-        return subprocess.Popen(
-            ["git", *args], cwd=None if root is None else os.fspath(root),
-            env={**(os.environ if env is None else env), **_LOCALE},
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-    except OSError as e:  # git missing
-        raise FatalError(f"cannot run git in {root or os.curdir}: {e.strerror or e}") from None
+        handle = runner.execute(["git", *args], as_process=True, istream=subprocess.PIPE if stdin else None,
+                                env=None if env is None else dict(env))
+    except (GitCommandNotFound, OSError) as e:  # git missing
+        raise FatalError(f"cannot run git in {root or os.curdir}: {getattr(e, 'strerror', None) or e}") from None
+    proc: subprocess.Popen[bytes] = handle.proc
+    # GitPython's wrapper terminates its process when garbage-collected; this caller owns the
+    # process's whole life (it reads the output and waits), so the wrapper lets go of it.
+    handle.proc = None
+    return proc
 
 
 def _execute(root: Path | None, args: Sequence[str], input_bytes: bytes | None = None,
-             env: dict[str, str] | None = None) -> tuple[int, bytes, str]:
+             env: Mapping[str, str] | None = None) -> tuple[int, bytes, str]:
     """(exit status, stdout, stderr) of ``git <args>`` in ``root``. Only a git that cannot be started
     raises (``FatalError``); a failing exit is the caller's to judge."""
     proc = start(root, args, stdin=input_bytes is not None, env=env)
@@ -147,7 +160,8 @@ def common_dir(root: Path) -> Path:
 
 def init(path: Path) -> None:
     """``git init`` a new repository (with a clean environment: it is not the caller's repo)."""
-    status, _out, err = _execute(None, ["init", "-q", "--", os.fspath(path)], env=_environment_for_new_repository())
+    with _without_repository_variables():
+        status, _out, err = _execute(None, ["init", "-q", "--", os.fspath(path)])
     if status != 0:
         raise FatalError(f"git init failed in {path}: {err.strip()}")
 
@@ -160,10 +174,20 @@ _IDENTITY_ENV = {
 }
 
 
-def _environment_for_new_repository() -> dict[str, str]:
-    """The caller's environment without the ``GIT_*`` variables that point at *its* repository
-    (a hook's GIT_DIR, GIT_INDEX_FILE...); identity and config choices are kept."""
-    return {k: v for k, v in os.environ.items() if not (k.startswith("GIT_") and k not in _IDENTITY_ENV)}
+@contextlib.contextmanager
+def _without_repository_variables() -> Iterator[None]:
+    """The caller's ``GIT_*`` variables that point at *its* repository (a hook's GIT_DIR,
+    GIT_INDEX_FILE...) removed from the environment for the block; identity and config choices
+    are kept. GitPython can add variables to a git's environment but not remove them, so they are
+    taken out of ``os.environ`` itself: only ``init`` does this, before any thread of the command
+    starts a git."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("GIT_") and k not in _IDENTITY_ENV}
+    for k in saved:
+        del os.environ[k]
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _identity_fallbacks(root: Path) -> list[str]:
