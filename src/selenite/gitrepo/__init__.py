@@ -117,11 +117,29 @@ def id_algo(object_id: str) -> str:
     return "sha1" if len(object_id) == 40 else "sha256"
 
 
+def _may_be_in_repository(cwd: Path) -> bool:
+    """False only when git could not find a repository from ``cwd`` either: no ``.git`` in it or
+    any folder above, and no ``GIT_DIR`` naming one. Outside a tree, a command then says so without
+    starting git (or importing GitPython)."""
+    if "GIT_DIR" in os.environ:
+        return True
+    folder = os.path.abspath(cwd)
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+
+
 def find_root(cwd: Path) -> Path:
     """The top of the working tree containing ``cwd``. Found from ``cwd`` without resolving
     symlinks (``--show-cdup``), so paths shown relative to the command's directory stay short."""
     if not os.path.isdir(cwd):
         raise NotAWorkingTree(f"{cwd} is not inside a git working tree (no such folder)")
+    if not _may_be_in_repository(cwd):
+        raise NotAWorkingTree(f"{cwd} is not inside a git working tree (clone one with `selenite clone`)")
     status, out, _err = _execute(cwd, ["rev-parse", "--is-bare-repository", "--is-inside-git-dir",
                                        "--absolute-git-dir", "--show-cdup"])
     lines = os.fsdecode(out).split("\n")
