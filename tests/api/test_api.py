@@ -74,7 +74,7 @@ def test_clone_edit_push_diff_and_downloads(registry: Registry, tmp_path: Path,
     path = selenite.download("test/blob@v1", "big.bin", registry=reg, progress=False)
     assert path.read_bytes() == contents["v1"]["big.bin"]
     assert not stat.S_IMODE(path.stat().st_mode) & 0o222
-    assert selenite.download("test/blob@v1", "big.bin", registry=reg) == path
+    assert selenite.download("test/blob@v1", "/big.bin", registry=reg) == path
     assert capsys.readouterr().err == ""  # progress=False: silent
     with pytest.raises(selenite.NotFound, match="no file"):
         selenite.download("test/blob@v1", "nope.txt", registry=reg)
@@ -91,8 +91,14 @@ def test_clone_edit_push_diff_and_downloads(registry: Registry, tmp_path: Path,
 
 
 @pytest.mark.backends("folder")
-def test_owners_remove_and_tokens(registry: Registry, tmp_path: Path) -> None:
+def test_owners_remove_and_tokens(registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     alice, carol = registry.token("alice"), registry.token("carol")
+    # registry=None and Registry.from_env(): the CLI's defaults, read from the environment only then.
+    monkeypatch.setenv("SELENITE_URL", registry.url)
+    monkeypatch.setenv("SELENITE_TOKEN", alice)
+    assert selenite.Registry.from_env().whoami() == {"user": "alice", "admin": False}
+    with pytest.raises(selenite.NotFound, match="no project 'own'"):
+        selenite.versions("own", "blob")
     create_project(registry, "own", owners=["alice"], uploaders=[{"id": "carol"}])  # carol: untrusted
     as_alice = selenite.Registry(registry.url, alice)
     assert as_alice.whoami() == {"user": "alice", "admin": False}

@@ -52,7 +52,8 @@ def download(ref: str, path: str, *, registry: Registry | None = None, progress:
     cache = Cache(settings.cache_dir)
     with output.showing(progress), _client(settings) as client:
         version, listing, specs = resolve_version(client, cache, project, asset, version)
-        key = listing.get(path.strip("/"))
+        path = path.strip("/")  # as the version lists it
+        key = listing.get(path)
         if key is None:
             raise NotFound(f"{project}/{asset}@{version} has no file {output.printable(path)!r}", 404)
         o = Origin(client.url, project, asset, version)
