@@ -105,7 +105,7 @@ def test_version_and_bash_completion(tmp_path: Path) -> None:
         return sorted({line.split(":")[0] for line in out.splitlines() if line})
 
     assert complete("cl") == ["clone"]
-    assert complete("p") == ["permissions", "push"]
+    assert complete("p") == ["permissions", "pull", "push"]
 
     # --install-completion writes the same script under $HOME and sources it from ~/.bashrc.
     home = tmp_path / "home"
