@@ -13,16 +13,16 @@ which commands that never call git (``--help``, ``ls``, ``log``, ``whoami``...) 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from selenite.errors import FatalError, NotAWorkingTree
+from selenite.gitrepo.environment import may_be_in_repository, without_repository_variables
 
 TRAILER_REGISTRY = "Selenite-Registry"
 TRAILER_VERSION = "Selenite-Version"
@@ -117,28 +117,12 @@ def id_algo(object_id: str) -> str:
     return "sha1" if len(object_id) == 40 else "sha256"
 
 
-def _may_be_in_repository(cwd: Path) -> bool:
-    """False only when git could not find a repository from ``cwd`` either: no ``.git`` in it or
-    any folder above, and no ``GIT_DIR`` naming one. Outside a tree, a command then says so without
-    starting git (or importing GitPython)."""
-    if "GIT_DIR" in os.environ:
-        return True
-    folder = os.path.abspath(cwd)
-    while True:
-        if os.path.lexists(os.path.join(folder, ".git")):
-            return True
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return False
-        folder = parent
-
-
 def find_root(cwd: Path) -> Path:
     """The top of the working tree containing ``cwd``. Found from ``cwd`` without resolving
     symlinks (``--show-cdup``), so paths shown relative to the command's directory stay short."""
     if not os.path.isdir(cwd):
         raise NotAWorkingTree(f"{cwd} is not inside a git working tree (no such folder)")
-    if not _may_be_in_repository(cwd):
+    if not may_be_in_repository(cwd):
         raise NotAWorkingTree(f"{cwd} is not inside a git working tree (clone one with `selenite clone`)")
     status, out, _err = _execute(cwd, ["rev-parse", "--is-bare-repository", "--is-inside-git-dir",
                                        "--absolute-git-dir", "--show-cdup"])
@@ -178,35 +162,13 @@ def common_dir(root: Path) -> Path:
 
 def init(path: Path) -> None:
     """``git init`` a new repository (with a clean environment: it is not the caller's repo)."""
-    with _without_repository_variables():
+    with without_repository_variables():
         status, _out, err = _execute(None, ["init", "-q", "--", os.fspath(path)])
     if status != 0:
         raise FatalError(f"git init failed in {path}: {err.strip()}")
 
 
-# --- the environment: the only reads of it in gitrepo ---------------------------------------------
-
-_IDENTITY_ENV = {
-    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
-    "GIT_CONFIG_NOSYSTEM", "GIT_TEMPLATE_DIR", "GIT_CONFIG_GLOBAL",
-}
-
-
-@contextlib.contextmanager
-def _without_repository_variables() -> Iterator[None]:
-    """The caller's ``GIT_*`` variables that point at *its* repository (a hook's GIT_DIR,
-    GIT_INDEX_FILE...) removed from the environment for the block; identity and config choices
-    are kept. GitPython can add variables to a git's environment but not remove them, so they are
-    taken out of ``os.environ`` itself: only ``init`` does this, before any thread of the command
-    starts a git."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("GIT_") and k not in _IDENTITY_ENV}
-    for k in saved:
-        del os.environ[k]
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
-
+# --- identity: what git needs to make selenite's own commits ----------------------------------------
 
 def _identity_fallbacks(root: Path) -> list[str]:
     """``-c`` options giving selenite's own commits an author where neither git config nor the
