@@ -69,6 +69,13 @@ def test_clone_edit_push_diff_and_downloads(registry: Registry, tmp_path: Path,
     got = other.get(["moved/*", "new.txt"], progress=False)
     assert (got.files, got.downloads) == (2, 2) and (other.root / "new.txt").read_bytes() == contents["v3"]["new.txt"]
 
+    # A cache object written through its link: push refuses (the registry would get the old bytes).
+    obj = Path(os.path.realpath(other.root / "new.txt"))
+    obj.chmod(0o644)
+    obj.write_bytes(b"written through the link\n")
+    with pytest.raises(selenite.Error, match="fsck --repair"):
+        other.push(version="v9")
+
     # One file, no tree: the read-only cache object, md5-checked; then from the cache (no request).
     capsys.readouterr()
     path = selenite.download("test/blob@v1", "big.bin", registry=reg, progress=False)
