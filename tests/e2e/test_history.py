@@ -178,3 +178,15 @@ def test_pull_in_every_kind_of_tree(registry: Registry, tmp_path: Path, mode: st
     assert git("rev-parse", "HEAD~1", cwd=b) == head  # a fast-forward onto v2's commit
     if mode == "git-clone":
         assert git("log", "--oneline", "HEAD", cwd=a) == git("log", "--oneline", "HEAD", cwd=b)
+
+
+def test_a_tree_cloned_before_the_commit_rule_pulls_onto_the_new_history(registry: Registry, tmp_path: Path) -> None:
+    seed(registry, tmp_path, V1)
+    a, b = clone(registry, tmp_path / "a"), clone(registry, tmp_path / "b")
+    # An older selenite's clone: the same tree and trailers in a commit of its own (another date).
+    git("commit", "-q", "--amend", "--no-edit", "--date=2001-01-01T00:00:00", cwd=b)
+    (a / "a.txt").write_bytes(b"from A\n")
+    push(a, registry)
+    selenite("pull", cwd=b)
+    assert git("rev-parse", "HEAD", cwd=b) == git("rev-parse", "HEAD", cwd=a)
+    assert tree_bytes(b) == {**V1, "a.txt": b"from A\n"}

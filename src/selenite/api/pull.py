@@ -12,6 +12,7 @@ lacks is downloaded, unchanged paths are not touched.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from selenite import gitrepo, registry
 from selenite.config import Settings
@@ -59,7 +60,10 @@ def pull(settings: Settings, *, version: str | None, download: bool = True, jobs
         refuse_collisions(root, cache, layout, "pull", sha, listing_at(hist, target))
         before = old_state(root, cache)
         fast_forward = head is None or githistory.is_ancestor(root, head, sha)
-        status, said = githistory.merge(root, sha, f"Merge {spec}", ff_only=fast_forward)
+        if head is not None and not fast_forward and githistory.merge_base(root, head, sha) is None:
+            status, said = _adopt_history(root, head, sha)
+        else:
+            status, said = githistory.merge(root, sha, f"Merge {spec}", ff_only=fast_forward)
         conflicted = githistory.unmerged(root) if status != 0 else {}
         if status != 0 and not conflicted:
             raise FatalError(f"git merge failed: {said.splitlines()[-1] if said else f'exit {status}'}")
@@ -67,3 +71,14 @@ def pull(settings: Settings, *, version: str | None, download: bool = True, jobs
             if conflicted else []
         settle(root, cache, client, before, download=download, jobs=jobs, new_rev=sha if conflicted else None)
     return Pulled(spec, sha, fast_forward=fast_forward, conflicted=sorted(conflicted), marked=list(marked), said=said)
+
+
+def _adopt_history(root: Path, head: str, sha: str) -> tuple[int, str]:
+    """A tree cloned by a selenite older than the commit rule shares no history with the version
+    commits: with no commit of its own since its version's, its branch moves to the new history
+    (uncommitted edits elsewhere are kept, as `git reset --keep` does); otherwise it is refused."""
+    last = gitrepo.last_version_commit(root)
+    if last is None or last[0] != head:
+        raise FatalError("this tree's history was made by an older selenite and holds commits of its own: "
+                         "`selenite push` them first (or clone again); nothing was changed")
+    return githistory.reset_keep(root, sha)

@@ -119,6 +119,19 @@ def is_ancestor(root: Path, older: str, newer: str) -> bool:
     return status == 0
 
 
+def merge_base(root: Path, a: str, b: str) -> str | None:
+    """A best common ancestor of two commits; None for unrelated histories."""
+    status, out, _ = _execute(root, ["merge-base", a, b])
+    return _text(out) if status == 0 else None
+
+
+def reset_keep(root: Path, sha: str) -> tuple[int, str]:
+    """``git reset --keep sha``: the branch, index and tree move; local changes to paths the move
+    does not touch are kept (git refuses the rest)."""
+    status, out, err = _execute(root, ["reset", "-q", "--keep", sha, "--"])
+    return status, (out.decode("utf-8", "replace") + err).strip()
+
+
 def index_tree(root: Path) -> str:
     """The tree the index holds (``write-tree``)."""
     return _run(root, "write-tree").decode().strip()
@@ -139,6 +152,7 @@ def changed_paths(root: Path, a: str, b: str) -> list[str]:
 def dirty_paths(root: Path) -> list[str]:
     """Tracked paths whose index or working tree differs from HEAD (what `git merge` and `git
     checkout` protect), unmerged ones included."""
+    _execute(root, ["update-index", "-q", "--refresh"])  # stat-only differences are no edits
     out = _run(root, "diff-index", "--name-only", "-z", "HEAD", "--")
     return split_nul(out)
 
