@@ -67,7 +67,9 @@ def refuse_collisions(root: Path, cache: Cache, layout: Layout, verb: str, targe
         edited = set(githistory.dirty_paths(root))
         changed = set(githistory.changed_paths(root, head, target)) if head else set(target_listing)
     else:
-        edited = {e.path for e in layout.scan(cache, check_objects=False) if e.status in _EDITS}
+        # A deletion the target makes too loses nothing (as Git allows it).
+        edited = {e.path for e in layout.scan(cache, check_objects=False) if e.status in _EDITS
+                  and not (e.status == PathStatus.DELETED and e.path not in target_listing)}
         old = layout.last_listing(cache)
         changed = {p for p in old.keys() | target_listing.keys() if old.get(p) != target_listing.get(p)}
         edited |= set(githistory.dirty_paths(root)) if head else set()

@@ -178,6 +178,16 @@ def test_pull_in_every_kind_of_tree(registry: Registry, tmp_path: Path, mode: st
     assert git("rev-parse", "HEAD~1", cwd=b) == head  # a fast-forward onto v2's commit
     if mode == "git-clone":
         assert git("log", "--oneline", "HEAD", cwd=a) == git("log", "--oneline", "HEAD", cwd=b)
+        return
+    # Data Git does not see: an edit to a file v1 lacks is found by a scan and not overwritten.
+    (b / "a.txt").unlink()  # (a new file, never a write through a hard link)
+    (b / "a.txt").write_bytes(b"edited in B\n")
+    refused = selenite("checkout", "v1", cwd=b, check=False)
+    assert refused.returncode == 1 and "uncommitted edits to a.txt" in refused.stderr
+    (b / "a.txt").unlink()
+    selenite("checkout", "v1", cwd=b)
+    assert tree_bytes(b) == {**V1, ".selenite/tree.json": (b / ".selenite/tree.json").read_bytes()}
+    assert selenite("status", cwd=b).stdout.strip() == ""
 
 
 def test_a_tree_cloned_before_the_commit_rule_pulls_onto_the_new_history(registry: Registry, tmp_path: Path) -> None:
