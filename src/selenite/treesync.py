@@ -10,6 +10,7 @@ that ``selenite get`` (or the same command again) finishes: Git's own moves are 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -76,8 +77,15 @@ def refuse_collisions(root: Path, cache: Cache, layout: Layout, verb: str, targe
     hit = sorted(edited & changed)
     if hit:
         more = f" (and {len(hit) - 1} more)" if len(hit) > 1 else ""
-        raise FatalError(f"{verb} would overwrite your uncommitted edits to {hit[0]}{more}: commit them "
-                         "(or move them away) first; nothing was changed")
+        if layout.mode == SYMLINK:
+            advice = "commit them (or move them away) first"
+        else:  # Git holds no data file of this tree: a commit would not keep the edit, a copy does
+            mine = f"{shlex.quote(hit[0])} {shlex.quote(hit[0] + '.mine')}"
+            advice = (f"the version changes {'them' if more else 'it'} too, and Git does not hold a {layout.mode} "
+                      f"tree's data files: move your copy away (e.g. `mv {mine}`), {verb}, then bring your "
+                      "changes back")
+        raise FatalError(f"{verb} would overwrite your uncommitted edits to {hit[0]}{more}: {advice}; "
+                         "nothing was changed")
 
 
 _PENDING = "move-pending"  # in <git-dir>/selenite: HEAD before a pull/checkout whose settle has not finished

@@ -184,6 +184,7 @@ def test_pull_in_every_kind_of_tree(registry: Registry, tmp_path: Path, mode: st
     (b / "a.txt").write_bytes(b"edited in B\n")
     refused = selenite("checkout", "v1", cwd=b, check=False)
     assert refused.returncode == 1 and "uncommitted edits to a.txt" in refused.stderr
+    assert "`mv a.txt a.txt.mine`" in refused.stderr  # a commit would not keep it here: the advice says so
     (b / "a.txt").unlink()
     selenite("checkout", "v1", cwd=b)
     assert tree_bytes(b) == {**V1, ".selenite/tree.json": (b / ".selenite/tree.json").read_bytes()}
