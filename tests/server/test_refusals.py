@@ -99,7 +99,7 @@ def test_traversal_reads_are_refused(srv: Server, path: str) -> None:
 
 
 def test_traversal_in_uploads_is_refused(srv: Server, project: str, tmp_path: Path) -> None:
-    for bad in ("../../../outside.txt", "a/../../x", "a/./b"):
+    for bad in ("../../../escaped-by-test_refusals.txt", "a/../../x", "a/./b"):
         r = start(srv, "alice", project, "a", "v1", {bad: b"x"})
         assert r.status_code == 400, bad
     for p, a, v in (("..", "a", "v"), (project, "%2E%2E", "v"), (project, "a", "..%2F..")):
@@ -107,7 +107,7 @@ def test_traversal_in_uploads_is_refused(srv: Server, project: str, tmp_path: Pa
         assert 400 <= r.status_code < 500
     # a slug naming a path the manifest does not hold (here: one that climbs out) gets no URL
     init = start(srv, "alice", project, "a", "v1", {"ok.txt": b"ok"}).json()
-    for bad_path in ("../../../../outside.txt", "other.txt"):
+    for bad_path in ("../../../../escaped-by-test_refusals.txt", "other.txt"):
         slug = base64.b64encode(json.dumps([project, "a", "v1", bad_path, md5(b"x")]).encode()).decode()
         r = srv.req("POST", "/upload/presigned-file/" + slug, token=init["session_token"])
         assert r.status_code == 400, r.text
@@ -115,14 +115,15 @@ def test_traversal_in_uploads_is_refused(srv: Server, project: str, tmp_path: Pa
     pre = srv.req("POST", init["file_urls"][0]["url"], token=init["session_token"]).json()
     parts = urlparse(pre["url"])
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    for key in (f"{project}/a/v1/../../../../outside.txt", f"{project}/a/v1/evil.txt"):
+    for key in (f"{project}/a/v1/../../../../escaped-by-test_refusals.txt", f"{project}/a/v1/evil.txt"):
         forged = f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode({**query, 'key': key})}"
         r = requests.put(forged, data=b"ok", headers={"Content-MD5": pre["md5sum_base64"]}, timeout=10)
         assert r.status_code == 403, r.text
     assert srv.req("POST", init["abort_url"], token=init["session_token"]).status_code == 200
-    if srv.backend == "folder":
-        assert not (srv.root / "outside.txt").exists() and not (srv.root.parent / "outside.txt").exists()
-        assert not list(srv.root.parent.glob("**/outside.txt")) and not list(srv.root.glob("**/evil.txt"))
+    if srv.backend == "folder":  # a name no other test writes: the search below spans their folders too
+        escaped = "escaped-by-test_refusals.txt"
+        assert not (srv.root / escaped).exists() and not (srv.root.parent / escaped).exists()
+        assert not list(srv.root.parent.glob(f"**/{escaped}")) and not list(srv.root.glob("**/evil.txt"))
 
 
 def test_put_with_wrong_bytes_or_forged_url(srv: Server, project: str) -> None:
