@@ -51,7 +51,9 @@ def _upload(reg: Registry, tmp: Path, asset: str, version: str, files: dict[str,
              for p, t in (links or {}).items()]
     init = gc.start_upload("proj", asset, version, files=sorted(files), links=specs, probation=probation,
                            url=reg.url, token=reg.admin_token, directory=str(d))
-    gc.upload_files(init, directory=str(d), url=reg.url, concurrent=8)
+    # One at a time: gypsum_client's concurrency forks a multiprocessing Pool inside pytest, whose fork of a
+    # process running coverage's threads can hang at the pool's exit (seen under load in CI).
+    gc.upload_files(init, directory=str(d), url=reg.url, concurrent=1)
     gc.complete_upload(init, url=reg.url)
 
 

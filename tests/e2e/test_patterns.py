@@ -66,7 +66,9 @@ def _upload(reg: Registry, base: Path, asset: str, files: dict[str, bytes], link
              for p, (a, to) in links.items()]
     init = gc.start_upload(PROJECT, asset, "v1", files=sorted(files), links=specs, url=reg.url,
                            token=reg.admin_token, directory=str(src))
-    gc.upload_files(init, directory=str(src), url=reg.url, concurrent=4)
+    # One at a time: gypsum_client's concurrency forks a multiprocessing Pool inside pytest, whose fork of a
+    # process running coverage's threads can hang at the pool's exit (seen under load in CI).
+    gc.upload_files(init, directory=str(src), url=reg.url, concurrent=1)
     gc.complete_upload(init, url=reg.url)
 
 
