@@ -12,11 +12,11 @@ import json
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from selenite import output, pushplan, registry
 from selenite.errors import FatalError, RegistryError
+from selenite.taskpool import run_all
 
 # Files up to this size travel many to a request; a request holds at most BATCH_FILES files and
 # about BATCH_BYTES bytes (the server's limits are 1,000 files and 8 MiB).
@@ -60,18 +60,7 @@ class _Sending:
             tasks += [(self.one, t) for t in todo if t[1].key.size > BATCH_FILE_MAX]
         else:
             tasks += [(self.one, t) for t in todo]
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="selenite-push")
-        try:
-            futures = [pool.submit(fn, arg) for fn, arg in tasks]
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            for f in done:
-                if (exc := f.exception()) is not None:
-                    raise exc
-        except BaseException:
-            self.stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+        run_all(tasks, jobs, self.stop, "selenite-push")
         return self.sent
 
     def _count(self, n: int) -> None:

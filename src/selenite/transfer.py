@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from selenite import lookup, output, registry
@@ -19,6 +18,7 @@ from selenite.cache import RESUMABLE, Cache, registry_id
 from selenite.errors import ChecksumMismatch, DownloadStopped, FatalError, RegistryError, UnsafePath
 from selenite.keys import Key
 from selenite.manifests import FileSpec, parse_manifest
+from selenite.taskpool import run_all
 from selenite.tree.origin import Origin
 
 DOWNLOAD_ATTEMPTS = 3
@@ -90,20 +90,10 @@ class _Downloads:
             tasks += [(self.batch, b) for b in _batches(small)]
         else:
             tasks += [(self.one, k) for k in small]
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="selenite-get")
         # One directory fsync per batch, not per object: most of a small-file clone's time otherwise.
+        # A failure stops running downloads at their next chunk; their temp files are removed.
         with self.cache.deferred_dir_sync():
-            try:
-                futures = [pool.submit(fn, arg) for fn, arg in tasks]
-                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                for f in done:
-                    if (exc := f.exception()) is not None:
-                        raise exc
-            except BaseException:
-                self.stop.set()  # running downloads stop at their next chunk; their temp files are removed
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
-            pool.shutdown(wait=True)
+            run_all(tasks, jobs, self.stop, "selenite-get")
 
     def one(self, key: Key) -> None:
         source = self.wanted[key]
