@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from selenite import gitfiles
 from selenite.errors import FatalError, ProtocolError
-from selenite.keys import CHUNK, Key, iter_chunks
+from selenite.keys import CHUNK, Digest, Key, extension_of, iter_chunks
 from selenite.pktline import Wire
 from selenite.tree.pointers import MAX_POINTER, parse_pointer, pointer
 
@@ -126,6 +126,8 @@ def _replay(f: tempfile.SpooledTemporaryFile[bytes]) -> Iterator[bytes]:
 
 def clean(cache: Cache, pathname: str, content: Iterator[bytes]) -> Iterable[bytes]:
     """Data in, pointer out (the bytes ingested into ``cache``); a pointer passes through."""
+    from selenite.cache.state import OK  # noqa: PLC0415 -- the hook imports this module without the cache
+
     if gitfiles.read_by_git(pathname):  # never reached through the attributes; kept as it is anyway
         return _replay(_spool(content))
     head = b""
@@ -136,7 +138,22 @@ def clean(cache: Cache, pathname: str, content: Iterator[bytes]) -> Iterable[byt
     else:
         if parse_pointer(head) is not None:
             return [head]
-    key = cache.put_chunks(itertools.chain([head], content), pathname)
+    # Content up to one chunk is hashed before anything is written: bytes the cache holds intact
+    # already (a push's new files, ingested in one batch before its `git add`) cost no temp file.
+    small, size = [head], len(head)
+    for block in content:
+        small.append(block)
+        size += len(block)
+        if size > CHUNK:
+            break
+    else:
+        digest = Digest()
+        for block in small:
+            digest.update(block)
+        key = Key(digest.hexdigest(), digest.size, extension_of(pathname))
+        if cache.state(key) == OK:
+            return [pointer(key)]
+    key = cache.put_chunks(itertools.chain(small, content), pathname)
     return [pointer(key)]
 
 

@@ -130,7 +130,6 @@ def _still_holds(root: Path, item: pushplan.Item, hashes: StatCache) -> bool:
 def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: Origin,
                     version: str, plan: pushplan.Plan, hashes: StatCache, message: str | None, summary: str) -> None:
     """After the registry accepted the version: cache, links, tree, ref, commit, tag."""
-    local = commit_local(root, message, f"{o.project}/{o.asset}@{version}")
     layout = layout_of(root)
     relinked: list[str] = []
     todo: list[tuple[pushplan.Item, bool]] = []  # (item, whether its bytes are the tree's file)
@@ -146,6 +145,9 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
     # One flush per batch of new objects, not an fsync each (cache/ingest.py).
     wrong = put_files(cache, [(i.source, i.key, i.path) for i, _ in todo
                               if i.source is not None and not cache.has(i.key)])
+    # The new files' bytes are in the cache now: the `git add` of the user's commit recognises
+    # them by hash (gitfilter.clean) instead of storing each with an fsync of its own.
+    local = commit_local(root, message, f"{o.project}/{o.asset}@{version}")
     for item, in_tree in todo:
         if in_tree and item.source in wrong:
             output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")
