@@ -12,7 +12,8 @@ adds what is missing:
 * while the server reads a request body, ``idle_timeout`` seconds without a byte closes the
   connection (time during which the server itself paused reading does not count);
 * beyond ``max_connections`` open connections, a new one is answered 503 and closed at once
-  (:func:`fd_budget` keeps that below the open-file limit).
+  (:func:`fd_budget` keeps that below the open-file limit);
+* every request's app is offered zero-copy file bodies (``zerocopy.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from selenite.server import zerocopy
 
 _BUSY_BODY = b'{"status": "error", "reason": "too many connections; try again later"}'
 _BUSY = (
@@ -73,6 +76,12 @@ class GuardedH11Protocol(H11Protocol):
         self._last_data = self.loop.time()
         super().data_received(data)
         self._note_state()
+
+    def handle_events(self) -> None:
+        cycle = self.cycle
+        super().handle_events()
+        if self.cycle is not None and self.cycle is not cycle:  # a request began: its task not yet run
+            zerocopy.install(self.cycle, self.loop)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

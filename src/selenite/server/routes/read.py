@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from email.utils import format_datetime
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
+from selenite.server import zerocopy
 from selenite.server.context import Context
 from selenite.server.errors import HttpError, RangeNotSatisfiable
 from selenite.server.http import CORS, error_response, json_response
 from selenite.server.names import decode_component
 from selenite.server.routes.params import Ctx
-from selenite.server.storage.base import ObjectInfo, ObjectStream, is_internal
+from selenite.server.storage.base import CHUNK, ObjectInfo, ObjectStream, is_internal
 from selenite.server.storage.ranges import ByteRange, content_range, parse_range
 
 router = APIRouter(tags=["read"])
@@ -78,6 +80,7 @@ def head_file(ctx: Ctx, key: str = Path(description=KEY_DOC)) -> Response:
 )
 async def get_file(
     ctx: Ctx,
+    request: Request,
     key: str = Path(description=KEY_DOC),
     range_: str | None = Header(None, alias="Range", description=RANGE_DOC),
 ) -> Response:
@@ -86,9 +89,11 @@ async def get_file(
     ctx.stats.add("file_get")
     # One worker-thread hop opens the object and reads its first chunk (storage calls block). An
     # object that fits in it (most files of a dataset, every manifest) goes out as one plain
-    # response; only bigger ones stream, a hop per chunk.
+    # response; only bigger ones stream, a hop per chunk, or go out by sendfile when the backend
+    # holds them in a local file and the server offers it (zerocopy.py).
+    zero_copy = zerocopy.EXTENSION in request.scope.get("extensions", {})
     try:
-        opened = await run_in_threadpool(_open_first, ctx, _keys(key), parse_range(range_))
+        opened = await run_in_threadpool(_open_first, ctx, _keys(key), parse_range(range_), zero_copy)
     except RangeNotSatisfiable as e:
         refused = error_response(416, "range not satisfiable")
         refused.headers["Content-Range"] = f"bytes */{e.size}"
@@ -103,6 +108,8 @@ async def get_file(
         status = 206
         headers["Content-Length"] = str(stream.length)
         headers["Content-Range"] = content_range(*stream.span, stream.info.size)
+    if first is None:
+        return _FileBody(ctx, stream, status, headers, media_type)
     ctx.stats.add("file_get_bytes", len(first))
     if len(first) >= stream.length:
         return Response(first, status_code=status, headers=headers, media_type=media_type)
@@ -119,10 +126,35 @@ async def get_file(
     return StreamingResponse(counted(), status_code=status, headers=headers, media_type=media_type)
 
 
-def _open_first(ctx: Context, keys: list[str], byte_range: ByteRange | None) -> tuple[ObjectStream, bytes] | None:
+class _FileBody(Response):
+    """An object's bytes sent from its file by the server's ``sendfile`` (``zerocopy.py``)."""
+
+    def __init__(self, ctx: Context, stream: ObjectStream, status: int, headers: dict[str, str], media_type: str
+                 ) -> None:
+        super().__init__(status_code=status, headers=headers, media_type=media_type)
+        self._ctx, self._stream = ctx, stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        stream = self._stream
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send({"type": zerocopy.EXTENSION, "file": stream.file, "offset": stream.offset,
+                        "count": stream.length})
+            self._ctx.stats.add("file_get_bytes", stream.length)
+        finally:
+            stream.close()
+
+
+def _open_first(ctx: Context, keys: list[str], byte_range: ByteRange | None, zero_copy: bool = False
+                ) -> tuple[ObjectStream, bytes | None] | None:
+    """The object opened and its first chunk read; None instead of the chunk when it will go out
+    by ``sendfile`` (``zero_copy``: the server offers it), as an object bigger than a chunk does
+    when the backend holds it in a local file."""
     stream = next((s for k in keys if (s := ctx.storage.open(k, byte_range)) is not None), None)
     if stream is None:
         return None
+    if zero_copy and stream.file is not None and stream.length > CHUNK:
+        return stream, None
     try:
         first = next(stream.chunks, b"")
     except BaseException:

@@ -41,7 +41,7 @@ import datetime
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from selenite.server.errors import BadStorageKey
 from selenite.server.storage.ranges import ByteRange
@@ -71,21 +71,31 @@ class ObjectInfo:
 class ObjectStream:
     """An open object: its info and an iterator of byte chunks (flat memory). Always ``close()``.
     ``span`` is the inclusive ``(first, last)`` byte positions the chunks hold when a range was
-    asked for; None: the whole object."""
+    asked for; None: the whole object. ``file``: a local file holding those bytes from ``offset``
+    (the folder backend), which the server may send without reading it (``zerocopy.py``) instead
+    of iterating the chunks."""
 
     info: ObjectInfo
     chunks: Iterator[bytes]
     span: tuple[int, int] | None = None
+    file: BinaryIO | None = None
 
     @property
     def length(self) -> int:
         """How many bytes the chunks hold."""
         return self.info.size if self.span is None else self.span[1] - self.span[0] + 1
 
+    @property
+    def offset(self) -> int:
+        """Where the bytes start in ``file``."""
+        return 0 if self.span is None else self.span[0]
+
     def close(self) -> None:
         close = getattr(self.chunks, "close", None)
         if close is not None:
             close()
+        if self.file is not None:  # chunks never iterated do not close it
+            self.file.close()
 
 
 class StateStore(Protocol):

@@ -136,7 +136,7 @@ class FolderStorage:
                 f.close()
                 raise RangeNotSatisfiable(key, info.size)
             f.seek(span[0])
-        stream = ObjectStream(info=info, chunks=iter(()), span=span)
+        stream = ObjectStream(info=info, chunks=iter(()), span=span, file=f)
 
         def chunks() -> Iterator[bytes]:
             # Read exactly the size we announced (Content-Length), even if the file grows.
