@@ -221,8 +221,9 @@ class History:
                 self.entries(version), name, email, facts.when,
                 gitrepo.version_message(title, self.url, self.project, self.asset, version),
                 None if parent is None else planned.index(parent) if parent in planned else known[parent]))
-        for version, sha in zip(planned, githistory.build_commits(self.root, specs), strict=True):
-            githistory.set_ref(self.root, self.memo_ref(version), sha, f"version commit of {version}")
+        # Each commit lands at its memo ref in the same fast-import run (no update-ref per version).
+        memos = [self.memo_ref(v) for v in planned]
+        for version, sha in zip(planned, githistory.build_commits(self.root, specs, memos), strict=True):
             known[version] = sha
         for version in wanted:  # not the ancestors: a tag pins its version's content for gc (pins.py)
             gitrepo.tag(self.root, version, known[version])

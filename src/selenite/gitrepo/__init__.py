@@ -326,6 +326,12 @@ def config_all(root: Path) -> dict[str, str]:
     return found
 
 
+def config_by_scope(root: Path, key: str) -> list[tuple[str, str]]:
+    """[(scope, value)] of ``key`` in git's order (the last is what ``--get`` answers); one call."""
+    out = (_query(root, "config", "--show-scope", "-z", "--get-all", key) or b"").decode("utf-8", "surrogateescape")
+    return list(zip(out.split("\0")[0:-1:2], out.split("\0")[1::2], strict=True))
+
+
 def config_set(root: Path, key: str, value: str) -> None:
     _run(root, "config", "--local", key, value)
 

@@ -62,14 +62,17 @@ def _data(payload: bytes) -> bytes:
     return b"data %d\n" % len(payload) + payload + b"\n"
 
 
-def build_commits(root: Path, specs: Sequence[CommitSpec]) -> list[str]:
+def build_commits(root: Path, specs: Sequence[CommitSpec], refs: Sequence[str] | None = None) -> list[str]:
     """Write ``specs`` (parents before children) into the repository at ``root`` in one
-    ``fast-import`` run; return their commit ids in order. No ref is left behind."""
+    ``fast-import`` run; return their commit ids in order. With ``refs`` (one full ref name per
+    spec, none of them existing) each commit is left at its ref, set by the same run; without, no
+    ref is left behind."""
     if not specs:
         return []
-    ref = "refs/selenite/fast-import"
+    scratch = "refs/selenite/fast-import"
     stream = bytearray(b"feature done\n")
     for n, spec in enumerate(specs, start=1):
+        ref = scratch if refs is None else refs[n - 1]
         stream += b"reset " + ref.encode() + b"\n"  # a fresh branch: no implicit parent
         stream += b"commit " + ref.encode() + b"\nmark :%d\n" % n
         ident = _ident(spec.author, spec.email, spec.when)
@@ -95,7 +98,8 @@ def build_commits(root: Path, specs: Sequence[CommitSpec]) -> list[str]:
         found = dict(line.split(" ", 1) for line in Path(marks).read_text().split("\n") if line)
     finally:
         os.unlink(marks)
-        _execute(root, ["update-ref", "-d", ref])
+        if refs is None:
+            _execute(root, ["update-ref", "-d", scratch])
     return [found[f":{n}"].strip() for n in range(1, len(specs) + 1)]
 
 
@@ -137,11 +141,11 @@ def index_tree(root: Path) -> str:
     return _run(root, "write-tree").decode().strip()
 
 
-def read_tree(root: Path, sha: str) -> None:
-    """Make the index hold commit ``sha``'s tree, then refresh its stat data from the working tree
-    (which is not touched: the caller made it hold exactly that tree)."""
-    _run(root, "read-tree", sha)
-    _execute(root, ["update-index", "-q", "--refresh"])
+def reset_index_to(root: Path, sha: str, reason: str) -> None:
+    """Point HEAD (its branch) at commit ``sha`` and make the index hold its tree with the working
+    tree's stat data (which is not touched: the caller made it hold exactly that tree): one ``git
+    reset -q``, what ``update-ref``, ``read-tree`` and ``update-index --refresh`` did in three."""
+    _run(root, "reset", "-q", sha, "--", env={"GIT_REFLOG_ACTION": f"selenite: {reason}"})
 
 
 def changed_paths(root: Path, a: str, b: str) -> list[str]:

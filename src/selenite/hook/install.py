@@ -56,8 +56,9 @@ def hooks_dir(repo: Path) -> Path:
     repositories, and selenite refuses to write there. Without it: ``<git-common-dir>/hooks``, which
     all worktrees of the repository share.
     """
-    local = gitrepo.config_get(repo, "core.hooksPath", local=True)
-    anywhere = gitrepo.config_get(repo, "core.hooksPath")
+    found = gitrepo.config_by_scope(repo, "core.hooksPath")  # one git call for both questions
+    local = next((value.strip() for scope, value in reversed(found) if scope == "local"), None) or None
+    anywhere = (found[-1][1].strip() or None) if found else None
     if local:
         path = Path(os.path.expanduser(local))
         return path if path.is_absolute() else gitrepo.toplevel(repo) / path
