@@ -32,6 +32,7 @@ from selenite import gitfiles, gitrepo, registry
 from selenite.cache import Cache, read_object, registry_id
 from selenite.errors import FatalError, NotFound, RegistryError
 from selenite.gitrepo import history as githistory
+from selenite.gitrepo import tags
 from selenite.keys import Key
 from selenite.manifests import FileSpec, parse_manifest
 from selenite.transfer import fetch_objects
@@ -166,7 +167,7 @@ class History:
             return None
 
     def require(self, version: str) -> Facts:
-        if (why := gitrepo.tag_name_problem(version)) is not None:
+        if (why := tags.tag_name_problem(version)) is not None:
             raise FatalError(f"version {version!r} of {self.project}/{self.asset} {why}: it cannot be a Git ref")
         found = self.facts(version)
         if found is None:
@@ -226,7 +227,7 @@ class History:
         for version, sha in zip(planned, githistory.build_commits(self.root, specs, memos), strict=True):
             known[version] = sha
         for version in wanted:  # not the ancestors: a tag pins its version's content for gc (pins.py)
-            gitrepo.tag(self.root, version, known[version])
+            tags.tag(self.root, version, known[version])
         return {v: known[v] for v in wanted}
 
 

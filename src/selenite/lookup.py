@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from selenite import gitrepo, registry, safepath
+from selenite import registry, safepath
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, NotFound
+from selenite.gitrepo import tags
 from selenite.keys import Key
 from selenite.manifests import FileSpec, parse_manifest
 
@@ -62,7 +63,7 @@ def resolve_version(
         version = client.latest(project, asset)
         if version is None:
             raise explain_missing(client, project, asset, None)
-    if (why := gitrepo.tag_name_problem(version)) is not None:  # a registry's name: before anything is written
+    if (why := tags.tag_name_problem(version)) is not None:  # a registry's name: before anything is written
         raise FatalError(f"version {safepath.shown(version)} of {project}/{asset} {why}: selenite clones a "
                          "version as a Git tag of that name, so it cannot clone this one")
     h = cache.get_ref(reg, project, asset, version)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from selenite import gitrepo
+from selenite.gitrepo import tags
 from selenite.keys import Key
 from selenite.tree.layout import layout_of
 
@@ -18,5 +19,5 @@ def pinned_keys(root: Path) -> set[Key]:
     """Keys of the links on disk and of the links (or the hardlink record) in HEAD, the index and
     every tag. A copy-mode tree holds its own bytes and pins nothing (docs/user/link-modes.md)."""
     layout = layout_of(root)
-    revs = (["HEAD"] if gitrepo.head(root) is not None else []) + gitrepo.tag_refs(root)
+    revs = (["HEAD"] if gitrepo.head(root) is not None else []) + tags.tag_refs(root)
     return layout.pinned_keys() | layout.keys_in_revisions(revs)

@@ -24,9 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import gitrepo, lookup, names, registry, safepath
+from selenite import lookup, names, registry, safepath
 from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError, NotFound
+from selenite.gitrepo import tags
 from selenite.keys import Key, extension_of, md5_of_file
 from selenite.manifests import parse_manifest
 from selenite.statcache import StatCache
@@ -376,7 +377,7 @@ def check_version_name(version: str) -> None:
     if why is not None:
         raise FatalError(f"{why} ({safepath.shown(version)}): every version is also a Git tag; "
                          "pick another name with --version")
-    why = gitrepo.tag_name_problem(version)
+    why = tags.tag_name_problem(version)
     if why is not None:
         raise FatalError(f"version name {safepath.shown(version)} {why}: every version is also a Git tag; "
                          "pick another name with --version")

@@ -18,6 +18,7 @@ from selenite import gitrepo, output, registry
 from selenite.cache import Cache
 from selenite.errors import FatalError, RegistryError
 from selenite.gitrepo import history as githistory
+from selenite.gitrepo import tags
 from selenite.history import LATEST_REF, History
 from selenite.keys import Key
 from selenite.transfer import fetch_objects, resolve_sources
@@ -177,7 +178,7 @@ def commit_pushed(root: Path, cache: Cache, client: registry.RegistryClient, o: 
                     "files): committed as a local commit on top of yours")
         sha = gitrepo.commit(root, gitrepo.version_message(message or spec, o.url, o.project, o.asset, o.version,
                                                            summary), allow_empty=True)
-        gitrepo.tag(root, o.version, sha)
+        tags.tag(root, o.version, sha)
         return sha
     if local is not None and not githistory.is_ancestor(root, local, sha):
         githistory.set_ref(root, f"refs/selenite/pushed/{o.version}", local, f"your commits published as {spec}")

@@ -8,6 +8,7 @@ import pytest
 
 from selenite import gitrepo
 from selenite.errors import NotAWorkingTree
+from selenite.gitrepo import tags
 
 
 def test_commit_trailers_tag_and_ls_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -23,7 +24,7 @@ def test_commit_trailers_tag_and_ls_files(tmp_path: Path, monkeypatch: pytest.Mo
     msg = gitrepo.version_message("p/a@v1", "http://h:1", "p", "a", "v1")
     sha = gitrepo.commit(root, msg)
     assert gitrepo.head(root) == sha
-    assert gitrepo.tag(root, "v1", sha) and not gitrepo.tag(root, "v1", sha) and not gitrepo.tag(root, "bad..name", sha)
+    assert tags.tag(root, "v1", sha) and not tags.tag(root, "v1", sha) and not tags.tag(root, "bad..name", sha)
     found = gitrepo.last_version_commit(root)
     assert found is not None and found[0] == sha
     assert found[1] == {"Selenite-Registry": "http://h:1", "Selenite-Version": "p/a/v1"}

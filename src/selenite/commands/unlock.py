@@ -8,7 +8,7 @@ from selenite import output, safepath
 from selenite.cache import read_object
 from selenite.config import Settings
 from selenite.errors import FatalError
-from selenite.tree.entry import PathStatus, select
+from selenite.tree.entry import PathStatus, select, tree_paths
 from selenite.tree.layout import layout_of
 from selenite.util import atomic_write_chunks, user_file_mode
 from selenite.workspace import open_tree
@@ -19,7 +19,10 @@ _LINKS = (PathStatus.UNCHANGED, PathStatus.MOVED, PathStatus.MODIFIED, PathStatu
 def unlock(settings: Settings, paths: list[Path]) -> int:
     root, _o, cache = open_tree(settings)
     layout = layout_of(root)
-    entries = select(layout.scan(cache, include_deleted=False), root, paths, settings.cwd)
+    # Only the named paths are scanned: unlocking one file of thousands classified them all.
+    wanted = tree_paths(root, paths, settings.cwd)
+    specs = [] if "." in wanted else wanted
+    entries = select(layout.scan(cache, include_deleted=False, pathspecs=specs), root, paths, settings.cwd)
     # Only what is the object itself needs unlocking; a copy is already the user's own file.
     todo = [e for e in entries if e.key is not None and e.status in _LINKS and layout.shares_object(e, cache)]
     missing = [e.path for e in entries if e.status == PathStatus.CONTENT_MISSING]

@@ -146,6 +146,11 @@ def toplevel(cwd: Path) -> Path:
 
 
 def git_dir(root: Path) -> Path:
+    dot_git = root / ".git"
+    if not {"GIT_DIR", "GIT_COMMON_DIR"} & os.environ.keys() and dot_git.is_dir():
+        # A working tree's own .git folder: Git's answer (made absolute and real, as it does)
+        # without a git process; a push asked this five times.
+        return Path(os.path.realpath(dot_git))
     return Path(_run(root, "rev-parse", "--absolute-git-dir").decode().strip())
 
 
@@ -182,10 +187,11 @@ def _identity_fallbacks(root: Path) -> list[str]:
 
 
 def ls_files(root: Path, pathspecs: Sequence[str] = ()) -> list[str]:
-    """What Git sees: tracked paths (deleted ones included) plus untracked, not-ignored files."""
+    """What Git sees: tracked paths (deleted ones included) plus untracked, not-ignored files
+    (``pathspecs``: only those at or under these paths)."""
     args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-    if pathspecs:
-        args += ["--", *pathspecs]
+    if pathspecs:  # paths and folders, taken literally (a file named 'a*' is no pattern)
+        args = ["--literal-pathspecs", *args, "--", *pathspecs]
     paths = split_nul(_run(root, *args))
     # A path both in the index and (impossible) untracked would repeat; unmerged entries repeat too.
     return list(dict.fromkeys(paths))
@@ -204,7 +210,7 @@ def ls_files_by_user_ignores(root: Path, pathspecs: Sequence[str] = ()) -> list[
     if os.path.isfile(excludes):
         args.append(f"--exclude-from={excludes}")
     if pathspecs:
-        args += ["--", *pathspecs]
+        args = ["--literal-pathspecs", *args, "--", *pathspecs]
     return list(dict.fromkeys(split_nul(_run(root, *args))))
 
 
@@ -267,28 +273,6 @@ def has_more_than_one_commit(root: Path) -> bool:
     return _query(root, "rev-parse", "-q", "--verify", "HEAD^1^{commit}") is not None
 
 
-def tag_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a version's Git tag (None when it can): what ``git check-ref-format``
-    refuses, and a leading '-' (git commands would read the name as an option)."""
-    if name.startswith("-"):
-        return "starts with '-'"
-    if name in {"@", "HEAD"} or name.endswith("_HEAD"):
-        return "is '@' or a name Git gives its own refs (HEAD, FETCH_HEAD, ...)"
-    if "\0" in name or _query(None, "check-ref-format", f"refs/tags/{name}") is None:
-        return "is not a valid Git tag name (git check-ref-format)"
-    return None
-
-
-def tag(root: Path, name: str, commit_sha: str) -> bool:
-    """Tag ``commit_sha`` as ``name`` when that is a valid and free tag name; True if tagged.
-    ``update-ref`` with an empty old value: the name is never parsed as an option, and a tag that
-    exists already is left alone."""
-    if tag_name_problem(name) is not None:
-        return False
-    # A failure means the name is taken.
-    return _query(root, "update-ref", "-m", "selenite: version tag", f"refs/tags/{name}", commit_sha, "") is not None
-
-
 def config_get(root: Path, key: str, *, local: bool = False) -> str | None:
     """``git config --get key`` (``local``: only this repository's own config); None when unset."""
     return _text(_query(root, "config", *(["--local"] if local else []), "--get", key))
@@ -305,9 +289,11 @@ def config_int(root: Path, key: str) -> int | None:
     return int(out.strip())
 
 
-def config_section(root: Path, prefix: str) -> dict[str, str]:
-    """{name without ``prefix.``: value} of every ``prefix.*`` setting, in one call."""
-    out = _query(root, "config", "-z", "--get-regexp", rf"^{re.escape(prefix)}\.") or b""
+def config_section(root: Path, prefix: str, *, local: bool = False) -> dict[str, str]:
+    """{name without ``prefix.``: value} of every ``prefix.*`` setting (``local``: of this
+    repository's own config only), in one call."""
+    where = ["--local"] if local else []
+    out = _query(root, "config", *where, "-z", "--get-regexp", rf"^{re.escape(prefix)}\.") or b""
     found: dict[str, str] = {}
     for rec in split_nul(out):
         name, _, value = rec.partition("\n")
@@ -334,6 +320,15 @@ def config_by_scope(root: Path, key: str) -> list[tuple[str, str]]:
 
 def config_set(root: Path, key: str, value: str) -> None:
     _run(root, "config", "--local", key, value)
+
+
+def config_update(root: Path, prefix: str, values: Mapping[str, str]) -> None:
+    """Set ``prefix.<name>`` to each value in the local config, skipping those it holds already:
+    one read instead of a git process per unchanged setting."""
+    have = config_section(root, prefix, local=True)
+    for name, value in values.items():
+        if have.get(name.lower()) != value:
+            config_set(root, f"{prefix}.{name}", value)
 
 
 def config_values(root: Path, prefix: str) -> dict[str, list[str]]:
@@ -391,9 +386,3 @@ def last_version_commit(root: Path, rev: str = "HEAD") -> tuple[str, dict[str, s
     if TRAILER_VERSION not in trailers:
         return None
     return sha.strip(), trailers
-
-
-def tag_refs(root: Path) -> list[str]:
-    """Every tag (``refs/tags/...``) of the repository."""
-    out = _run(root, "for-each-ref", "--format=%(refname)", "refs/tags")
-    return out.decode("utf-8", "surrogateescape").splitlines()

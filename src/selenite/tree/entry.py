@@ -58,14 +58,7 @@ def select(entries: Iterable[Entry], root: Path, paths: Sequence[Path], cwd: Pat
     """Entries under the user's PATHS (files or folders, relative to ``cwd``); all when empty."""
     if not paths:
         return list(entries)
-    wanted: list[str] = []
-    for p in paths:
-        full = Path(os.path.abspath(cwd / p))
-        try:
-            rel = full.relative_to(root)
-        except ValueError:
-            raise FatalError(f"{p} is outside the working tree {root}") from None
-        wanted.append(rel.as_posix())
+    wanted = tree_paths(root, paths, cwd)
     entries = list(entries)
     for p, w in zip(paths, wanted, strict=True):
         # A typo must not look like success ("nothing to get"): name what is not there.
@@ -74,6 +67,20 @@ def select(entries: Iterable[Entry], root: Path, paths: Sequence[Path], cwd: Pat
     if "." in wanted:
         return entries
     return [e for e in entries if any(_under(e.path, w) for w in wanted)]
+
+
+def tree_paths(root: Path, paths: Sequence[Path], cwd: Path) -> list[str]:
+    """The user's PATHS (relative to ``cwd``) as paths of the tree (``.``: its top); one outside
+    the tree is refused."""
+    wanted: list[str] = []
+    for p in paths:
+        full = Path(os.path.abspath(cwd / p))
+        try:
+            rel = full.relative_to(root)
+        except ValueError:
+            raise FatalError(f"{p} is outside the working tree {root}") from None
+        wanted.append(rel.as_posix())
+    return wanted
 
 
 def _under(path: str, folder: str) -> bool:

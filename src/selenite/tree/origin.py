@@ -58,9 +58,8 @@ def origin_from_trailers(trailers: Mapping[str, str]) -> Origin | None:
 
 def record_origin(root: Path, o: Origin, link_mode: str) -> None:
     """Write the origin and the tree's link mode to local git config."""
-    for k, v in (("url", o.url), ("project", o.project), ("asset", o.asset), ("version", o.version),
-                 ("linkmode", link_mode)):
-        gitrepo.config_set(root, f"selenite.{k}", v)
+    gitrepo.config_update(root, "selenite", {"url": o.url, "project": o.project, "asset": o.asset,
+                                             "version": o.version, "linkmode": link_mode})
 
 
 def require_origin(root: Path, config: Mapping[str, str] | None = None) -> Origin:
