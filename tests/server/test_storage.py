@@ -42,6 +42,17 @@ def test_small_objects_round_trip_and_head_knows_the_md5(storage: Storage) -> No
     assert info.last_modified.tzinfo is not None
 
 
+def test_put_many_stores_each_object_whole_and_replaces(storage: Storage) -> None:
+    storage.put_bytes("p/a/v/x/..links", b"old")
+    items = [(f"p/a/v/{d}..links", f'{{"f{i}":{{}}}}'.encode()) for i, d in enumerate(["", "x/", "x/y/"])]
+    storage.put_many(items, content_type="application/json")
+    storage.put_many([])
+    for key, data in items:
+        assert storage.get_bytes(key) == data
+        info = storage.head(key)
+        assert info is not None and info.md5 == hashlib.md5(data).hexdigest()
+
+
 def test_stream_put_checks_md5_and_stores_nothing_on_mismatch(storage: Storage, tmp_path: Path) -> None:
     data = os.urandom(3 * 1024 * 1024 + 7)
     chunks: Iterator[bytes] = (data[i : i + 65536] for i in range(0, len(data), 65536))

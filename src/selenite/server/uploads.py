@@ -16,7 +16,7 @@ from selenite.server import auth, locks, signing, staging, uploadfiles
 from selenite.server.changelog import add_log
 from selenite.server.context import Context
 from selenite.server.errors import BadStorageKey, HttpError
-from selenite.server.jsonfiles import read_json, write_json
+from selenite.server.jsonfiles import dumps, read_json, write_json
 from selenite.server.keyspace import (
     latest_key,
     manifest_key,
@@ -219,8 +219,8 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
         raise HttpError(409, f"the uploaded file '{path}' changed while the upload was completing; try again")
 
     # Order matters if we die half-way: the finished summary is what makes the version exist.
-    for host, links in linkable.items():
-        write_json(ctx.storage, f"{prefix}{host}..links", links)
+    ctx.storage.put_many([(f"{prefix}{host}..links", dumps(links)) for host, links in linkable.items()],
+                         content_type="application/json")
     official = not summary.get("on_probation")
     if official:
         summary.pop("on_probation", None)

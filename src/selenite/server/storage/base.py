@@ -119,6 +119,11 @@ class Storage(StateStore, Protocol):
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         """Store (or atomically replace) a small object."""
 
+    def put_many(self, items: list[tuple[str, bytes]], *, content_type: str | None = None) -> None:
+        """``put_bytes`` of each ``(key, bytes)``: the folder backend flushes them to disk once for
+        the lot (``selenite.fsbatch``), the S3 backend sends several at once. Each object is whole
+        or absent after a crash, as with ``put_bytes``; which of them exist is not said."""
+
     # --- large objects --------------------------------------------------------------------
     def head(self, key: str) -> ObjectInfo | None:
         """Metadata of an object, or None when absent."""

@@ -82,6 +82,11 @@ class FolderStorage:
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         self._write(self._path(key), data)
 
+    def put_many(self, items: list[tuple[str, bytes]], *, content_type: str | None = None) -> None:
+        # A version's ..links files, one per folder: 2 fsyncs each made completing a version of
+        # 1,999 links in 20 folders wait for 40 disk flushes.
+        self._write_many([(self._path(key), data, hashlib.md5(data).hexdigest()) for key, data in items])
+
     def create_exclusive(self, key: str, data: bytes, *, content_type: str | None = None) -> bool:
         return self._write(self._path(key), data, exclusive=True)
 
@@ -265,16 +270,19 @@ class FolderStorage:
         return info
 
     def stage_many(self, items: list[tuple[str, bytes, str]]) -> None:
-        # Git's batch model (selenite.fsbatch): every file written, one flush, then the renames,
-        # made durable by one more flush. A crash never leaves a staged file with wrong bytes.
+        self._write_many([(self._staged_path(name), data, md5_hex) for name, data, md5_hex in items])
+
+    def _write_many(self, items: list[tuple[Path, bytes, str]]) -> None:
+        """Write ``(destination, bytes, md5 hex)`` files by Git's batch model (selenite.fsbatch):
+        every file written, one flush, then the renames, made durable by one more flush. A crash
+        never leaves a file with wrong bytes under its name."""
         batch = fsbatch.available()
         temps: list[tuple[str, Path]] = []
         fds: list[int] = []
         done = 0
         try:
             try:
-                for name, data, md5_hex in items:
-                    dest = self._staged_path(name)
+                for dest, data, md5_hex in items:
                     fd, tmp = new_temp(self.tmp)
                     fds.append(fd)
                     temps.append((tmp, dest))

@@ -68,7 +68,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
 
 
-_PARALLEL = 8  # store requests at once for many files (stage_many, head_staged_many, promote_many); the pool holds 32
+_PARALLEL = 8  # store requests at once for many files (put_many, stage_many, head_staged_many,
+#   promote_many); the pool holds 32
 
 
 class S3Storage:
@@ -112,6 +113,10 @@ class S3Storage:
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         put_object(self.client, self.bucket, self._s3key(key), data, content_type)
+
+    def put_many(self, items: list[tuple[str, bytes]], *, content_type: str | None = None) -> None:
+        with ThreadPoolExecutor(_PARALLEL, thread_name_prefix="s3-put") as pool:
+            list(pool.map(lambda item: self.put_bytes(*item, content_type=content_type), items))
 
     def create_exclusive(self, key: str, data: bytes, *, content_type: str | None = None) -> bool:
         return put_object(self.client, self.bucket, self._s3key(key), data, content_type, exclusive=True)
