@@ -32,9 +32,11 @@ def parse_manifest(manifest: Mapping[str, object], project: str, asset: str, ver
     """Validate a version's manifest completely (before anything is written) and turn it into
     {path: FileSpec}. Absolute paths, '..', backslashes, bad md5s or sizes raise ``FatalError``."""
     where = f"{project}/{asset}/{version}"
+    lists = f"the version {where} lists"
     out: dict[str, FileSpec] = {}
+    checked: set[tuple[str, str, str]] = set()  # link targets' names found usable (most links share them)
     for listed, entry in manifest.items():
-        path = safepath.check(listed, f"the version {where} lists")
+        path = safepath.check(listed, lists)
         if not isinstance(entry, dict):
             raise FatalError(f"manifest of {where}: entry {path!r} is not an object")
         try:
@@ -42,21 +44,26 @@ def parse_manifest(manifest: Mapping[str, object], project: str, asset: str, ver
             key = key_for(entry.get("md5sum"), entry.get("size"), path)  # type: ignore[arg-type]
         except FatalError as e:
             raise FatalError(f"manifest of {where}: {path!r}: {e}") from None
-        out[path] = FileSpec(key, _source(entry.get("link"), where, path))
+        out[path] = FileSpec(key, _source(entry.get("link"), where, path, checked))
     safepath.check_listing(out, f"the version {where}")
     return out
 
 
-def _source(link: object, where: str, path: str) -> str:
-    """The bucket key holding a file's bytes: its link's ancestor, else its link's target, else itself."""
+def _source(link: object, where: str, path: str, checked: set[tuple[str, str, str]]) -> str:
+    """The bucket key holding a file's bytes: its link's ancestor, else its link's target, else itself.
+    ``checked``: target names already found usable in this manifest (each is checked once)."""
     if link is None:
         return f"{where}/{path}"
     if not isinstance(link, dict):
         raise FatalError(f"manifest of {where}: the link of {path!r} is not an object")
     ancestor = link.get("ancestor")
     target = ancestor if isinstance(ancestor, dict) else link
-    tp = _name(target.get("project"), "a project")
-    ta = _name(target.get("asset"), "an asset")
-    tv = _name(target.get("version"), "a version")
-    tpath = safepath.check(target.get("path"), f"the version {where} links {safepath.shown(path)} to")
+    tp, ta, tv = target.get("project"), target.get("asset"), target.get("version")
+    if not (type(tp) is str and type(ta) is str and type(tv) is str and (tp, ta, tv) in checked):
+        tp, ta, tv = _name(tp, "a project"), _name(ta, "an asset"), _name(tv, "a version")
+        checked.add((tp, ta, tv))
+    tpath = target.get("path")
+    if not isinstance(tpath, str) or safepath.problem(tpath) is not None:
+        # The message is built only for a refusal: quoting the path of every link was a third of the time.
+        tpath = safepath.check(tpath, f"the version {where} links {safepath.shown(path)} to")
     return f"{tp}/{ta}/{tv}/{tpath}"
