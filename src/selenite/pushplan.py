@@ -128,6 +128,10 @@ class Locations:
         self._by_content: dict[tuple[str, int], list[tuple[Location, object]]] = {}
         self._linkable: dict[str, bool] = {}
         self._loaded = False
+        # The asset's other cached versions are indexed only when the origin cannot answer: a push
+        # that changed one file of thousands found all the others in the origin, and indexing a
+        # cached manifest per earlier version was most of its planning time.
+        self._others_loaded = False
 
     def _absorb(self, project: str, asset: str, version: str, manifest: Mapping[str, object],
                 checked: bool = False) -> None:
@@ -158,10 +162,14 @@ class Locations:
         if m is not None:
             parse_manifest(m, o.project, o.asset, o.version)  # the tree's own version: checked whole (raises)
             self._absorb(o.project, o.asset, o.version, m, checked=True)
+        self._loaded = True
+
+    def _load_others(self) -> None:
+        o = self._origin
         for v in self._cache.manifest_versions(self._reg, o.project, o.asset):
             if v != o.version and (other := self._cache.load_manifest(self._reg, o.project, o.asset, v)) is not None:
                 self._absorb(o.project, o.asset, v, other)
-        self._loaded = True
+        self._others_loaded = True
 
     def find(self, key: Key) -> Location | None:
         """The first place (origin first) the new version may link to for ``key``'s content."""
@@ -170,6 +178,10 @@ class Locations:
         for loc, entry in self._by_content.get(key.content(), ()):
             if self._checked(loc, entry) and self._may_link_to(loc.version):
                 return loc
+        if not self._others_loaded:
+            # The origin's places come first in every list, and were all refused just now.
+            self._load_others()
+            return self.find(key)
         return None
 
     def _may_link_to(self, version: str) -> bool:
