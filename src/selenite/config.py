@@ -19,8 +19,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
 from selenite.errors import FatalError
 from selenite.util import atomic_write
 
@@ -97,12 +95,20 @@ class Settings:
 
 def config_dir() -> Path:
     env = os.environ.get(ENV_CONFIG)
-    return Path(env) if env else Path(platformdirs.user_config_dir("selenite"))
+    if env:
+        return Path(env)
+    import platformdirs  # noqa: PLC0415 -- ~5 ms, paid only without the variable
+
+    return Path(platformdirs.user_config_dir("selenite"))
 
 
 def default_cache_dir() -> Path:
     env = os.environ.get(ENV_CACHE)
-    return Path(env) if env else Path(platformdirs.user_cache_dir("selenite"))
+    if env:
+        return Path(env)
+    import platformdirs  # noqa: PLC0415 -- only without the variable
+
+    return Path(platformdirs.user_cache_dir("selenite"))
 
 
 def _credentials_file() -> Path:
