@@ -1,4 +1,4 @@
-"""The check stamp (``selenite.check.stamp``): the fast path for unchanged trees."""
+"""The check stamp (``selenite.tree.stamp``): the fast path for unchanged trees."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 from selenite.cache import Cache
 from selenite.check import objects
-from selenite.check import stamp as stamp_module
-from selenite.check.stamp import index_links
 from selenite.check.tree import check_tree
+from selenite.tree import stamp as stamp_module
+from selenite.tree.stamp import index_links
 from tests.check.trees import commit, git, make_tree, settings, write_through
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from selenite.config import Settings
-from selenite.tree.entry import Entry, PathStatus
+from selenite.tree.entry import Entry, PathStatus, UnchangedPaths
 from selenite.tree.origin import Origin
 from selenite.workspace import open_tree
 
@@ -26,18 +28,30 @@ class Status:
 
     root: Path
     origin: Origin
-    paths: list[Entry]
+    _found: list[Entry] | UnchangedPaths = field(repr=False)
     out_of_sync: bool = False
+
+    @cached_property
+    def paths(self) -> list[Entry]:
+        """Every path, sorted (made on first use when the scan could tell them all unchanged)."""
+        found = self._found
+        return sorted(found.entries() if isinstance(found, UnchangedPaths) else found, key=lambda e: e.path)
 
     @property
     def changed(self) -> list[Entry]:
         """The paths that differ from the version (content not fetched yet is no difference)."""
-        return [e for e in self.paths if e.status not in _SAME]
+        return [] if isinstance(self._found, UnchangedPaths) else [e for e in self.paths if e.status not in _SAME]
 
     @property
     def clean(self) -> bool:
         """The tree holds its version unchanged (what `selenite status --exit-code` exits 0 for)."""
         return not self.changed
+
+    def counts(self) -> dict[PathStatus, int]:
+        """How many paths have each status (no ``Entry`` made when all are unchanged)."""
+        if isinstance(self._found, UnchangedPaths):
+            return {PathStatus.UNCHANGED: len(self._found)} if len(self._found) else {}
+        return dict(Counter(e.status for e in self.paths))
 
 
 def status(settings: Settings) -> Status:
@@ -47,5 +61,4 @@ def status(settings: Settings) -> Status:
     from selenite.tree.layout import layout_of  # noqa: PLC0415
 
     layout = layout_of(root)
-    entries = sorted(layout.scan(cache), key=lambda e: e.path)
-    return Status(root, o, entries, layout.out_of_sync())
+    return Status(root, o, layout.survey(cache), layout.out_of_sync())

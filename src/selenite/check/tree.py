@@ -11,31 +11,22 @@ stat signature, and a re-hash only when that differs.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
 
 from selenite import statsig
 from selenite.check import classify, objects
 from selenite.check.objects import ObjectState
 from selenite.check.problems import Problem, ProblemKind
-from selenite.check.stamp import LINK_BLOB_RE, STAMP_FILE, Stamp, confirm_all, index_links, restamp
 from selenite.gitrepo import blob_id, id_algo
 from selenite.gitrepo.listings import LINK_MODE, Listings, Staged, index_entry
 from selenite.keys import Key, object_relpath
 from selenite.tree.pointers import read_pointer_file
+from selenite.tree.stamp import STAMP_FILE, Stamp, fast_pass, restamp
 
 # A hardlink/copy tree's record (``tree.records.RECORD``, not imported: that module loads the cache).
 RECORD = ".selenite/tree.json"
-
-
-class FastPass(NamedTuple):
-    blobs: list[str]  # blob ids of the index's link entries, in index order
-    source: list[int]  # for each, its record in the old stamp, or -1
-    slow_paths: list[str]  # the index links the stamp could not vouch for
 
 
 class SlowPass:
@@ -98,36 +89,6 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
         restamp(stamp_path, os.fspath(root), started, fast.blobs, fast.source, old, fresh)
     problems.sort(key=lambda p: p.path)
     return problems
-
-
-def fast_pass(listing: str, old: Stamp, objects_dir: Path) -> FastPass:
-    """The links of the index (``ls-files -s -z`` output) that the stamp vouches for; one stat of the
-    object by its path in the cache each. No readlink, no database."""
-    # Blob ids of the index's link entries, in index order; paths are parsed only if needed.
-    blobs: list[str] = LINK_BLOB_RE.findall(listing)
-    objects_fd = -1
-    if old.blobs:
-        with contextlib.suppress(OSError):  # no objects folder: nothing to confirm
-            objects_fd = os.open(objects_dir, os.O_RDONLY | os.O_DIRECTORY)
-    if objects_fd >= 0:
-        if blobs == old.blobs:  # the usual case: the same links as last time, in the same order
-            positions: Iterable[int] = range(len(blobs))
-        else:
-            position = dict(zip(old.blobs, range(len(old.blobs)), strict=True)).get
-            positions = [-1 if (i := position(b)) is None else i for b in blobs]
-        try:
-            source = confirm_all(old, list(positions), objects_fd)
-        finally:
-            os.close(objects_fd)
-    else:
-        source = [-1] * len(blobs)
-    misses = [j for j, i in enumerate(source) if i < 0]
-    if not misses:
-        return FastPass(blobs, source, [])
-    entries = index_links(listing)
-    if [b for b, _ in entries] != blobs:  # a path that looks like an index record: trust nothing
-        return FastPass([b for b, _ in entries], [-1] * len(entries), [p for _, p in entries])
-    return FastPass(blobs, source, [entries[j][1] for j in misses])
 
 
 def slow_pass(top: Path, root: Path, views: Listings, slow_paths: list[str]) -> SlowPass:

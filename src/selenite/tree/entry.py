@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from selenite.errors import FatalError
-from selenite.keys import Key
+from selenite.keys import Key, try_parse_keys
 
 
 class PathStatus(StrEnum):
@@ -85,3 +85,28 @@ def tree_paths(root: Path, paths: Sequence[Path], cwd: Path) -> list[str]:
 
 def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + "/")
+
+
+class UnchangedPaths:
+    """A tree holding its version unchanged, as the stamps told it without reading a path
+    (``tree.vouched.unchanged_paths``): the index listing (``git ls-files -s -z``, every entry a
+    link) and each link's object (``keys.object_relpath``), in index order. Status counts them;
+    ``entries`` makes an ``Entry`` per path only when asked."""
+
+    def __init__(self, listing: str, tails: list[str]) -> None:
+        self.listing, self.tails = listing, tails
+
+    def __len__(self) -> int:
+        return len(self.tails)
+
+    def entries(self) -> list[Entry]:
+        """Every path as an unchanged ``Entry``."""
+        from selenite.tree.links import ANCHOR_PREFIX  # noqa: PLC0415 -- links imports nothing of the tree
+
+        paths = [rec.partition("\t")[2] for rec in self.listing.split("\0") if rec]
+        keys = try_parse_keys([t[t.rfind("/") + 1:] for t in self.tails])
+        if keys is None or len(paths) != len(keys):  # only a stamp written by hand
+            raise FatalError("the check stamp names something that is no object: delete .git/selenite/check-stamp")
+        unchanged = PathStatus.UNCHANGED
+        return [Entry(path, unchanged, key, key, "../" * path.count("/") + ANCHOR_PREFIX + tail)
+                for path, key, tail in zip(paths, keys, self.tails, strict=True)]

@@ -18,7 +18,7 @@ from selenite.gitrepo import blobs
 from selenite.keys import Key
 from selenite.statcache import StatCache
 from selenite.tree import place, records, records_scan, symlinks
-from selenite.tree.entry import Entry, PathStatus
+from selenite.tree.entry import Entry, PathStatus, UnchangedPaths
 from selenite.tree.links import parse_link_text
 from selenite.tree.modes import AUTO, COPY, HARDLINK, SYMLINK
 
@@ -34,65 +34,53 @@ class Layout(Protocol):
     def scan(self, cache: Cache, *, last: Mapping[str, Key] | None = None, pathspecs: Sequence[str] = (),
              check_objects: bool = True, include_deleted: bool = True) -> list[Entry]:
         """Classify every data path of the tree against its last version."""
-        ...
+
+    def survey(self, cache: Cache) -> list[Entry] | UnchangedPaths:
+        """``scan``, or ``UnchangedPaths`` when the tree can tell it holds its version unchanged."""
 
     def last_listing(self, cache: Cache) -> dict[str, Key]:
         """{path: key} of the version the tree was made from or last pushed as."""
-        ...
 
     def pinned_keys(self) -> set[Key]:
         """Keys the files on disk keep in use: gc and drop must keep their objects."""
-        ...
 
     def keys_in_revisions(self, revs: Sequence[str]) -> set[Key]:
         """Keys the commits ``revs`` (and the index) name, so a checkout of them finds its content."""
-        ...
 
     def check_listing(self, listing: Iterable[str], where: str) -> None:
         """Refuse, before anything is written, paths this layout cannot hold."""
-        ...
 
     def needed_first(self, listing: Mapping[str, Key]) -> dict[str, Key]:
         """Content ``start`` needs in the cache (fetched even by a clone without download)."""
-        ...
 
     def start(self, cache: Cache, listing: Mapping[str, Key]) -> None:
         """Make a new tree's files (or their stand-ins) before its first commit."""
-        ...
 
     def populate(self, cache: Cache, listing: Mapping[str, Key], paths: Iterable[str] | None = None) -> None:
         """After clone fetched the content: the files that need it get it (only ``paths``, when given)."""
-        ...
 
     def check_placeable(self, paths: Iterable[str]) -> None:
         """Before get fetches anything: refuse paths get could not write."""
-        ...
 
     def materialize(self, cache: Cache, entries: Sequence[Entry], whole_tree: bool) -> None:
         """After get fetched the content of ``entries``: make the tree's files hold it."""
-        ...
 
     def out_of_sync(self) -> bool:
         """The files were placed from another version than the one the tree records."""
-        ...
 
     def require_in_sync(self) -> None:
         """Refuse (``FatalError``) a tree whose files lag behind its record: push would misread them."""
-        ...
 
     def after_push(self, cache: Cache, path: str, key: Key, hashes: StatCache) -> bool:
         """What a pushed path becomes; False when it stays as it is (not relinked)."""
-        ...
 
     def record_pushed(self, cache: Cache, listing: Mapping[str, Key], relinked: Sequence[str],
                       hashes: StatCache) -> None:
         """After the pushed paths were handled: the tree records the new version."""
-        ...
 
     def shares_object(self, entry: Entry, cache: Cache) -> bool:
         """Writing to this path writes the cache's object (a link into the cache, or a hard link);
         False for a file that holds its own bytes (a copy)."""
-        ...
 
 
 class SymlinkLayout:
@@ -109,6 +97,9 @@ class SymlinkLayout:
              check_objects: bool = True, include_deleted: bool = True) -> list[Entry]:
         return symlinks.scan(self.root, cache, last=last, pathspecs=pathspecs, check_objects=check_objects,
                              include_deleted=include_deleted)
+
+    def survey(self, cache: Cache) -> list[Entry] | UnchangedPaths:
+        return symlinks.survey(self.root, cache)
 
     def last_listing(self, cache: Cache) -> dict[str, Key]:
         return symlinks.last_listing(self.root, cache)
@@ -186,6 +177,9 @@ class RecordLayout:
              check_objects: bool = True, include_deleted: bool = True) -> list[Entry]:
         return records_scan.scan(self.root, cache, last=last, pathspecs=pathspecs, check_objects=check_objects,
                                  include_deleted=include_deleted)
+
+    def survey(self, cache: Cache) -> list[Entry] | UnchangedPaths:
+        return self.scan(cache)
 
     def last_listing(self, cache: Cache) -> dict[str, Key]:
         record = records.read_record(self.root)  # its record is the last version

@@ -19,11 +19,11 @@ from selenite.cache import MISSING, OK, Cache, read_object, registry_id
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs
 from selenite.keys import Key, md5_of_file
-from selenite.tree.entry import Entry, PathStatus, status_of
+from selenite.tree.entry import Entry, PathStatus, UnchangedPaths, status_of
 from selenite.tree.links import COPIED_TEXT_MAX, key_from_copied_text, key_from_link, link_text, parse_link_text
 from selenite.tree.origin import origin_from_trailers
 from selenite.tree.pointers import parse_pointer, pointer, read_pointer_file
-from selenite.tree.vouched import start_listings, vouched_links
+from selenite.tree.vouched import Vouching, start_listings
 from selenite.util import atomic_write_chunks
 
 
@@ -43,12 +43,17 @@ def last_listing(
 
 def _cached_listing(cache: Cache, trailers: Mapping[str, str]) -> dict[str, Key] | None:
     """The version's listing as the cache recorded it (its ref, then its tree); None when unknown."""
+    h = _cached_ref(cache, trailers)
+    return cache.get_tree(h) if h else None
+
+
+def _cached_ref(cache: Cache, trailers: Mapping[str, str]) -> str | None:
+    """The tree hash the cache recorded for the version the trailers name; None when unknown."""
     o = origin_from_trailers(trailers)
     if o is None:
         return None
     with contextlib.suppress(FatalError):
-        h = cache.get_ref(registry_id(o.url), o.project, o.asset, o.version)
-        return cache.get_tree(h) if h else None
+        return cache.get_ref(registry_id(o.url), o.project, o.asset, o.version)
     return None
 
 
@@ -65,7 +70,15 @@ def _listing_from_git(root: Path, sha: str, known: Mapping[str, str] | None,
     return out
 
 
-def scan(
+def scan(root: Path, cache: Cache, *, last: Mapping[str, Key] | None = None, pathspecs: Sequence[str] = (),
+         check_objects: bool = True, include_deleted: bool = True) -> list[Entry]:
+    """``survey``, every path an ``Entry``."""
+    found = survey(root, cache, last=last, pathspecs=pathspecs, check_objects=check_objects,
+                   include_deleted=include_deleted)
+    return found.entries() if isinstance(found, UnchangedPaths) else found
+
+
+def survey(
     root: Path,
     cache: Cache,
     *,
@@ -73,23 +86,29 @@ def scan(
     pathspecs: Sequence[str] = (),
     check_objects: bool = True,
     include_deleted: bool = True,
-) -> list[Entry]:
+) -> list[Entry] | UnchangedPaths:
     """Classify every path Git sees (tracked, deleted-tracked, untracked-not-ignored).
 
     When the last version's listing is known (given, or in the cache) and no pathspec narrows the
     scan, the links Git vouches for (``vouched``) are taken as the last version has them, unread;
     every other path gets one ``readlink`` (plus an ``lstat`` for non-links). Links then get a
-    ``stat`` of their object, checked against the signatures sqlite gives in one query.
-    ``check_objects=False`` skips the object checks (no missing/corrupted).
+    ``stat`` of their object: intact when the check stamp vouches for it, else checked against the
+    signatures sqlite gives in one query. ``check_objects=False`` skips the object checks (no
+    missing/corrupted). When the stamps tell that nothing changed (``vouched.Vouching``), the answer
+    is ``UnchangedPaths``, with no ``Entry`` made per path.
     """
     top = str(root) + os.sep
     views = start_listings(root) if not pathspecs else None
     found = gitrepo.last_version_commit(root) if last is None else None
+    ref = _cached_ref(cache, found[1]) if found is not None else None
+    known = Vouching(views, cache.root, ref if last is None else None, check_objects) if views is not None else None
+    if known is not None and known.unchanged is not None:  # nothing changed since both stamps: nothing read
+        return known.unchanged
     if last is None:
-        last = _cached_listing(cache, found[1]) if found is not None else {}
+        last = (cache.get_tree(ref) if ref else None) if found is not None else {}
     vouched: dict[str, tuple[Key, str]] = {}
-    if views is not None:  # unknown last version (None): Git vouches for nothing, every path is read
-        vouched, paths = vouched_links(views, last or {})
+    if known is not None:  # unknown last version (None): Git vouches for nothing, every path is read
+        vouched, paths = known.vouched_links(last)
     else:
         paths = gitrepo.ls_files(root, pathspecs)
     texts, others, gone = _read_links(top, paths)
@@ -106,7 +125,7 @@ def scan(
         keys[path] = key
         texts[path] = text
     out = [Entry(p, PathStatus.DELETED, None, last.get(p)) for p in gone]
-    out += _links(cache, keys, texts, last, check_objects)
+    out += _links(cache, keys, texts, last, check_objects, known.intact_names() if known is not None else set())
     by_key = set(last.values())
     for path in others:
         entry = _file_entry(top, path, last.get(path), by_key, check_objects, include_deleted)
@@ -138,10 +157,18 @@ def _read_links(top: str, paths: Iterable[str]) -> tuple[dict[str, str], list[st
 
 
 def _links(cache: Cache, keys: Mapping[str, Key | None], texts: Mapping[str, str], last: Mapping[str, Key],
-           check_objects: bool) -> list[Entry]:
-    """Entries of the symlinks: their key against the last version, and the state of its object."""
+           check_objects: bool, intact: set[str]) -> list[Entry]:
+    """Entries of the symlinks: their key against the last version, and the state of its object
+    (``intact``: names of the objects the check stamp vouches for; the others are looked at)."""
     by_key = set(last.values())
-    states = cache.states({k for k in keys.values() if k is not None}, cache.signatures()) if check_objects else {}
+    states: dict[Key, str] = {}
+    if check_objects:
+        pending = {k for k in keys.values() if k is not None and k.name not in intact}
+        states = dict.fromkeys({k for k in keys.values() if k is not None} - pending, OK)
+        if len(pending) > 32:  # many: every signature in one query
+            states.update(cache.states(pending, cache.signatures()))
+        else:
+            states.update((k, cache.state(k)) for k in pending)
     out: list[Entry] = []
     for path, key in keys.items():
         old = last.get(path)

@@ -1,4 +1,4 @@
-"""The check stamp: which objects the last clean check found intact.
+"""The check stamp: which objects the last clean check found intact (and the fast pass it allows).
 
 Per link text (by its git blob id) the stamp keeps the object it names (its path below
 ``objects/``), that object's inode and size, and when the check began; the next check of an
@@ -14,7 +14,9 @@ import contextlib
 import marshal
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from selenite.util import atomic_write
 
@@ -171,3 +173,52 @@ def restamp(path: Path, cache_root: str, started: int, blobs: list[str], source:
             tail, st = fresh[blob]
             new.add(blob, tail, st)
     new.save(path, cache_root)
+
+
+class FastPass(NamedTuple):
+    blobs: list[str]  # blob ids of the index's link entries, in index order
+    source: list[int]  # for each, its record in the old stamp, or -1
+    slow_paths: list[str]  # the index links the stamp could not vouch for
+
+
+
+def fast_pass(listing: str, old: Stamp, objects_dir: Path) -> FastPass:
+    """The links of the index (``ls-files -s -z`` output) that the stamp vouches for; one stat of the
+    object by its path in the cache each. No readlink, no database."""
+    # Blob ids of the index's link entries, in index order; paths are parsed only if needed.
+    blobs: list[str] = LINK_BLOB_RE.findall(listing)
+    objects_fd = -1
+    if old.blobs:
+        with contextlib.suppress(OSError):  # no objects folder: nothing to confirm
+            objects_fd = os.open(objects_dir, os.O_RDONLY | os.O_DIRECTORY)
+    if objects_fd >= 0:
+        if blobs == old.blobs:  # the usual case: the same links as last time, in the same order
+            positions: Iterable[int] = range(len(blobs))
+        else:
+            position = dict(zip(old.blobs, range(len(old.blobs)), strict=True)).get
+            positions = [-1 if (i := position(b)) is None else i for b in blobs]
+        try:
+            source = confirm_all(old, list(positions), objects_fd)
+        finally:
+            os.close(objects_fd)
+    else:
+        source = [-1] * len(blobs)
+    misses = [j for j, i in enumerate(source) if i < 0]
+    if not misses:
+        return FastPass(blobs, source, [])
+    entries = index_links(listing)
+    if [b for b, _ in entries] != blobs:  # a path that looks like an index record: trust nothing
+        return FastPass([b for b, _ in entries], [-1] * len(entries), [p for _, p in entries])
+    return FastPass(blobs, source, [entries[j][1] for j in misses])
+
+
+def intact_tails(git_dir: Path, cache_root: Path, listing: str) -> list[str | None]:
+    """For each link entry of the index listing (``ls-files -s -z`` output), in order, the object
+    (its path below ``objects/``) the check stamp still vouches for as intact, else None: the check's
+    fast pass, shared with the scans (`status`) so that an unchanged tree needs no signature database."""
+    old = Stamp.load(git_dir / STAMP_FILE, os.fspath(cache_root))
+    if not old.blobs:
+        return []
+    fast = fast_pass(listing, old, cache_root / "objects")
+    tails = old.tails
+    return [tails[i] if i >= 0 else None for i in fast.source]
