@@ -21,11 +21,15 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from selenite import fsbatch
 from selenite.cache.objects import ObjectStore
 from selenite.errors import ChecksumMismatch
 from selenite.keys import Digest, Key
 
 RESUMABLE = 8 << 20  # smaller objects download in well under a second: not worth a partial
+# The disk starts writing a large object's bytes every this many while the rest arrives, so the
+# fsync before its rename finds them written, instead of the whole object left to write then.
+WRITEBACK_EVERY = 16 << 20
 PREFIX = "partial-"
 
 
@@ -54,6 +58,7 @@ class Partial:
         self.digest = Digest()
 
     def append(self, chunks: Iterable[bytes], on_bytes: Callable[[int], None] | None = None) -> None:
+        unsynced = 0
         for block in chunks:
             if self.digest.size + len(block) > self.key.size:
                 raise ChecksumMismatch(f"{self.key.name}: more than the {self.key.size} bytes declared")
@@ -61,6 +66,11 @@ class Partial:
             self.digest.update(block)
             if on_bytes is not None:
                 on_bytes(len(block))
+            unsynced += len(block)
+            if unsynced >= WRITEBACK_EVERY:
+                self._f.flush()
+                fsbatch.start_writeback(self._f.fileno())
+                unsynced = 0
 
     def install(self, what: str, replace: bool = False) -> Path:
         """Check the whole object, then move it into ``objects/``. Wrong bytes drop the partial
