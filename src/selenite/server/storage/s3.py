@@ -75,6 +75,8 @@ _PARALLEL = 8  # store requests at once for many files (put_many, stage_many, he
 class S3Storage:
     """A :class:`selenite.server.storage.base.Storage` in an S3-compatible bucket."""
 
+    parallel_reads = 6  # objects a batched download opens ahead (one GET each: ``routes/extras._opened``)
+
     def __init__(self, client: S3Client, bucket: str, prefix: str = "", *, presign_client: S3Client | None = None,
                  endpoint: str | None = None) -> None:
         self.client = client
