@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from selenite.errors import RegistryError
 from selenite.keys import CHUNK
 from selenite.registry.session import translating
+
+if TYPE_CHECKING:
+    import requests
 
 JSON_MAX = 128 << 20  # a manifest or listing of about a million files
 SMALL_JSON_MAX = 1 << 20  # summaries, latest, upload answers...

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
-
-import requests
 
 from selenite.errors import Conflict, FatalError, NotFound, Refused, RegistryError, Unreachable
 from selenite.keys import CHUNK
@@ -23,6 +22,9 @@ from selenite.registry import answers
 from selenite.registry.answers import JSON_MAX, SMALL_JSON_MAX
 from selenite.registry.records import BATCH_RECORD_MAX, Records
 from selenite.registry.session import TIMEOUTS, make_session, translating
+
+if TYPE_CHECKING:
+    import requests
 
 PUT_ATTEMPTS = 2  # each attempt already retries refused connections in the adapter
 
@@ -58,11 +60,21 @@ class RegistryClient:
                  pool: int = 16) -> None:
         self.url = url.rstrip("/")
         self.token = token
-        self.http = session or make_session(pool)
+        self._http, self._pool, self._making = session, pool, threading.Lock()
         self.batching = True  # POST /_selenite/objects works here (False once the registry refused it)
         self.upload_batching = True  # POST /_selenite/upload-batch works here (False once the registry refused it)
 
     # --- plumbing ----------------------------------------------------------------------------
+
+    @property
+    def http(self) -> requests.Session:
+        """The HTTP session, made at the first request: a command that sends none (a re-clone of a
+        named, cached version) never imports requests, its largest import (~40 ms)."""
+        if self._http is None:
+            with self._making:  # the first request may come from several download threads at once
+                if self._http is None:
+                    self._http = make_session(self._pool)
+        return self._http
 
     def _abs(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.url + path
@@ -318,7 +330,8 @@ class RegistryClient:
         self.request("POST", abort_url, f"upload abort of {what}", token=session_token).close()
 
     def close(self) -> None:
-        self.http.close()
+        if self._http is not None:
+            self._http.close()
 
 
 def _refusal(status: int) -> type[RegistryError]:
