@@ -32,6 +32,7 @@ BATCH_BYTES = 4 << 20
 # contend. A small-file clone (2,000 x 4 KiB, 32 batches) made 161k futex calls with 8 at once,
 # 21k with 4 (strace -c -f of selenite clone; 240k syscalls in all, then 92k).
 BATCH_PARALLEL = 4
+SIGS_AT_ONCE = 64  # more keys than this: the cache's signatures are read in one query
 
 
 def _stoppable(chunks: Iterable[bytes], stop: threading.Event) -> Iterator[bytes]:
@@ -53,13 +54,16 @@ def fetch_objects(
     for key in wanted:
         groups[key.content()].append(key)
     todo: list[Key] = []
+    # Many keys: every signature in one query, not one query per key (a few: one each is cheaper
+    # than loading a big cache's table).
+    sigs = cache.signatures() if len(wanted) > SIGS_AT_ONCE else None
     for keys in groups.values():
-        if replace or not any(cache.ensure_local(k) for k in keys):
+        if replace or not any(cache.ensure_local(k, sigs) for k in keys):
             todo.append(keys[0])
     if todo:
         with output.transfer("get", len(todo), sum(k.size for k in todo)) as progress:
             _Downloads(client, cache, wanted, progress, replace).run(todo, jobs)
-    _link_rest(cache, groups)
+    _link_rest(cache, groups, sigs is not None)
     return len(todo)
 
 
@@ -202,10 +206,11 @@ def _batches(keys: list[Key]) -> list[list[Key]]:
     return out
 
 
-def _link_rest(cache: Cache, groups: Mapping[tuple[str, int], list[Key]]) -> None:
+def _link_rest(cache: Cache, groups: Mapping[tuple[str, int], list[Key]], many: bool) -> None:
+    sigs = cache.signatures() if many else None  # the objects just stored are signed by now
     for keys in groups.values():
         for k in keys:
-            if not cache.ensure_local(k):
+            if not cache.ensure_local(k, sigs):
                 raise FatalError(f"could not store {k.name} in the cache")
 
 
