@@ -11,14 +11,16 @@ that ``selenite get`` (or the same command again) finishes: Git's own moves are 
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from selenite import gitrepo, output, registry
 from selenite.cache import Cache
 from selenite.errors import FatalError, RegistryError
+from selenite.gitfilter import DRIVER
 from selenite.gitrepo import history as githistory
 from selenite.gitrepo import tags
+from selenite.gitrepo.listings import Listings
 from selenite.history import LATEST_REF, History
 from selenite.keys import Key
 from selenite.transfer import fetch_objects, resolve_sources
@@ -147,14 +149,45 @@ def settle(root: Path, cache: Cache, client: registry.RegistryClient, before: tu
     return o
 
 
-def commit_local(root: Path, message: str | None, spec: str) -> str | None:
+def commit_local(root: Path, message: str | None, spec: str, known: Mapping[str, bytes] | None = None,
+                 blobs: Sequence[bytes] = ()) -> str | None:
     """Before a pushed tree is relinked: what the user has not committed yet becomes one commit of
-    theirs (carrying ``message``), so ``commit_pushed`` keeps it with their others. Returns HEAD."""
-    gitrepo.add_all(root)
+    theirs (carrying ``message``), so ``commit_pushed`` keeps it with their others. Returns HEAD.
+    ``known``: the blob the filter would make of some paths (a pushed file's pointer, its bytes in
+    the cache already), staged as it is instead of read through the filter again; ``blobs``: more
+    blobs the caller will stage next, written in the same pack."""
+    if known:
+        _add_all_knowing(root, known, blobs)
+    else:
+        gitrepo.add_all(root)
     head = gitrepo.head(root)
-    if head is None or githistory.index_tree(root) != githistory.tree_of(root, head):
-        head = gitrepo.commit(root, f"{message or 'local changes'}\n\n(published as {spec})\n", allow_empty=True)
+    tree = githistory.index_tree(root)
+    if head is None or tree != githistory.tree_of(root, head):
+        text = f"{message or 'local changes'}\n\n(published as {spec})\n"
+        if not known:
+            return gitrepo.commit(root, text, allow_empty=True)
+        # `git commit` would refresh the index first, reading every known path through the
+        # filter again (their entries have no stat data yet; the relinking and its `git add` follow).
+        head = githistory.commit_tree(root, tree, head, text)
+        githistory.set_ref(root, "HEAD", head, f"your changes, published as {spec}")
     return head
+
+
+def _add_all_knowing(root: Path, known: Mapping[str, bytes], blobs: Sequence[bytes]) -> None:
+    """``git add --all``, with the blobs of the ``known`` paths written in one pack and set in the
+    index directly: only the other changed or untracked paths go through ``git add`` (and so the
+    filter, one round trip and one loose object each)."""
+    lists = Listings(root, "changed", "untracked")
+    try:
+        dirty = [*lists.changed(), *lists.untracked()]
+    finally:
+        lists.close()
+    # Only where Git would run selenite's filter (attributes may turn it off for some paths).
+    mine = sorted(githistory.with_filter(root, [p for p in dict.fromkeys(dirty) if p in known], DRIVER))
+    ids = githistory.write_blobs(root, [*(known[p] for p in mine), *blobs])[:len(mine)]
+    githistory.set_index_entries(root, [(githistory.MODE_FILE, sha, 0, p) for p, sha in zip(mine, ids, strict=True)])
+    staged = set(mine)
+    githistory.add_paths(root, [p for p in dict.fromkeys(dirty) if p not in staged])
 
 
 def commit_pushed(root: Path, cache: Cache, client: registry.RegistryClient, o: Origin, local: str | None,

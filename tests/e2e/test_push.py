@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import gypsum_client as gc
 import pytest
 import requests
 
+from selenite.tree.pointers import parse_pointer
 from tests.support.cli import selenite
 from tests.support.registry import Registry
 
@@ -228,3 +230,34 @@ def test_server_killed_mid_push(registry: Registry, tmp_path: Path) -> None:
     manifest = gc.fetch_manifest("proj", "data", "v2", url=registry.url, cache_dir=None)
     assert len(manifest) == 7 and "link" in manifest["keep.txt"]
     assert selenite("status", cwd=work).stdout.strip() == ""
+
+
+def test_uncommitted_changes_become_one_commit_of_pointers(
+    registry: Registry, two_hundred: dict[str, bytes], tmp_path: Path
+) -> None:
+    """What the user had not committed is kept as one commit of theirs, as `git add -A` would have
+    made it (new data files as pointers, Git's own files as bytes, an executable one 100755),
+    though push stages the new files' pointers without reading them through the filter again."""
+    work = tmp_path / "work"
+    selenite("clone", "proj/data", work, "--url", registry.url)
+    (work / "new").mkdir()
+    new = {f"new/f{i}.bin": os.urandom(100 + i) for i in range(3)}
+    for rel, data in new.items():
+        (work / rel).write_bytes(data)
+    (work / "run.sh").write_bytes(b"#!/bin/sh\necho hi\n")
+    os.chmod(work / "run.sh", 0o755)
+    (work / ".gitignore").write_text("*.tmp\n")
+    os.unlink(work / "part1/file050.txt")
+    selenite("push", "-m", "mine", "--token", registry.admin_token, cwd=work)
+
+    assert git("status", "--porcelain", cwd=work) == ""
+    assert all((work / p).is_symlink() for p in [*new, "run.sh"])
+    local = git("rev-parse", "refs/selenite/pushed/v2", cwd=work).strip()
+    assert git("log", "-1", "--format=%s", local, cwd=work).strip() == "mine"
+    for rel, data in new.items():
+        key = parse_pointer(git("show", f"{local}:{rel}", cwd=work).encode())
+        assert key is not None and key.size == len(data) and key.md5 == hashlib.md5(data).hexdigest()
+    assert git("ls-tree", local, "run.sh", cwd=work).startswith("100755 blob ")
+    assert parse_pointer(git("show", f"{local}:run.sh", cwd=work).encode()) is not None
+    assert git("show", f"{local}:.gitignore", cwd=work) == "*.tmp\n"
+    assert "part1/file050.txt" not in git("ls-tree", "-r", "--name-only", local, cwd=work).split()

@@ -47,3 +47,25 @@ def test_a_parent_must_come_first(repo: Path) -> None:
     with pytest.raises(ValueError):
         gh.build_commits(repo, [_spec(1, 0)])
     assert gh.build_commits(repo, []) == []
+
+
+def test_blobs_in_one_pack_index_entries_and_a_commit_without_refresh(repo: Path) -> None:
+    datas = [b"one\n", b"two\n", b"one\n"]  # the same bytes twice: the same id
+    ids = gh.write_blobs(repo, datas)
+    assert ids[0] == ids[2] and [_git(repo, "cat-file", "blob", i) for i in ids] == ["one\n", "two\n", "one\n"]
+    many = gh.write_blobs(repo, [b"%d\n" % n for n in range(200)])  # past fastimport.unpackLimit (100)
+    assert len(set(many)) == 200 and "count: 2\n" in _git(repo, "count-objects", "-v")  # packed, not loose
+    assert gh.write_blobs(repo, []) == []
+
+    (repo / ".gitattributes").write_text("*.bin filter=demo\nraw.bin -filter\n")
+    assert gh.with_filter(repo, ["a.bin", "raw.bin", "b.txt", "d/c.bin"], "demo") == {"a.bin", "d/c.bin"}
+
+    (repo / "*.txt").write_text("star\n")  # a name that is a glob: added as that path only
+    (repo / "x.txt").write_text("x\n")
+    gh.add_paths(repo, ["*.txt"])
+    assert _git(repo, "ls-files").split() == ["*.txt"]
+    gh.set_index_entries(repo, [(gh.MODE_FILE, ids[1], 0, "known.bin")])
+    tree = gh.index_tree(repo)
+    sha = gh.commit_tree(repo, tree, None, "mine\n")
+    assert _git(repo, "show", f"{sha}:known.bin") == "two\n" and gh.tree_of(repo, sha) == tree
+    assert _git(repo, "log", "-1", "--format=%s", sha).strip() == "mine"

@@ -30,12 +30,13 @@ from selenite.check.problems import Problem, ProblemKind
 from selenite.check.tree import check_tree
 from selenite.config import Settings
 from selenite.errors import Conflict, FatalError, NotAWorkingTree, NotFound, RegistryError
-from selenite.keys import md5_of_file
+from selenite.keys import Key, extension_of, md5_of_file
 from selenite.manifests import parse_manifest
 from selenite.statcache import StatCache
 from selenite.tree.anchor import make_anchor
 from selenite.tree.layout import layout_of, mode_to_record
 from selenite.tree.origin import Origin, record_origin
+from selenite.tree.pointers import pointer
 from selenite.treesync import commit_local, commit_pushed
 from selenite.util import atomic_write
 from selenite.workspace import open_tree
@@ -127,6 +128,14 @@ def _still_holds(root: Path, item: pushplan.Item, hashes: StatCache) -> bool:
     return md5_of_file(full) == (item.key.md5, item.key.size)
 
 
+def _executable(path: Path | None) -> bool:
+    """Git stages such a file with mode 100755 (or keeps its index mode): left to `git add`."""
+    try:
+        return path is None or bool(os.stat(path).st_mode & 0o111)
+    except OSError:
+        return True
+
+
 def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: Origin,
                     version: str, plan: pushplan.Plan, hashes: StatCache, message: str | None, summary: str) -> None:
     """After the registry accepted the version: cache, links, tree, ref, commit, tag."""
@@ -145,9 +154,15 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
     # One flush per batch of new objects, not an fsync each (cache/ingest.py).
     wrong = put_files(cache, [(i.source, i.key, i.path) for i, _ in todo
                               if i.source is not None and not cache.has(i.key)])
-    # The new files' bytes are in the cache now: the `git add` of the user's commit recognises
-    # them by hash (gitfilter.clean) instead of storing each with an fsync of its own.
-    local = commit_local(root, message, f"{o.project}/{o.asset}@{version}")
+    # The new files' bytes are in the cache now. The user's commit stages what the filter would
+    # make of each (a pointer naming the key with the path's own extension) without running it;
+    # a file it still reads (gitfilter.clean) is recognised by hash, with no fsync of its own.
+    known = {i.path: pointer(Key(i.key.md5, i.key.size, extension_of(i.path))) for i, in_tree in todo
+             if in_tree and i.source not in wrong and not _executable(i.source)}
+    # The links about to replace them: their blobs go into the same pack, so the `git add` of the
+    # relinked tree finds every one stored already (not a loose object file each).
+    links = [b for i, _ in todo if (b := layout.pushed_blob(i.path, i.key)) is not None]
+    local = commit_local(root, message, f"{o.project}/{o.asset}@{version}", known, links)
     for item, in_tree in todo:
         if in_tree and item.source in wrong:
             output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")

@@ -79,6 +79,13 @@ def _run(root: Path, *args: str, input_bytes: bytes | None = None, env: dict[str
     return out
 
 
+# For the git commands that write many objects (add, fast-import): glibc's malloc otherwise hands
+# zlib's ~256 KiB deflate state back to the system after every object and takes it again for the
+# next (4 brk calls and fresh zeroed pages per object): fast-import of 4,000 small blobs took
+# 0.32 s, 0.06 s with this. Other C libraries ignore the variable.
+MANY_OBJECTS_ENV = {"MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+
+
 def _query(root: Path | None, *args: str) -> bytes | None:
     """stdout of a git question, or None when git answers with a failing exit."""
     status, out, _err = _execute(root, args)
@@ -247,7 +254,7 @@ def restage_unchanged(root: Path, staged: Mapping[str, bytes]) -> None:
 
 def add_all(root: Path, paths: Sequence[str] = ()) -> None:
     """Stage everything (or ``paths``), deletions included."""
-    _run(root, "add", "--all", "--", *(paths or ["."]))
+    _run(root, "add", "--all", "--", *(paths or ["."]), env=MANY_OBJECTS_ENV)
 
 
 def commit(root: Path, message: str, *, allow_empty: bool = False, verify: bool = False) -> str:

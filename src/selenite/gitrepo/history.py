@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from selenite.gitrepo import _execute, _identity_fallbacks, _run, _text, git_dir, split_nul
+from selenite.gitrepo import MANY_OBJECTS_ENV, _execute, _identity_fallbacks, _run, _text, git_dir, split_nul
 
 MODE_FILE = "100644"
 MODE_LINK = "120000"
@@ -94,13 +94,55 @@ def build_commits(root: Path, specs: Sequence[CommitSpec], refs: Sequence[str] |
     os.close(fd)
     try:
         _run(root, "fast-import", "--quiet", "--date-format=raw", f"--export-marks={marks}",
-             input_bytes=bytes(stream))
+             input_bytes=bytes(stream), env=MANY_OBJECTS_ENV)
         found = dict(line.split(" ", 1) for line in Path(marks).read_text().split("\n") if line)
     finally:
         os.unlink(marks)
         if refs is None:
             _execute(root, ["update-ref", "-d", scratch])
     return [found[f":{n}"].strip() for n in range(1, len(specs) + 1)]
+
+
+def write_blobs(root: Path, datas: Sequence[bytes]) -> list[str]:
+    """Store ``datas`` as blobs in one ``fast-import`` run (one pack, not a loose object file
+    each); return their ids in order."""
+    if not datas:
+        return []
+    stream = bytearray(b"feature done\n")
+    for n, data in enumerate(datas, start=1):
+        stream += b"blob\nmark :%d\n" % n + _data(data)
+    stream += b"done\n"
+    fd, marks = tempfile.mkstemp(prefix="selenite-marks-", dir=git_dir(root))
+    os.close(fd)
+    try:
+        _run(root, "fast-import", "--quiet", f"--export-marks={marks}", input_bytes=bytes(stream), env=MANY_OBJECTS_ENV)
+        found = dict(line.split(" ", 1) for line in Path(marks).read_text().split("\n") if line)
+    finally:
+        os.unlink(marks)
+    return [found[f":{n}"].strip() for n in range(1, len(datas) + 1)]
+
+
+def add_paths(root: Path, paths: Sequence[str]) -> None:
+    """``git add --all`` of exactly these paths (taken literally, given on stdin: any number)."""
+    if paths:
+        _run(root, "--literal-pathspecs", "add", "--all", "--pathspec-from-file=-", "--pathspec-file-nul",
+             input_bytes=b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths), env=MANY_OBJECTS_ENV)
+
+
+def with_filter(root: Path, paths: Sequence[str], driver: str) -> set[str]:
+    """Those of ``paths`` whose ``filter`` attribute is ``driver`` (``git check-attr``)."""
+    if not paths:
+        return set()
+    out = split_nul(_run(root, "check-attr", "-z", "--stdin", "filter",
+                         input_bytes=b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)))
+    return {out[i] for i in range(0, len(out) - 2, 3) if out[i + 2] == driver}
+
+
+def commit_tree(root: Path, tree: str, parent: str | None, message: str) -> str:
+    """A commit of ``tree`` (``git commit-tree``), its author as ``gitrepo.commit`` gives it; no
+    ref moves. Unlike `git commit` it never refreshes the index: no file is read again."""
+    args = [*_identity_fallbacks(root), "commit-tree", tree, *(["-p", parent] if parent else []), "-F", "-"]
+    return _run(root, *args, input_bytes=message.encode()).decode().strip()
 
 
 def resolve(root: Path, rev: str) -> str | None:

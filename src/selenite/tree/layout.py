@@ -19,7 +19,7 @@ from selenite.keys import Key
 from selenite.statcache import StatCache
 from selenite.tree import place, records, records_scan, symlinks
 from selenite.tree.entry import Entry, PathStatus, UnchangedPaths
-from selenite.tree.links import parse_link_text
+from selenite.tree.links import link_text, parse_link_text
 from selenite.tree.modes import AUTO, COPY, HARDLINK, SYMLINK
 
 
@@ -73,6 +73,9 @@ class Layout(Protocol):
 
     def after_push(self, cache: Cache, path: str, key: Key, hashes: StatCache) -> bool:
         """What a pushed path becomes; False when it stays as it is (not relinked)."""
+
+    def pushed_blob(self, path: str, key: Key) -> bytes | None:
+        """The blob Git will hold at ``path`` once ``after_push`` relinked it (None: not known here)."""
 
     def record_pushed(self, cache: Cache, listing: Mapping[str, Key], relinked: Sequence[str],
                       hashes: StatCache) -> None:
@@ -153,6 +156,9 @@ class SymlinkLayout:
             return False  # Git reads it: it stays a regular file (its bytes are in the cache and the registry)
         symlinks.relink(self.root, path, key)
         return True
+
+    def pushed_blob(self, path: str, key: Key) -> bytes | None:
+        return None if gitfiles.read_by_git(path) else link_text(path, key).encode()
 
     def record_pushed(self, cache: Cache, listing: Mapping[str, Key], relinked: Sequence[str],
                       hashes: StatCache) -> None:
@@ -241,6 +247,9 @@ class RecordLayout:
         # A hard link to the object, or (copy) the file as it is, remembered by the stat cache.
         place.after_push(self.root, cache, self.mode, path, key, hashes)
         return True
+
+    def pushed_blob(self, path: str, key: Key) -> bytes | None:
+        return None  # Git holds no data file here, only the record
 
     def record_pushed(self, cache: Cache, listing: Mapping[str, Key], relinked: Sequence[str],
                       hashes: StatCache) -> None:
