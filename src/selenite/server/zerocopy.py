@@ -8,12 +8,15 @@ shared with its clients, most of the server's CPU. Through ``sendfile(2)`` (asyn
 the books: the body goes through ``send_with_data_passthrough`` as a placeholder of the right
 length (h11 only takes its ``len()``, as its docs on sendfile describe), so a response can never
 send more or fewer bytes than its ``Content-Length``.
+
+``sendfile`` reads the file in the event loop's thread: a page the disk cache lacks holds the loop
+while it is read, as the kernel's readahead keeps rare for a file read from start to end. The
+extension's ``offset`` and ``count`` are always given here (the ASGI spec lets them be left out).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import h11
@@ -57,13 +60,7 @@ async def _send_file(cycle: RequestResponseCycle, loop: asyncio.AbstractEventLoo
         raise RuntimeError(f"Unexpected ASGI message '{EXTENSION}' outside a response body.")
     if cycle.disconnected or cycle.transport.is_closing():
         return
-    file = message["file"]
-    offset = message.get("offset")
-    if offset is None:
-        offset = file.tell()
-    count = message.get("count")
-    if count is None:
-        count = os.fstat(file.fileno()).st_size - offset
+    file, offset, count = message["file"], message["offset"], message["count"]  # the app gives all three
     span = _FileSpan(count)
     # h11 only takes len() of the data (its documented sendfile pass-through) and hands it back.
     parts: list[object] = list(cycle.conn.send_with_data_passthrough(h11.Data(data=span)) or [])  # type: ignore[arg-type]
