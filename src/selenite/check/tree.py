@@ -23,7 +23,7 @@ from selenite.gitrepo import blob_id, id_algo
 from selenite.gitrepo.listings import LINK_MODE, Listings, Staged, index_entry
 from selenite.keys import Key, object_relpath
 from selenite.tree.pointers import read_pointer_file
-from selenite.tree.stamp import STAMP_FILE, Stamp, fast_pass, restamp
+from selenite.tree.stamp import STAMP_FILE, Stamp, confirm_records, fast_pass, restamp
 
 # A hardlink/copy tree's record (``tree.records.RECORD``, not imported: that module loads the cache).
 RECORD = ".selenite/tree.json"
@@ -68,9 +68,10 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
     root = objects.cache_root(top, cache_dir)
     stamp_path = views.git_dir / STAMP_FILE
     started = statsig.horizon(statsig.now())
-    listing = views.raw("index")
+    # The stamp and its objects first: the stats need no index, so they run while git lists it.
     old = Stamp.load(stamp_path, os.fspath(root))
-    fast = fast_pass(listing, old, root / "objects")
+    confirmed = confirm_records(old, root / "objects")
+    fast = fast_pass(views.raw("index"), old, confirmed)
     algo = id_algo(fast.blobs[0]) if fast.blobs else "sha1"  # the repository's object format
 
     walk = slow_pass(top, root, views, fast.slow_paths)

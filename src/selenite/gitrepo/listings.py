@@ -54,23 +54,31 @@ class Listings:
 
     def __init__(self, top: Path, *names: str) -> None:
         self._top = top
+        self._outs: dict[str, str] = {}
+        # The listings first, then the question that waits: git lists while rev-parse answers.
+        self._procs = {name: start(top, _ARGS[name]) for name in names}
         status, out, _err = _execute(top, ["rev-parse", "--absolute-git-dir", "--verify", "-q", "HEAD^{commit}"])
         lines = os.fsdecode(out).splitlines()
         if not lines:
             raise FatalError(f"{top} is not inside a git working tree")
         self.git_dir = Path(lines[0])
         self.has_head = status == 0 and len(lines) > 1
-        self._outs: dict[str, str] = {}
-        self._procs = {name: start(top, _ARGS[name]) for name in names if name != "staged" or self.has_head}
+        if not self.has_head and "staged" in self._procs:  # a first commit: nothing to compare with
+            self._reap(self._procs.pop("staged"))
 
     def __del__(self) -> None:
         # A listing nobody read (the check stopped early): its git must not outlive us, blocked on a full pipe.
         for name, proc in getattr(self, "_procs", {}).items():
-            if name not in self._outs and proc.returncode is None:
-                with contextlib.suppress(OSError):
-                    proc.kill()
-                with contextlib.suppress(OSError, subprocess.SubprocessError):
-                    proc.communicate()
+            if name not in self._outs:
+                self._reap(proc)
+
+    @staticmethod
+    def _reap(proc: subprocess.Popen[bytes]) -> None:
+        if proc.returncode is None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                proc.communicate()
 
     def _out(self, name: str) -> str:
         if name in self._outs:

@@ -14,7 +14,7 @@ import contextlib
 import marshal
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -105,7 +105,7 @@ def _spare_core() -> bool:
     return cores >= 2 and load <= cores - 1
 
 
-def _confirm(old: Stamp, positions: list[int], objects_fd: int) -> array.array[int]:
+def _confirm(old: Stamp, positions: Sequence[int], objects_fd: int) -> array.array[int]:
     """For each stamp record (-1: none), that record again if its object is unchanged, else -1."""
     tails, inodes, sizes, when, stat_ = old.tails, old.inodes, old.sizes, old.when, os.stat
     out = array.array("q")
@@ -123,7 +123,7 @@ def _confirm(old: Stamp, positions: list[int], objects_fd: int) -> array.array[i
     return out
 
 
-def confirm_all(old: Stamp, positions: list[int], objects_fd: int) -> list[int]:
+def confirm_all(old: Stamp, positions: Sequence[int], objects_fd: int) -> list[int]:
     """``confirm`` over every link, the second half in a forked process when there are many and
     a second core is free: the stats are the check's main cost, and Python's lock would serialize
     threads.
@@ -182,27 +182,32 @@ class FastPass(NamedTuple):
 
 
 
-def fast_pass(listing: str, old: Stamp, objects_dir: Path) -> FastPass:
-    """The links of the index (``ls-files -s -z`` output) that the stamp vouches for; one stat of the
-    object by its path in the cache each. No readlink, no database."""
-    # Blob ids of the index's link entries, in index order; paths are parsed only if needed.
-    blobs: list[str] = LINK_BLOB_RE.findall(listing)
+def confirm_records(old: Stamp, objects_dir: Path) -> list[int]:
+    """For each record of the stamp, its own index while its object is unchanged since, else -1: one
+    stat of the object by its path in the cache each. It needs no index, so the check runs it while
+    git is still listing the index."""
     objects_fd = -1
     if old.blobs:
         with contextlib.suppress(OSError):  # no objects folder: nothing to confirm
             objects_fd = os.open(objects_dir, os.O_RDONLY | os.O_DIRECTORY)
-    if objects_fd >= 0:
-        if blobs == old.blobs:  # the usual case: the same links as last time, in the same order
-            positions: Iterable[int] = range(len(blobs))
-        else:
-            position = dict(zip(old.blobs, range(len(old.blobs)), strict=True)).get
-            positions = [-1 if (i := position(b)) is None else i for b in blobs]
-        try:
-            source = confirm_all(old, list(positions), objects_fd)
-        finally:
-            os.close(objects_fd)
+    if objects_fd < 0:
+        return [-1] * len(old.blobs)
+    try:
+        return confirm_all(old, range(len(old.blobs)), objects_fd)
+    finally:
+        os.close(objects_fd)
+
+
+def fast_pass(listing: str, old: Stamp, confirmed: Sequence[int]) -> FastPass:
+    """The links of the index (``ls-files -s -z`` output) that the stamp vouches for, given which of
+    its records are confirmed (``confirm_records``). No readlink, no database."""
+    # Blob ids of the index's link entries, in index order; paths are parsed only if needed.
+    blobs: list[str] = LINK_BLOB_RE.findall(listing)
+    if blobs == old.blobs:  # the usual case: the same links as last time, in the same order
+        source = list(confirmed)
     else:
-        source = [-1] * len(blobs)
+        position = dict(zip(old.blobs, range(len(old.blobs)), strict=True)).get
+        source = [-1 if (i := position(b)) is None else confirmed[i] for b in blobs]
     misses = [j for j, i in enumerate(source) if i < 0]
     if not misses:
         return FastPass(blobs, source, [])
@@ -212,13 +217,14 @@ def fast_pass(listing: str, old: Stamp, objects_dir: Path) -> FastPass:
     return FastPass(blobs, source, [entries[j][1] for j in misses])
 
 
-def intact_tails(git_dir: Path, cache_root: Path, listing: str) -> list[str | None]:
-    """For each link entry of the index listing (``ls-files -s -z`` output), in order, the object
-    (its path below ``objects/``) the check stamp still vouches for as intact, else None: the check's
-    fast pass, shared with the scans (`status`) so that an unchanged tree needs no signature database."""
+def intact_tails(git_dir: Path, cache_root: Path, listing: Callable[[], str]) -> list[str | None]:
+    """For each link entry of the index listing (``ls-files -s -z`` output, asked for once the
+    stamp's objects were looked at), in order, the object (its path below ``objects/``) the check
+    stamp still vouches for as intact, else None: the check's fast pass, shared with the scans
+    (`status`) so that an unchanged tree needs no signature database."""
     old = Stamp.load(git_dir / STAMP_FILE, os.fspath(cache_root))
     if not old.blobs:
         return []
-    fast = fast_pass(listing, old, cache_root / "objects")
+    fast = fast_pass(listing(), old, confirm_records(old, cache_root / "objects"))
     tails = old.tails
     return [tails[i] if i >= 0 else None for i in fast.source]

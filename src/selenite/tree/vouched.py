@@ -155,9 +155,8 @@ class Vouching:
 
     def __init__(self, views: Listings, cache_root: Path, ref: str | None, check_objects: bool) -> None:
         self.views, self.ref = views, ref
-        listing = views.raw("index")
-        self.tails = intact_tails(views.git_dir, cache_root, listing) if check_objects else []
-        self.vouch = load_vouch(views.git_dir, ref, index_digest(listing)) if ref is not None else None
+        self.tails = intact_tails(views.git_dir, cache_root, lambda: views.raw("index")) if check_objects else []
+        self.vouch = load_vouch(views.git_dir, ref, index_digest(views.raw("index"))) if ref is not None else None
         self.unchanged = unchanged_paths(views, self.vouch, self.tails) if self.vouch is not None else None
 
     def vouched_links(self, last: Mapping[str, Key] | None) -> tuple[dict[str, tuple[Key, str]], list[str]]:
