@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from selenite import gitfiles, gitrepo, registry
-from selenite.cache import Cache, read_object, registry_id
+from selenite.cache import OK, Cache, read_object, registry_id
 from selenite.errors import FatalError, NotFound, RegistryError
 from selenite.gitrepo import history as githistory
 from selenite.gitrepo import tags
@@ -74,8 +75,10 @@ class History:
     """Version commits of one asset in one tree (``root``) of one family."""
 
     def __init__(self, root: Path, client: registry.RegistryClient, cache: Cache, project: str, asset: str,
-                 family: str, jobs: int = 8) -> None:
+                 family: str, jobs: int = 8, listings: Mapping[str, dict[str, Key]] | None = None) -> None:
         self.root, self.client, self.cache = root, client, cache
+        # Checked listings the caller holds already (clone's version): its manifest is not read again.
+        self._listings = dict(listings or {})
         self.project, self.asset, self.family, self.jobs = project, asset, family, jobs
         self.url = client.url
         self.reg = registry_id(client.url)
@@ -179,13 +182,15 @@ class History:
 
     def entries(self, version: str) -> list[githistory.Entry]:
         """The files of ``version``'s commit tree in this family."""
-        specs = self.specs(version)
-        listing = {p: s.key for p, s in specs.items()}
+        listing = self._listings.get(version)
+        if listing is None:
+            listing = {p: s.key for p, s in self.specs(version).items()}
         if self.family != SYMLINK:
             return [githistory.Entry(githistory.MODE_FILE, records.RECORD, records.record_bytes(self.family, listing))]
-        read = {p: s for p, s in specs.items() if gitfiles.read_by_git(p)}
-        if read:  # their bytes are in the tree: fetched if the cache lacks them (they are small)
-            fetch_objects(self.client, self.cache, {s.key: s.source for s in read.values()}, self.jobs)
+        read = {p: k for p, k in listing.items() if gitfiles.read_by_git(p)}
+        if any(self.cache.state(k) != OK for k in read.values()):  # their bytes are in the tree: fetched
+            specs = self.specs(version)  # (they are small) from where the manifest says
+            fetch_objects(self.client, self.cache, {specs[p].key: specs[p].source for p in read}, self.jobs)
         out = []
         for path, key in sorted(listing.items()):
             if path in read:

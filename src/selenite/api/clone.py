@@ -224,7 +224,8 @@ def _make_tree(root: Path, cache: Cache, client: registry.RegistryClient, o: Ori
     layout.start(cache, listing)
     # The version's commit by the commit rule (docs/user/history.md): the same id in every clone of
     # this family. The files just made are exactly its tree, so the index is read from it.
-    sha = History(root, client, cache, o.project, o.asset, layout.mode, jobs).commits([o.version])[o.version]
+    sha = History(root, client, cache, o.project, o.asset, layout.mode, jobs,
+                  {o.version: listing}).commits([o.version])[o.version]
     githistory.reset_index_to(root, sha, f"clone {o.project}/{o.asset}@{o.version}")
     if is_latest:  # (a named version costs no request for `..latest`: `selenite fetch` sets it)
         githistory.set_ref(root, LATEST_REF, sha, "the registry's latest")
