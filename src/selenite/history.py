@@ -75,8 +75,10 @@ class History:
     """Version commits of one asset in one tree (``root``) of one family."""
 
     def __init__(self, root: Path, client: registry.RegistryClient, cache: Cache, project: str, asset: str,
-                 family: str, jobs: int = 8, listings: Mapping[str, dict[str, Key]] | None = None) -> None:
+                 family: str, jobs: int = 8, listings: Mapping[str, dict[str, Key]] | None = None,
+                 *, new_repository: bool = False) -> None:
         self.root, self.client, self.cache = root, client, cache
+        self._new = new_repository  # a repository just made: no version commit to look up in it
         # Checked listings the caller holds already (clone's version): its manifest is not read again.
         self._listings = dict(listings or {})
         self.project, self.asset, self.family, self.jobs = project, asset, family, jobs
@@ -210,7 +212,7 @@ class History:
             current: str | None = version
             while current is not None and current not in known and current not in planned:
                 self.require(current)
-                sha = githistory.resolve(self.root, self.memo_ref(current))
+                sha = None if self._new else githistory.resolve(self.root, self.memo_ref(current))
                 if sha is not None:
                     known[current] = sha
                     break

@@ -218,14 +218,14 @@ def _make_tree(root: Path, cache: Cache, client: registry.RegistryClient, o: Ori
     gitfilter.configure(root)  # before anything is committed: Git stores pointers, never data
     make_anchor(root, cache)
     cache.register_worktree(root, o.url)  # before the links exist, so a concurrent gc keeps what we fetch
-    record_origin(root, o, layout.mode)
+    record_origin(root, o, layout.mode, new=True)
     if not selection.everything:  # a new repository records nothing else: no git call for a whole clone
         record(root, selection)  # before any download: `get` after a kill fetches the same selection
     layout.start(cache, listing)
     # The version's commit by the commit rule (docs/user/history.md): the same id in every clone of
     # this family. The files just made are exactly its tree, so the index is read from it.
-    sha = History(root, client, cache, o.project, o.asset, layout.mode, jobs,
-                  {o.version: listing}).commits([o.version])[o.version]
+    sha = History(root, client, cache, o.project, o.asset, layout.mode, jobs, {o.version: listing},
+                  new_repository=True).commits([o.version])[o.version]
     githistory.reset_index_to(root, sha, f"clone {o.project}/{o.asset}@{o.version}")
     if is_latest:  # (a named version costs no request for `..latest`: `selenite fetch` sets it)
         githistory.set_ref(root, LATEST_REF, sha, "the registry's latest")

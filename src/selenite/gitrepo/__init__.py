@@ -329,10 +329,11 @@ def config_set(root: Path, key: str, value: str) -> None:
     _run(root, "config", "--local", key, value)
 
 
-def config_update(root: Path, prefix: str, values: Mapping[str, str]) -> None:
+def config_update(root: Path, prefix: str, values: Mapping[str, str], *, new: bool = False) -> None:
     """Set ``prefix.<name>`` to each value in the local config, skipping those it holds already:
-    one read instead of a git process per unchanged setting."""
-    have = config_section(root, prefix, local=True)
+    one read instead of a git process per unchanged setting (none when ``new``: a repository just
+    made holds none)."""
+    have = {} if new else config_section(root, prefix, local=True)
     for name, value in values.items():
         if have.get(name.lower()) != value:
             config_set(root, f"{prefix}.{name}", value)

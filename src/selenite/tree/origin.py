@@ -56,10 +56,11 @@ def origin_from_trailers(trailers: Mapping[str, str]) -> Origin | None:
     return Origin(url, parts[0], parts[1], parts[2])
 
 
-def record_origin(root: Path, o: Origin, link_mode: str) -> None:
-    """Write the origin and the tree's link mode to local git config."""
+def record_origin(root: Path, o: Origin, link_mode: str, *, new: bool = False) -> None:
+    """Write the origin and the tree's link mode to local git config (``new``: a repository just
+    made, whose config need not be read first)."""
     gitrepo.config_update(root, "selenite", {"url": o.url, "project": o.project, "asset": o.asset,
-                                             "version": o.version, "linkmode": link_mode})
+                                             "version": o.version, "linkmode": link_mode}, new=new)
 
 
 def require_origin(root: Path, config: Mapping[str, str] | None = None) -> Origin:
