@@ -1,6 +1,6 @@
-"""pushfiles: a push's small files go many to a request to a selenite registry; a registry without
-the batched route (a gypsum worker answers it 404) gets every file through its presigned URL, and is
-not asked for a batch again."""
+"""pushfiles: a push's small files go many to a request to a selenite registry (and, once staged,
+back to the caller for the cache); a registry without the batched route (a gypsum worker answers it
+404) gets every file through its presigned URL, and is not asked for a batch again."""
 
 from __future__ import annotations
 
@@ -44,8 +44,11 @@ def test_a_registry_without_the_batched_route_gets_presigned_puts(evilreg: EvilR
     plan, init = _plan(tmp_path, files)
     client = RegistryClient(evilreg.url, "token")
     try:
-        assert pushfiles.send(client, init, plan, ("p", "a", "v2"), jobs=2) == sum(map(len, files.values()))
+        kept: list[tuple[Key, bytes]] = []
+        assert pushfiles.send(client, init, plan, ("p", "a", "v2"), jobs=2, keep=kept.extend) == sum(
+            map(len, files.values()))
         assert put == files and not client.upload_batching
+        assert kept == []  # only what a batch carried is handed back (the caller reads the rest itself)
         assert len(evilreg.requested("POST", "/_selenite/upload-batch/")) == 1  # asked once, 404
         put.clear()
         pushfiles.send(client, init, plan, ("p", "a", "v3"), jobs=2)
@@ -59,10 +62,14 @@ def test_small_files_travel_together(evilreg: EvilRegistry, tmp_path: Path) -> N
     evilreg.routes[("POST", "/_selenite/upload-batch/p/a/v2")] = lambda req: Reply.of_json({"staged": 5})
     plan, init = _plan(tmp_path, files)
     client = RegistryClient(evilreg.url, "token")
+    kept: list[tuple[Key, bytes]] = []
     try:
-        assert pushfiles.send(client, init, plan, ("p", "a", "v2"), jobs=2) == sum(map(len, files.values()))
+        assert pushfiles.send(client, init, plan, ("p", "a", "v2"), jobs=2, keep=kept.extend) == sum(
+            map(len, files.values()))
     finally:
         client.close()
+    # Once the registry staged the batch, its files come back with their keys, from the bytes sent.
+    assert sorted(kept) == sorted((i.key, files[i.path]) for i in plan.items)
     [batch] = evilreg.requested("POST", "/_selenite/upload-batch/")
     assert batch.headers["Authorization"] == f"Bearer {init['session_token']}"
     body, got = batch.body, {}

@@ -16,6 +16,7 @@ from typing import Any
 
 from selenite import output, pushplan, registry
 from selenite.errors import FatalError, RegistryError
+from selenite.keys import Key
 from selenite.taskpool import run_all
 
 # Files up to this size travel many to a request; a request holds at most BATCH_FILES files and
@@ -23,12 +24,15 @@ from selenite.taskpool import run_all
 BATCH_FILE_MAX = 256 * 1024
 BATCH_FILES = 200
 BATCH_BYTES = 4 << 20
+Keep = Callable[[list[tuple[Key, bytes]]], None]
 _ATTEMPTS = 3  # a batch cut by the network or a 5xx is sent again (the server stages it whole or not at all)
 
 
 def send(client: registry.RegistryClient, init: dict[str, Any], plan: pushplan.Plan, version: tuple[str, str, str],
-         jobs: int) -> int:
-    """Send every file the upload start asked for (``init["file_urls"]``); return the bytes sent."""
+         jobs: int, keep: Keep | None = None) -> int:
+    """Send every file the upload start asked for (``init["file_urls"]``); return the bytes sent.
+    ``keep`` is given the files of each batch, ``(key, bytes)``, once the registry staged them (on
+    the thread that sent them): the caller stores them without reading them from disk again."""
     by_path = {i.path: i for i in plan.items}
     todo: list[tuple[str, pushplan.Item]] = []
     for fu in init.get("file_urls") or []:
@@ -38,15 +42,16 @@ def send(client: registry.RegistryClient, init: dict[str, Any], plan: pushplan.P
             raise RegistryError(f"the registry asked for a file this push did not offer: {fu!r}")
         todo.append((str(fu["url"]), item))
     with output.transfer("push", len(todo), sum(i.key.size for _, i in todo)) as progress:
-        return _Sending(client, str(init["session_token"]), version, progress).run(todo, jobs)
+        return _Sending(client, str(init["session_token"]), version, progress, keep).run(todo, jobs)
 
 
 class _Sending:
     """One push's uploads on a thread pool; ``stop`` makes the tasks not yet started give up."""
 
     def __init__(self, client: registry.RegistryClient, token: str, version: tuple[str, str, str],
-                 progress: output.Transfer) -> None:
+                 progress: output.Transfer, keep: Keep | None) -> None:
         self.client, self.token, self.version, self.progress = client, token, version, progress
+        self.keep = keep
         self.spec = "/".join(version)
         self.stop = threading.Event()
         self._lock = threading.Lock()
@@ -96,11 +101,14 @@ class _Sending:
 
     def _sent_together(self, items: list[pushplan.Item]) -> bool:
         """True once the registry staged the lot; False when it has no batched route (a gypsum worker)."""
-        body, what = _framed(items), f"the upload of {len(items)} files of {self.spec}"
+        body, files = _framed(items)
+        what = f"the upload of {len(items)} files of {self.spec}"
         attempt = 0
         while True:
             try:
                 self.client.put_batch(*self.version, self.token, body, what)
+                if self.keep is not None:
+                    self.keep(files)
                 return True
             except RegistryError as e:
                 if e.status in (404, 405, 501):
@@ -111,9 +119,11 @@ class _Sending:
                     raise
 
 
-def _framed(items: list[pushplan.Item]) -> bytes:
-    """The batched upload's body: per file a JSON line ``{"path", "size", "md5sum"}``, then its bytes."""
+def _framed(items: list[pushplan.Item]) -> tuple[bytes, list[tuple[Key, bytes]]]:
+    """The batched upload's body: per file a JSON line ``{"path", "size", "md5sum"}``, then its
+    bytes; and each file's key with those bytes."""
     body = bytearray()
+    files: list[tuple[Key, bytes]] = []
     for item in items:
         assert item.source is not None
         with open(item.source, "rb") as f:
@@ -123,7 +133,8 @@ def _framed(items: list[pushplan.Item]) -> bytes:
         head = {"path": item.path, "size": item.key.size, "md5sum": item.key.md5}
         body += json.dumps(head).encode() + b"\n"
         body += data
-    return bytes(body)
+        files.append((item.key, data))
+    return bytes(body), files
 
 
 def _batches(todo: list[tuple[str, pushplan.Item]]) -> list[list[tuple[str, pushplan.Item]]]:

@@ -6,10 +6,12 @@ The order is what keeps every interruption safe:
 1. plan (reads only; ``--dry-run`` stops here);
 2. abort any upload a killed earlier push left open (its session is remembered in
    ``.git/selenite/push-session.json``), then ``upload/start`` and remember the new session;
-3. upload the files in parallel, then ``upload/complete``; any failure or Ctrl-C aborts, so the
-   registry keeps no half version and the project is not left locked;
-4. only once the registry accepted the version: ingest the uploaded bytes into the cache, replace
-   the files by links, record the tree and its ref, commit and tag.
+3. upload the files in parallel (each batch of small files, once staged, goes into the cache from
+   the bytes sent: content-addressed, so harmless if the push fails), then ``upload/complete``;
+   any failure or Ctrl-C aborts, so the registry keeps no half version and the project is not
+   left locked;
+4. only once the registry accepted the version: ingest the other uploaded bytes into the cache,
+   replace the files by links, record the tree and its ref, commit and tag.
 
 A ``kill -9`` between 2 and 3 leaves the session file: the next push aborts that session first
 (or the server's lock expires), then starts again.
@@ -281,7 +283,7 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
         if dry_run:
             return Pushed(o.spec, o.project, o.asset, name, plan)
         endpoint.need_token()
-        summary = _publish(client, root, o, name, plan, probation, jobs)
+        summary = _publish(client, root, cache, o, name, plan, probation, jobs)
         _finish_locally(root, cache, client, o, name, plan, hashes, message, summary)
         _session_path(root).unlink(missing_ok=True)  # only now: a kill before this is finished by the next push
         # An untrusted uploader's version lands on probation without --probation: say so too.
@@ -317,10 +319,12 @@ def _finish_interrupted(
     return Origin(o.url, o.project, o.asset, done), None
 
 
-def _publish(client: registry.RegistryClient, root: Path, o: Origin, name: str, plan: pushplan.Plan,
+def _publish(client: registry.RegistryClient, root: Path, cache: Cache, o: Origin, name: str, plan: pushplan.Plan,
              probation: bool, jobs: int) -> str:
     """Upload the version (start, files, complete), remembering the session until the caller has
-    committed it; any failure or Ctrl-C aborts it. Returns the summary line."""
+    committed it; any failure or Ctrl-C aborts it. Returns the summary line. The small files sent
+    by batches go into the cache from the bytes just sent, while the other batches travel (a
+    failed push leaves them there for ``gc``, like any object no tree names)."""
     spec = f"{o.project}/{o.asset}/{name}"
     init = client.upload_start(o.project, o.asset, name, [i.entry() for i in plan.items], on_probation=probation)
     session = _session_path(root)
@@ -328,7 +332,11 @@ def _publish(client: registry.RegistryClient, root: Path, o: Origin, name: str, 
                   "abort_url": init["abort_url"], "session_token": init["session_token"]}
     atomic_write(session, json.dumps(remembered).encode(), mode=0o600)
     try:
-        sent = pushfiles.send(client, init, plan, (o.project, o.asset, name), jobs)
+        def keep(files: list[tuple[Key, bytes]]) -> None:
+            cache.put_many([(k, data) for k, data in files if not cache.has(k)])  # one flush per batch
+
+        with cache.deferred_dir_sync():  # the renames made durable by one flush at the end
+            sent = pushfiles.send(client, init, plan, (o.project, o.asset, name), jobs, keep)
         client.upload_complete(str(init["complete_url"]), str(init["session_token"]), spec)
     except BaseException as exc:
         aborted = False
