@@ -93,7 +93,7 @@ class CacheState:
         rows = []
         for key in keys:
             try:
-                st = os.stat(self.object_path(key))
+                st = os.stat(self._objects_prefix + object_relpath(key))  # no Path: per object of a batch
             except FileNotFoundError:
                 continue  # removed meanwhile (gc): nothing to sign
             if not statsig.is_racy(st, taken):
