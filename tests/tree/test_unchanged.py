@@ -11,6 +11,7 @@ import pytest
 
 from selenite.api.status import Status
 from selenite.cache import Cache, registry_id
+from selenite.check import objects as check_objects_module
 from selenite.check.tree import check_tree
 from selenite.tree import symlinks
 from selenite.tree.entry import PathStatus, UnchangedPaths
@@ -94,3 +95,36 @@ def test_every_change_since_the_stamps_is_seen(make_tree: MakeTree, mode: str) -
     git("add", "f3", cwd=t.root)
     expected["f3"] = PathStatus.MODIFIED
     assert seen() == expected
+
+
+@pytest.mark.parametrize("mode", ["symlink"])
+def test_a_scan_stamps_what_it_found_intact(make_tree: MakeTree, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tree never committed since its clone has no check stamp: the first status judges its
+    objects and stamps them (nothing corrupted), so the next one takes the fast answer; a corrupted
+    object is never stamped, and the check trusts what status stamped."""
+    t = make_tree(FILES)
+    t.cache.set_ref(registry_id(URL), "p", "a", "v1", t.cache.put_tree(t.listing))
+    stamp = t.root / ".git" / "selenite" / "check-stamp"
+    time.sleep(2.1)  # objects older than the stamp's safety margin, as in real use
+    obj = os.path.realpath(t.root / "f0")
+    os.chmod(obj, 0o644)
+    with open(obj, "r+b") as f:  # an edit through a link before any stamp
+        f.write(b"C")
+    assert t.statuses()["f0"] == PathStatus.OBJECT_CORRUPTED
+    assert not stamp.exists()  # nothing stamped while an object is corrupted
+    with open(obj, "r+b") as f:
+        f.write(b"c")  # repaired (the same bytes as before)
+    time.sleep(2.1)
+    full = sorted(t.layout.scan(t.cache))
+    assert {e.path: e.status for e in full} == dict.fromkeys(FILES, U) and stamp.is_file()
+    with monkeypatch.context() as m:
+        _forbid_reads(m)
+        found = t.layout.survey(t.cache)
+        assert isinstance(found, UnchangedPaths) and sorted(found.entries()) == full
+    with monkeypatch.context() as m:
+
+        def no_slow_pass(*args: object) -> None:
+            raise AssertionError("the check judged an object status had stamped")
+
+        m.setattr(check_objects_module, "settle", no_slow_pass)
+        assert check_tree(t.root, t.cache.root) == []

@@ -14,10 +14,13 @@ import contextlib
 import marshal
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from selenite import statsig
+from selenite.gitrepo import blob_ids, id_algo
+from selenite.keys import Key, object_relpath
 from selenite.util import atomic_write
 
 STAMP_FILE = "selenite/check-stamp"  # below the git dir
@@ -219,14 +222,30 @@ def fast_pass(listing: str, old: Stamp, confirmed: Sequence[int]) -> FastPass:
     return FastPass(blobs, source, [entries[j][1] for j in misses])
 
 
-def intact_tails(git_dir: Path, cache_root: Path, listing: Callable[[], str]) -> list[str | None]:
-    """For each link entry of the index listing (``ls-files -s -z`` output, asked for once the
-    stamp's objects were looked at), in order, the object (its path below ``objects/``) the check
-    stamp still vouches for as intact, else None: the check's fast pass, shared with the scans
-    (`status`) so that an unchanged tree needs no signature database."""
-    old = Stamp.load(git_dir / STAMP_FILE, os.fspath(cache_root))
-    if not old.blobs:
-        return []
-    fast = fast_pass(listing(), old, confirm_records(old, cache_root / "objects"))
-    tails = old.tails
-    return [tails[i] if i >= 0 else None for i in fast.source]
+class StampPass:
+    """The check's fast pass for a scan (`status`): which links of the index the stamp vouches for
+    (``tails``: per link, in index order, its object below ``objects/``, else None), and
+    (``remember``) the objects the scan then found intact, stamped as the check would, so that
+    the next scan of an unchanged tree needs no signature database either."""
+
+    def __init__(self, git_dir: Path, cache_root: Path, listing: Callable[[], str]) -> None:
+        self.path, self.root, self.objects_dir = git_dir / STAMP_FILE, os.fspath(cache_root), cache_root / "objects"
+        self.started = statsig.horizon(statsig.now())  # before any object is looked at
+        self.old = Stamp.load(self.path, self.root)
+        # The stamp's objects first: the stats need no index, so they run while git lists it.
+        self.fast = fast_pass(listing(), self.old, confirm_records(self.old, self.objects_dir))
+        tails = self.old.tails
+        self.tails: list[str | None] = [tails[i] if i >= 0 else None for i in self.fast.source]
+
+    def remember(self, intact: Mapping[str, Key]) -> None:
+        """Stamp ``intact`` ({link text: key}: links of the index, unchanged for Git, whose objects
+        the scan found intact although the stamp did not vouch for them) with the links it did."""
+        if not intact or not self.fast.blobs:
+            return
+        fresh: dict[str, tuple[str, os.stat_result]] = {}
+        texts = list(intact)
+        for text, blob in zip(texts, blob_ids((t.encode() for t in texts), id_algo(self.fast.blobs[0])), strict=True):
+            tail = object_relpath(intact[text])
+            with contextlib.suppress(OSError):  # gone since: left out, judged again next time
+                fresh[blob] = (tail, os.stat(os.path.join(self.objects_dir, tail)))
+        restamp(self.path, self.root, self.started, self.fast.blobs, self.fast.source, self.old, fresh)

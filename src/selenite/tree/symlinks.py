@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from selenite import gitfiles, gitrepo, safepath
-from selenite.cache import MISSING, OK, Cache, read_object, registry_id
+from selenite.cache import CORRUPTED, MISSING, OK, Cache, read_object, registry_id
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs
 from selenite.keys import Key, md5_of_file
@@ -78,15 +78,8 @@ def scan(root: Path, cache: Cache, *, last: Mapping[str, Key] | None = None, pat
     return found.entries() if isinstance(found, UnchangedPaths) else found
 
 
-def survey(
-    root: Path,
-    cache: Cache,
-    *,
-    last: Mapping[str, Key] | None = None,
-    pathspecs: Sequence[str] = (),
-    check_objects: bool = True,
-    include_deleted: bool = True,
-) -> list[Entry] | UnchangedPaths:
+def survey(root: Path, cache: Cache, *, last: Mapping[str, Key] | None = None, pathspecs: Sequence[str] = (),
+           check_objects: bool = True, include_deleted: bool = True) -> list[Entry] | UnchangedPaths:
     """Classify every path Git sees (tracked, deleted-tracked, untracked-not-ignored).
 
     When the last version's listing is known (given, or in the cache) and no pathspec narrows the
@@ -125,7 +118,7 @@ def survey(
         keys[path] = key
         texts[path] = text
     out = [Entry(p, PathStatus.DELETED, None, last.get(p)) for p in gone]
-    out += _links(cache, keys, texts, last, check_objects, known.intact_names() if known is not None else set())
+    out += _links(keys, texts, last, _object_states(cache, keys, known, vouched) if check_objects else None)
     by_key = set(last.values())
     for path in others:
         entry = _file_entry(top, path, last.get(path), by_key, check_objects, include_deleted)
@@ -156,26 +149,35 @@ def _read_links(top: str, paths: Iterable[str]) -> tuple[dict[str, str], list[st
     return texts, others, gone
 
 
-def _links(cache: Cache, keys: Mapping[str, Key | None], texts: Mapping[str, str], last: Mapping[str, Key],
-           check_objects: bool, intact: set[str]) -> list[Entry]:
+def _object_states(cache: Cache, keys: Mapping[str, Key | None], known: Vouching | None,
+                   vouched: Mapping[str, tuple[Key, str]]) -> dict[Key, str]:
+    """The state of each link's object: intact when the check stamp vouches for it (``known``), else
+    looked at (the signatures loaded in one query when there are many); what was found intact
+    besides is stamped for the next scan, as the check stamps only a tree with nothing corrupted."""
+    intact = known.intact_names() if known is not None else set()
+    pending = {k for k in keys.values() if k is not None and k.name not in intact}
+    states = dict.fromkeys({k for k in keys.values() if k is not None} - pending, OK)
+    if len(pending) > 32:
+        states.update(cache.states(pending, cache.signatures()))
+    else:
+        states.update((k, cache.state(k)) for k in pending)
+    if known is not None and pending and CORRUPTED not in states.values():
+        known.remember(vouched, {k for k in pending if states[k] == OK})
+    return states
+
+
+def _links(keys: Mapping[str, Key | None], texts: Mapping[str, str], last: Mapping[str, Key],
+           states: Mapping[Key, str] | None) -> list[Entry]:
     """Entries of the symlinks: their key against the last version, and the state of its object
-    (``intact``: names of the objects the check stamp vouches for; the others are looked at)."""
+    (``states``; None: not judged)."""
     by_key = set(last.values())
-    states: dict[Key, str] = {}
-    if check_objects:
-        pending = {k for k in keys.values() if k is not None and k.name not in intact}
-        states = dict.fromkeys({k for k in keys.values() if k is not None} - pending, OK)
-        if len(pending) > 32:  # many: every signature in one query
-            states.update(cache.states(pending, cache.signatures()))
-        else:
-            states.update((k, cache.state(k)) for k in pending)
     out: list[Entry] = []
     for path, key in keys.items():
         old = last.get(path)
         if key is None:
             out.append(Entry(path, PathStatus.OUTSIDE, None, old, texts[path]))
             continue
-        if check_objects:
+        if states is not None:
             st = states[key]
             if st != OK:
                 status = PathStatus.CONTENT_MISSING if st == MISSING else PathStatus.OBJECT_CORRUPTED

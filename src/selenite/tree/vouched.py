@@ -27,7 +27,7 @@ from selenite.gitrepo.listings import LINK_MODE, Listings
 from selenite.keys import Key
 from selenite.tree.entry import UnchangedPaths
 from selenite.tree.links import link_text
-from selenite.tree.stamp import intact_tails
+from selenite.tree.stamp import StampPass
 from selenite.util import atomic_write
 
 LINK_PREFIX = LINK_MODE + " "  # an index record of a symlink starts "120000 <blob id> <stage>"
@@ -135,7 +135,7 @@ def unchanged_paths(views: Listings, vouch: Vouch, tails: list[str | None]) -> U
     """Every path unchanged, when nothing can have changed: every index entry holds the last
     version's link (``vouch``) and the version has no other path, Git sees no change and no
     untracked path, and the check stamp vouches for every link's object (``tails``, in index order:
-    ``stamp.intact_tails``). None otherwise (the scan then reads what it must)."""
+    ``stamp.StampPass``). None otherwise (the scan then reads what it must)."""
     if vouch.others or vouch.absent or not tails or None in tails or views.changed() or views.untracked():
         return None
     listing = views.raw("index")
@@ -155,7 +155,8 @@ class Vouching:
 
     def __init__(self, views: Listings, cache_root: Path, ref: str | None, check_objects: bool) -> None:
         self.views, self.ref = views, ref
-        self.tails = intact_tails(views.git_dir, cache_root, lambda: views.raw("index")) if check_objects else []
+        self.stamp = StampPass(views.git_dir, cache_root, lambda: views.raw("index")) if check_objects else None
+        self.tails = self.stamp.tails if self.stamp is not None else []
         self.vouch = load_vouch(views.git_dir, ref, index_digest(views.raw("index"))) if ref is not None else None
         self.unchanged = unchanged_paths(views, self.vouch, self.tails) if self.vouch is not None else None
 
@@ -171,3 +172,12 @@ class Vouching:
     def intact_names(self) -> set[str]:
         """Names of the objects the check stamp vouches for (intact, unchanged since it was made)."""
         return {t[t.rfind("/") + 1:] for t in self.tails if t}
+
+    def remember(self, vouched: Mapping[str, tuple[Key, str]], intact: set[Key]) -> None:
+        """After the scan judged the objects: stamp those of the links Git vouches for that it found
+        intact (``intact``) and the stamp did not vouch for yet (a new clone's, an object re-signed)."""
+        if self.stamp is None or not intact:
+            return
+        known = self.intact_names()
+        fresh = {text: key for key, text in vouched.values() if key in intact and key.name not in known}
+        self.stamp.remember(fresh)
