@@ -14,6 +14,7 @@ figure with its target, met or missed, the exact command, and the machine.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import sys
 import tempfile
@@ -53,6 +54,10 @@ def main() -> int:
     if not backends or any(b not in BACKENDS for b in backends):
         ap.error(f"--backends: among {', '.join(BACKENDS)}")
     sizes = cases.Sizes.quick() if args.quick else cases.Sizes()
+    # A regular `pip install` compiles every module, as it did gypsum_client's; an editable install
+    # of selenite (and an environment with PYTHONDONTWRITEBYTECODE set) would otherwise recompile
+    # selenite's sources in every command the bench times.
+    compileall.compile_dir(ROOT / "src" / "selenite", quiet=1)
     base = Path(tempfile.mkdtemp(prefix="selenite-bench-"))
     started = time.monotonic()
     load_start = os.getloadavg()
