@@ -238,8 +238,7 @@ def download_objects(
     """Fetch the content of ``listing`` (a version's paths) that the cache lacks; ``specs`` says where
     the registry holds each file (None: read from the version's manifest)."""
     keys = set(listing.values())
-    sigs = cache.signatures()
-    absent = {k for k in keys if cache.state(k, sigs) != OK}
+    absent = {k for k, state in cache.states(keys, cache.signatures()).items() if state != OK}  # (a scan's loop)
     if not absent:
         return
     if specs is None:  # listing from the cached tree: the cached manifest says where bytes live
