@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from selenite import pushplan
-from selenite.cache import Cache
+from selenite.cache import Cache, registry_id
 from selenite.errors import FatalError
 from selenite.keys import Key
 from selenite.registry import session_for
@@ -62,3 +62,22 @@ def test_content_links_to_the_origin_first_and_never_into_a_probational_version(
         assert from_v2.find(key) is None
         assert from_v2.holds(pushplan.Location("p", "a", "v2", "new.txt")) == Key(key.md5, key.size, ".txt")
         assert from_v2.holds(pushplan.Location("p", "a", "v9", "new.txt")) is None
+
+
+def test_content_the_origin_lacks_is_found_in_the_other_cached_versions(evilreg: EvilRegistry, tmp_path: Path) -> None:
+    old, new = b"reverted\n", b"current\n"
+    key_old = Key(hashlib.md5(old).hexdigest(), len(old), ".txt")
+    key_new = Key(hashlib.md5(new).hexdigest(), len(new), ".txt")
+    evilreg.add_version("p", "a", "v1", {"x.txt": old, "y.txt": old})
+    evilreg.add_version("p", "a", "v2", {"x.txt": new})
+    cache = Cache(tmp_path / "cache")
+    with session_for(evilreg.url) as client:
+        reg = registry_id(evilreg.url)
+        cache.save_manifest(reg, "p", "a", "v1", client.manifest("p", "a", "v1"))
+        from_v2 = pushplan.Locations(client, cache, Origin(evilreg.url, "p", "a", "v2"))
+        assert from_v2.find(key_new) == pushplan.Location("p", "a", "v2", "x.txt")  # the origin first
+        from_v2.search([key_old.content(), ("0" * 32, 1)])  # as a plan asks for its new files
+        assert from_v2.find(key_old) == pushplan.Location("p", "a", "v1", "x.txt")
+        assert from_v2.find(Key("0" * 32, 1, "")) is None
+        fresh = pushplan.Locations(client, cache, Origin(evilreg.url, "p", "a", "v2"))
+        assert fresh.find(key_old) == pushplan.Location("p", "a", "v1", "x.txt")  # searched on a miss too

@@ -24,12 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from selenite import lookup, names, registry, safepath
-from selenite.cache import Cache, registry_id
+from selenite import names, registry, safepath
+from selenite.cache import Cache
 from selenite.errors import FatalError, NotFound
 from selenite.gitrepo import tags
 from selenite.keys import Key, extension_of, md5_of_file
-from selenite.manifests import parse_manifest
+from selenite.locations import Location, Locations
 from selenite.statcache import StatCache
 from selenite.tree.entry import Entry, PathStatus
 from selenite.tree.layout import layout_of
@@ -43,19 +43,6 @@ SIMPLE = "simple"
 
 _GYPSUM_CACHE_RE = re.compile(r"^(?P<prefix>/.*)/bucket/(?P<p>[^/]+)/(?P<a>[^/]+)/(?P<v>[^/]+)/(?P<path>.+)$")
 _VERSION_RE = re.compile(r"^v(\d+)$")
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where the registry holds some content: a file of a finished version."""
-
-    project: str
-    asset: str
-    version: str
-    path: str
-
-    def as_link(self) -> dict[str, str]:
-        return {"project": self.project, "asset": self.asset, "version": self.version, "path": self.path}
 
 
 @dataclass
@@ -109,102 +96,6 @@ class Plan:
             "external": [{"path": path, "target": str(target)} for path, target in self.external],
             "upload_bytes": self.upload_bytes, "total_bytes": self.total_bytes,
         }
-
-
-class Locations:
-    """Content -> a place in the registry that holds it, from the manifests this machine has seen.
-
-    The origin version comes first (so an unchanged file links to the same path of the version it
-    was cloned from), then the asset's other cached versions. Manifests are read from the cache;
-    only a missing origin manifest costs a request.
-    """
-
-    def __init__(self, client: registry.RegistryClient, cache: Cache, origin: Origin) -> None:
-        self._client, self._cache, self._origin = client, cache, origin
-        self._reg = registry_id(origin.url)
-        # content -> (place, its raw manifest entry); an entry is checked only once a link to it is
-        # wanted (``_checked``): checking every path of every cached version was most of the time
-        # of a push that changed one file of thousands.
-        self._by_content: dict[tuple[str, int], list[tuple[Location, object]]] = {}
-        self._linkable: dict[str, bool] = {}
-        self._loaded = False
-        # The asset's other cached versions are indexed only when the origin cannot answer: a push
-        # that changed one file of thousands found all the others in the origin, and indexing a
-        # cached manifest per earlier version was most of its planning time.
-        self._others_loaded = False
-
-    def _absorb(self, project: str, asset: str, version: str, manifest: Mapping[str, object],
-                checked: bool = False) -> None:
-        """Index ``manifest``'s entries by content; ``checked``: it passed ``parse_manifest`` whole."""
-        for path, entry in manifest.items():
-            md5 = entry.get("md5sum") if isinstance(entry, dict) else None
-            size = entry.get("size") if isinstance(entry, dict) else None
-            if isinstance(md5, str) and isinstance(size, int):  # anything else fails _checked anyway
-                self._by_content.setdefault((md5.lower(), size), []).append(
-                    (Location(project, asset, version, path), None if checked else entry))
-
-    @staticmethod
-    def _checked(loc: Location, entry: object) -> bool:
-        """The manifest entry behind ``loc`` passes ``parse_manifest`` (a safe path, a real key);
-        None stands for an entry of a manifest checked whole."""
-        if entry is None:
-            return True
-        try:
-            parse_manifest({loc.path: entry}, loc.project, loc.asset, loc.version)
-        except FatalError:  # UnsafePath included: a place no tree could hold links nothing here
-            return False
-        return True
-
-    def _load(self) -> None:
-        o = self._origin
-        # None when the version was removed since: other versions may still hold the bytes
-        m = lookup.manifest_if_any(self._client, self._cache, self._reg, o.project, o.asset, o.version)
-        if m is not None:
-            parse_manifest(m, o.project, o.asset, o.version)  # the tree's own version: checked whole (raises)
-            self._absorb(o.project, o.asset, o.version, m, checked=True)
-        self._loaded = True
-
-    def _load_others(self) -> None:
-        o = self._origin
-        for v in self._cache.manifest_versions(self._reg, o.project, o.asset):
-            if v != o.version and (other := self._cache.load_manifest(self._reg, o.project, o.asset, v)) is not None:
-                self._absorb(o.project, o.asset, v, other)
-        self._others_loaded = True
-
-    def find(self, key: Key) -> Location | None:
-        """The first place (origin first) the new version may link to for ``key``'s content."""
-        if not self._loaded:
-            self._load()
-        for loc, entry in self._by_content.get(key.content(), ()):
-            if self._checked(loc, entry) and self._may_link_to(loc.version):
-                return loc
-        if not self._others_loaded:
-            # The origin's places come first in every list, and were all refused just now.
-            self._load_others()
-            return self.find(key)
-        return None
-
-    def _may_link_to(self, version: str) -> bool:
-        """The registry refuses links into a probational version: after a push on probation the
-        tree's own origin is one, so its files link to the versions before it, or are uploaded."""
-        ok = self._linkable.get(version)
-        if ok is None:
-            o = self._origin
-            try:
-                summary = self._client.summary(o.project, o.asset, version)
-                ok = bool(summary.get("upload_finish")) and not summary.get("on_probation")
-            except NotFound:
-                ok = False  # removed since
-            self._linkable[version] = ok
-        return ok
-
-    def holds(self, loc: Location) -> Key | None:
-        """The key of ``loc``'s file when the registry holds that file in a finished version."""
-        m = lookup.manifest_if_any(self._client, self._cache, self._reg, loc.project, loc.asset, loc.version)
-        if m is None:
-            return None
-        spec = parse_manifest(m, loc.project, loc.asset, loc.version).get(loc.path)
-        return None if spec is None else spec.key
 
 
 def gypsum_location(target: str) -> Location | None:
@@ -361,6 +252,7 @@ def _hashed(
     digests = hashes.hash_many(root, regular, jobs=jobs) if regular else {}
     for path, target in outside.items():
         digests[path] = md5_of_file(target)
+    locations.search((md5, size) for md5, size in digests.values())  # one pass over the cached versions
     items: list[Item] = []
     for path, (md5, size) in digests.items():
         key = Key(md5, size, extension_of(path))

@@ -67,12 +67,20 @@ class CacheMeta:
         atomic_write(path, json.dumps(manifest, sort_keys=True).encode())
 
     def load_manifest(self, reg: str, project: str, asset: str, version: str) -> dict[str, object] | None:
-        path = self._version_path("manifests", reg, project, asset, version, ".json")
+        raw = self.manifest_bytes(reg, project, asset, version)
         try:
-            data = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            return None  # absent; or a damaged cache entry, refetched, never trusted
+            data = json.loads(raw) if raw is not None else None
+        except ValueError:
+            return None  # a damaged cache entry, refetched, never trusted
         return data if isinstance(data, dict) else None
+
+    def manifest_bytes(self, reg: str, project: str, asset: str, version: str) -> bytes | None:
+        """A cached manifest's file as it is (unchecked JSON; None when absent): a search for
+        some md5s reads it without parsing it."""
+        try:
+            return self._version_path("manifests", reg, project, asset, version, ".json").read_bytes()
+        except OSError:
+            return None
 
     def save_facts(self, reg: str, project: str, asset: str, version: str, facts: Mapping[str, str]) -> None:
         """Keep what never changes once a version is finished: its uploader and finish time (from
