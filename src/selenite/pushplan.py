@@ -28,6 +28,7 @@ from selenite import names, registry, safepath
 from selenite.cache import Cache
 from selenite.errors import FatalError, NotFound
 from selenite.gitrepo import tags
+from selenite.gitrepo.listings import Listings
 from selenite.keys import Key, extension_of, md5_of_file
 from selenite.locations import Location, Locations
 from selenite.statcache import StatCache
@@ -143,12 +144,14 @@ def build(
     can_dedup: bool,
     jobs: int = 4,
     follow_external: bool = False,
+    views: Listings | None = None,
 ) -> Plan:
-    """Classify the working tree into a ``Plan`` (reads only: files, the cache, manifests)."""
+    """Classify the working tree into a ``Plan`` (reads only: files, the cache, manifests;
+    ``views``: Git's listings of the tree, when the caller started them already)."""
     layout = layout_of(root)
     layout.require_in_sync()  # a hardlink/copy tree whose files lag behind its record
     last = layout.last_listing(cache)
-    entries = layout.scan(cache, last=last, check_objects=False)
+    entries = layout.scan(cache, last=last, check_objects=False, views=views)
     locations = Locations(client, cache, origin)
     plan = Plan()
     regular: list[str] = []

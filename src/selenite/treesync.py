@@ -150,12 +150,17 @@ def settle(root: Path, cache: Cache, client: registry.RegistryClient, before: tu
 
 
 def commit_local(root: Path, message: str | None, spec: str, known: Mapping[str, bytes] | None = None,
-                 blobs: Sequence[bytes] = ()) -> str | None:
+                 blobs: Sequence[bytes] = (), *, all_committed: bool = False) -> str | None:
     """Before a pushed tree is relinked: what the user has not committed yet becomes one commit of
     theirs (carrying ``message``), so ``commit_pushed`` keeps it with their others. Returns HEAD.
     ``known``: the blob the filter would make of some paths (a pushed file's pointer, its bytes in
     the cache already), staged as it is instead of read through the filter again; ``blobs``: more
-    blobs the caller will stage next, written in the same pack."""
+    blobs the caller will stage next, written in the same pack. ``all_committed``: Git's listings
+    found nothing uncommitted when the push began, so nothing is listed, staged nor compared (each
+    `git diff-files` or `git add` re-runs the clean filter, a Python process, on a file edited in
+    the second its commit wrote the index)."""
+    if all_committed and (head := gitrepo.head(root)) is not None:
+        return head
     if known:
         _add_all_knowing(root, known, blobs)
     else:

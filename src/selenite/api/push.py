@@ -29,7 +29,7 @@ from selenite import gitrepo, output, pushfiles, pushplan, registry
 from selenite.cache import Cache, registry_id
 from selenite.cache.ingest import put_files
 from selenite.check.problems import Problem, ProblemKind
-from selenite.check.tree import check_tree
+from selenite.check.tree import check_tree, listings_for_check
 from selenite.config import Settings
 from selenite.errors import Conflict, FatalError, NotAWorkingTree, NotFound, RegistryError
 from selenite.keys import Key, extension_of, md5_of_file
@@ -139,8 +139,10 @@ def _executable(path: Path | None) -> bool:
 
 
 def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o: Origin,
-                    version: str, plan: pushplan.Plan, hashes: StatCache, message: str | None, summary: str) -> None:
-    """After the registry accepted the version: cache, links, tree, ref, commit, tag."""
+                    version: str, plan: pushplan.Plan, hashes: StatCache, message: str | None, summary: str,
+                    all_committed: bool = False) -> None:
+    """After the registry accepted the version: cache, links, tree, ref, commit, tag
+    (``all_committed``: the push began with nothing uncommitted, see ``commit_local``)."""
     layout = layout_of(root)
     relinked: list[str] = []
     todo: list[tuple[pushplan.Item, bool]] = []  # (item, whether its bytes are the tree's file)
@@ -164,7 +166,8 @@ def _finish_locally(root: Path, cache: Cache, client: registry.RegistryClient, o
     # The links about to replace them: their blobs go into the same pack, so the `git add` of the
     # relinked tree finds every one stored already (not a loose object file each).
     links = [b for i, _ in todo if (b := layout.pushed_blob(i.path, i.key)) is not None]
-    local = commit_local(root, message, f"{o.project}/{o.asset}@{version}", known, links)
+    local = commit_local(root, message, f"{o.project}/{o.asset}@{version}", known, links,
+                         all_committed=all_committed)
     for item, in_tree in todo:
         if in_tree and item.source in wrong:
             output.error(f"selenite: warning: {item.path} changed during the push; kept as a file")
@@ -259,7 +262,10 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             raise
         _adopt(settings, settings.cwd)
         root, o, cache = open_tree(settings)
-    damaged = [p for p in check_tree(root, cache.root) if p.kind == ProblemKind.CORRUPTED]
+    # One set of Git's listings for the check and the plan: each `git diff-files` re-runs the clean
+    # filter (a Python process) on a file edited in the second its commit wrote the index.
+    views = listings_for_check(root)
+    damaged = [p for p in check_tree(root, cache.root, views) if p.kind == ProblemKind.CORRUPTED]
     if damaged:
         # The registry would publish the key's old bytes while this tree shows the edited ones.
         return Pushed(o.spec, o.project, o.asset, None, None, damaged=damaged)
@@ -268,7 +274,7 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             contextlib.closing(StatCache(gitrepo.git_dir(root) / "selenite" / "hashes.sqlite")) as hashes:
         latest = client.latest(o.project, o.asset)
         plan = pushplan.build(root, cache, client, o, hashes, can_dedup=latest is not None, jobs=jobs,
-                              follow_external=follow_external)
+                              follow_external=follow_external, views=views)
         if not dry_run:
             o, finished = _finish_interrupted(client, root, cache, o, plan, hashes, version, message)
             if finished is not None:
@@ -284,7 +290,9 @@ def push(settings: Settings, *, version: str | None, probation: bool, dry_run: b
             return Pushed(o.spec, o.project, o.asset, name, plan)
         endpoint.need_token()
         summary = _publish(client, root, cache, o, name, plan, probation, jobs)
-        _finish_locally(root, cache, client, o, name, plan, hashes, message, summary)
+        # Nothing uncommitted when the push began (what the check and the plan read): no `git add`.
+        clean = not (views.changed() or views.untracked() or views.staged())
+        _finish_locally(root, cache, client, o, name, plan, hashes, message, summary, all_committed=clean)
         _session_path(root).unlink(missing_ok=True)  # only now: a kill before this is finished by the next push
         # An untrusted uploader's version lands on probation without --probation: say so too.
         probation = probation or _on_probation(client, o, name)

@@ -62,9 +62,10 @@ class SlowPass:
             self.objects[key] = ([rel], None)
 
 
-def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
-    """Every problem that must stop a commit, in path order (empty: the tree is fine)."""
-    views = Listings(top, "index", "changed", "untracked", "staged")
+def check_tree(top: Path, cache_dir: Path, views: Listings | None = None) -> list[Problem]:
+    """Every problem that must stop a commit, in path order (empty: the tree is fine). ``views``:
+    ``listings_for_check(top)``, when the caller reads them afterwards too (push's plan does)."""
+    views = views if views is not None else listings_for_check(top)
     root = objects.cache_root(top, cache_dir)
     stamp_path = views.git_dir / STAMP_FILE
     started = statsig.horizon(statsig.now())
@@ -90,6 +91,11 @@ def check_tree(top: Path, cache_dir: Path) -> list[Problem]:
         restamp(stamp_path, os.fspath(root), started, fast.blobs, fast.source, old, fresh)
     problems.sort(key=lambda p: p.path)
     return problems
+
+
+def listings_for_check(top: Path) -> Listings:
+    """Git's listings ``check_tree`` reads, started now."""
+    return Listings(top, "index", "changed", "untracked", "staged")
 
 
 def slow_pass(top: Path, root: Path, views: Listings, slow_paths: list[str]) -> SlowPass:

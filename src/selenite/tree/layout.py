@@ -15,6 +15,7 @@ from selenite import gitfiles, gitrepo, output
 from selenite.cache import Cache
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs
+from selenite.gitrepo.listings import Listings
 from selenite.keys import Key
 from selenite.statcache import StatCache
 from selenite.tree import place, records, records_scan, symlinks
@@ -32,8 +33,9 @@ class Layout(Protocol):
     editable_in_place: bool  # its files are the user's own, writable as they are (copy mode)
 
     def scan(self, cache: Cache, *, last: Mapping[str, Key] | None = None, pathspecs: Sequence[str] = (),
-             check_objects: bool = True, include_deleted: bool = True) -> list[Entry]:
-        """Classify every data path of the tree against its last version."""
+             check_objects: bool = True, include_deleted: bool = True, views: Listings | None = None) -> list[Entry]:
+        """Classify every data path of the tree against its last version (``views``: Git's listings
+        of this state, when the caller started them already; a symlink tree reads them)."""
 
     def survey(self, cache: Cache) -> list[Entry] | UnchangedPaths:
         """``scan``, or ``UnchangedPaths`` when the tree can tell it holds its version unchanged."""
@@ -97,9 +99,9 @@ class SymlinkLayout:
         self.root = root
 
     def scan(self, cache: Cache, *, last: Mapping[str, Key] | None = None, pathspecs: Sequence[str] = (),
-             check_objects: bool = True, include_deleted: bool = True) -> list[Entry]:
+             check_objects: bool = True, include_deleted: bool = True, views: Listings | None = None) -> list[Entry]:
         return symlinks.scan(self.root, cache, last=last, pathspecs=pathspecs, check_objects=check_objects,
-                             include_deleted=include_deleted)
+                             include_deleted=include_deleted, views=views)
 
     def survey(self, cache: Cache) -> list[Entry] | UnchangedPaths:
         return symlinks.survey(self.root, cache)
@@ -180,7 +182,7 @@ class RecordLayout:
         self.editable_in_place = mode == COPY
 
     def scan(self, cache: Cache, *, last: Mapping[str, Key] | None = None, pathspecs: Sequence[str] = (),
-             check_objects: bool = True, include_deleted: bool = True) -> list[Entry]:
+             check_objects: bool = True, include_deleted: bool = True, views: Listings | None = None) -> list[Entry]:
         return records_scan.scan(self.root, cache, last=last, pathspecs=pathspecs, check_objects=check_objects,
                                  include_deleted=include_deleted)
 

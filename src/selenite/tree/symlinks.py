@@ -18,6 +18,7 @@ from selenite import gitfiles, gitrepo, safepath
 from selenite.cache import CORRUPTED, MISSING, OK, Cache, read_object, registry_id
 from selenite.errors import FatalError
 from selenite.gitrepo import blobs
+from selenite.gitrepo.listings import Listings
 from selenite.keys import Key, md5_of_file
 from selenite.tree.entry import Entry, PathStatus, UnchangedPaths, status_of
 from selenite.tree.links import COPIED_TEXT_MAX, key_from_copied_text, key_from_link, link_text, parse_link_text
@@ -71,15 +72,16 @@ def _listing_from_git(root: Path, sha: str, known: Mapping[str, str] | None,
 
 
 def scan(root: Path, cache: Cache, *, last: Mapping[str, Key] | None = None, pathspecs: Sequence[str] = (),
-         check_objects: bool = True, include_deleted: bool = True) -> list[Entry]:
+         check_objects: bool = True, include_deleted: bool = True, views: Listings | None = None) -> list[Entry]:
     """``survey``, every path an ``Entry``."""
     found = survey(root, cache, last=last, pathspecs=pathspecs, check_objects=check_objects,
-                   include_deleted=include_deleted)
+                   include_deleted=include_deleted, views=views)
     return found.entries() if isinstance(found, UnchangedPaths) else found
 
 
 def survey(root: Path, cache: Cache, *, last: Mapping[str, Key] | None = None, pathspecs: Sequence[str] = (),
-           check_objects: bool = True, include_deleted: bool = True) -> list[Entry] | UnchangedPaths:
+           check_objects: bool = True, include_deleted: bool = True,
+           views: Listings | None = None) -> list[Entry] | UnchangedPaths:
     """Classify every path Git sees (tracked, deleted-tracked, untracked-not-ignored).
 
     When the last version's listing is known (given, or in the cache) and no pathspec narrows the
@@ -88,10 +90,11 @@ def survey(root: Path, cache: Cache, *, last: Mapping[str, Key] | None = None, p
     ``stat`` of their object: intact when the check stamp vouches for it, else checked against the
     signatures sqlite gives in one query. ``check_objects=False`` skips the object checks (no
     missing/corrupted). When the stamps tell that nothing changed (``vouched.Vouching``), the answer
-    is ``UnchangedPaths``, with no ``Entry`` made per path.
+    is ``UnchangedPaths``, with no ``Entry`` made per path. ``views``: Git's listings of this same
+    state (``start_listings``' at least) when the caller started them already (push's check).
     """
     top = str(root) + os.sep
-    views = start_listings(root) if not pathspecs else None
+    views = None if pathspecs else views if views is not None else start_listings(root)
     found = gitrepo.last_version_commit(root) if last is None else None
     ref = _cached_ref(cache, found[1]) if found is not None else None
     known = Vouching(views, cache.root, ref if last is None else None, check_objects) if views is not None else None
