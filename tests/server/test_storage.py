@@ -167,6 +167,29 @@ def test_staging_area_is_separate_and_promote_moves_into_the_bucket(storage: Sto
         storage.head_staged("p/../../x")
 
 
+def test_many_staged_objects_are_checked_and_promoted_as_they_were_seen(storage: Storage) -> None:
+    files = {f"p/s3/d{i % 3}/f{i:02d}.bin": os.urandom(100 + i) for i in range(20)}  # enough to be listed
+    storage.stage_many([(name, data, hashlib.md5(data).hexdigest()) for name, data in files.items()])
+    names = [*files, "p/s3/d0/absent.bin"]
+    infos = storage.head_staged_many(names)
+    assert infos[-1] is None
+    for name, info in zip(files, infos, strict=False):
+        assert info is not None and info.key == name and info.size == len(files[name])
+        assert info.md5 == hashlib.md5(files[name]).hexdigest() and info.last_modified.tzinfo is not None
+    # Changed after it was checked: not promoted (the S3 backend copies only the object it saw).
+    changed = "p/s3/d1/f01.bin"
+    storage.stage_many([(changed, b"other bytes", hashlib.md5(b"other bytes").hexdigest())])
+    pairs = [(name, name.replace("p/s3/", "p/a/v/")) for name in files]
+    missed = storage.promote_many(pairs, [i for i in infos if i is not None])
+    if storage.head("p/a/v/d1/f01.bin") is not None:  # the folder moves what is there: the new bytes
+        assert missed == [] and storage.get_bytes("p/a/v/d1/f01.bin") == b"other bytes"
+    else:
+        assert missed == [changed]
+    for name, key in pairs:
+        if name != changed:
+            assert storage.get_bytes(key) == files[name] and storage.head_staged(name) is None
+
+
 def test_folder_refuses_symlinks_that_leave_the_bucket(tmp_path: Path) -> None:
     fs = FolderStorage(tmp_path / "root")
     outside = tmp_path / "outside"

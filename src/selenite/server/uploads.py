@@ -194,7 +194,7 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
     summary = read_json(ctx.storage, summary_key(project, asset, version))
 
     linkable: dict[str, dict[str, Any]] = {}
-    to_promote: list[str] = []
+    to_promote: list[tuple[str, ObjectInfo]] = []
     added = 0
     files = [path for path, entry in manifest.items() if "link" not in entry]
     # One call for all: an S3 store answers them several at a time (one HEAD after another cost a
@@ -209,11 +209,13 @@ def complete(ctx: Context, project: str, asset: str, version: str, authorization
             continue
         info = staged_infos[path]
         if info is not None:
-            to_promote.append(path)
+            to_promote.append((path, info))
         elif path in listing:  # promoted by an earlier complete of this session that was cut short
             info = ctx.storage.head(prefix + path)
         added += _checked_size(path, entry, info)
-    missed = ctx.storage.promote_many([(staged + path, prefix + path) for path in to_promote])
+    # Each promoted as it was checked here (the S3 backend copies it by the ETag seen).
+    missed = ctx.storage.promote_many([(staged + path, prefix + path) for path, _ in to_promote],
+                                      [info for _, info in to_promote])
     if missed:
         path = missed[0][len(staged):]
         raise HttpError(409, f"the uploaded file '{path}' changed while the upload was completing; try again")

@@ -65,6 +65,7 @@ class ObjectInfo:
     last_modified: datetime.datetime  # timezone-aware, UTC
     md5: str | None = None  # lowercase hex md5 of the content, when the backend knows it
     content_type: str | None = None  # as stored; None lets the app choose
+    etag: str | None = None  # the store's tag of this very object (S3's ETag), when it has one
 
 
 @dataclass
@@ -189,9 +190,11 @@ class Storage(StateStore, Protocol):
     def head_staged_many(self, names: list[str]) -> list[ObjectInfo | None]:
         """``head_staged`` of each name, in order (the S3 backend asks several at once)."""
 
-    def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
+    def promote_many(self, pairs: list[tuple[str, str]], seen: list[ObjectInfo] | None = None) -> list[str]:
         """``promote`` for many ``(name, key)`` pairs (the folder backend flushes once for the lot);
-        the names that were not promoted."""
+        the names that were not promoted. ``seen``: what ``head_staged_many`` told of each staged
+        object, which the caller checked: the S3 backend copies exactly that object (by its ETag)
+        without asking for it again."""
 
     # --- private state (never served) -----------------------------------------------------
     def state_put(self, name: str, data: bytes) -> None:

@@ -322,7 +322,7 @@ class FolderStorage:
     def head_staged_many(self, names: list[str]) -> list[ObjectInfo | None]:
         return [self.head_staged(name) for name in names]
 
-    def promote_many(self, pairs: list[tuple[str, str]]) -> list[str]:
+    def promote_many(self, pairs: list[tuple[str, str]], seen: list[ObjectInfo] | None = None) -> list[str]:
         batch = fsbatch.available()  # the renames made durable by one flush, not a folder fsync each
         missed = [name for name, key in pairs if not self._move_staged(name, key, sync_dir=not batch)]
         if batch and len(missed) < len(pairs):
