@@ -10,6 +10,7 @@ Every key name that comes from outside (a link's text, a tree file, a manifest) 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -105,10 +106,18 @@ def extension_of(filename: str) -> str:
     extension), ``v1.2.csv`` -> ``.2.csv``.
     """
     base = filename.rsplit("/", 1)[-1]
-    parts = base.split(".")
-    stem, suffixes = parts[0], parts[1:]
-    if stem == "" and suffixes:  # ".bashrc", "..x": the first dotted part is the name itself
-        suffixes = suffixes[1:]
+    dot = base.find(".")
+    if dot < 0:
+        return ""
+    # It depends only on what follows the stem: asked once per such tail (a manifest of thousands
+    # of "*.bin" files asks the same question each time).
+    return _extension(base[dot:]) if dot > 0 else _extension(base[1:])
+
+
+@functools.lru_cache(maxsize=4096)
+def _extension(tail: str) -> str:
+    """``extension_of`` of a name whose stem is followed by ``tail`` ("." and the suffixes)."""
+    suffixes = tail.split(".")[1:]
     kept: list[str] = []
     for suffix in reversed(suffixes):
         if len(kept) == MAX_EXTENSIONS or not _EXT_PART_RE.match(suffix):
