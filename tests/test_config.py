@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from selenite import config
+from selenite import config, dirs
 from selenite.config import Endpoint, Settings
 from selenite.errors import FatalError
 
@@ -110,13 +110,13 @@ def test_load_checks_nothing_so_a_bad_environment_url_only_fails_a_command_that_
     assert (s.env_url, s.env_token) == ("localhost:8787", "env")
     with pytest.raises(FatalError, match="must start with http"):
         s.endpoint()
-    assert config.load().cache_dir == config.default_cache_dir()
-    assert config.default_cache_dir().name == "selenite"  # the platform's user cache folder
+    assert config.load().cache_dir == dirs.default_cache_dir()
+    assert dirs.default_cache_dir().name == "selenite"  # the platform's user cache folder
 
 
 def test_the_config_folder_and_admins_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(config.ENV_CONFIG)
-    assert config.config_dir() == Path(os.environ["XDG_CONFIG_HOME"]) / "selenite"
+    assert dirs.config_dir() == Path(os.environ["XDG_CONFIG_HOME"]) / "selenite"
     monkeypatch.setenv(config.ENV_ADMINS, "alice,,bob")
     assert config.admins_from_env() == ["alice", "bob"]
 

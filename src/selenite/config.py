@@ -19,13 +19,15 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from selenite import dirs
+from selenite.dirs import config_dir, default_cache_dir
 from selenite.errors import FatalError
 from selenite.util import atomic_write
 
 ENV_URL = "SELENITE_URL"
+ENV_CACHE = dirs.ENV_CACHE  # the folders' own variables live with them (dirs.py), named here too
+ENV_CONFIG = dirs.ENV_CONFIG
 ENV_TOKEN = "SELENITE_TOKEN"
-ENV_CACHE = "SELENITE_CACHE"
-ENV_CONFIG = "SELENITE_CONFIG_DIR"
 ENV_ADMINS = "SELENITE_ADMINS"
 DEFAULT_PORT = 8787
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -91,24 +93,6 @@ class Settings:
         return Endpoint(url, None, withheld=(
             f"not sending $SELENITE_TOKEN to {url}, {source}: that token is for {named}; "
             f"run `selenite login --url {url} --token ...` or pass `--url {url}`"))
-
-
-def config_dir() -> Path:
-    env = os.environ.get(ENV_CONFIG)
-    if env:
-        return Path(env)
-    import platformdirs  # noqa: PLC0415 -- ~5 ms, paid only without the variable
-
-    return Path(platformdirs.user_config_dir("selenite"))
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get(ENV_CACHE)
-    if env:
-        return Path(env)
-    import platformdirs  # noqa: PLC0415 -- only without the variable
-
-    return Path(platformdirs.user_cache_dir("selenite"))
 
 
 def _credentials_file() -> Path:

@@ -202,11 +202,11 @@ def serve(wire: Wire, cache: Cache) -> None:
 def main() -> None:
     """``python -m selenite.gitfilter``: what ``filter.selenite.process`` runs (in the tree's top)."""
     # The filter process's own needs (settings, the cache): not imported by the hook, which imports this module.
-    from selenite import config  # noqa: PLC0415
+    from selenite.dirs import default_cache_dir  # noqa: PLC0415 -- not the settings (config): a dataclass and inspect
     from selenite.tree.anchor import tree_cache  # noqa: PLC0415
 
     try:
-        cache = tree_cache(Path.cwd(), config.default_cache_dir())
+        cache = tree_cache(Path.cwd(), default_cache_dir())
         with contextlib.closing(cache):
             serve(Wire(sys.stdin.buffer, sys.stdout.buffer), cache)
     except (FatalError, ProtocolError) as e:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from selenite import config, output, registry
+from selenite import config, dirs, output, registry
 from selenite.config import Settings
 from selenite.errors import FatalError, NotFound
 from selenite.registry import admin
@@ -41,7 +41,7 @@ class Registry:
 
     def settings(self, cwd: Path | None = None) -> Settings:
         """The settings a command run against this registry has (no environment, no saved login)."""
-        cache = self.cache if self.cache is not None else config.default_cache_dir()
+        cache = self.cache if self.cache is not None else dirs.default_cache_dir()
         return Settings(url=config.normalize_url(self.url), token=self.token, cache_dir=Path(cache).expanduser(),
                         cwd=cwd or Path.cwd(), saved_logins=False)
 
