@@ -16,7 +16,6 @@ import itertools
 import os
 import secrets
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -158,7 +157,7 @@ class ObjectStore(CacheState):
         as a file object, never a raw descriptor: closing it twice is then harmless, whereas a
         second ``os.close`` of a number another thread has meanwhile been given closes *their*
         file or socket."""
-        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="in-", suffix=".part")
+        fd, name = self._new_temp()
         tmp = Path(name)
         out = os.fdopen(fd, "wb")
         try:

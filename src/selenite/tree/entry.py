@@ -101,12 +101,12 @@ class UnchangedPaths:
 
     def entries(self) -> list[Entry]:
         """Every path as an unchanged ``Entry``."""
-        from selenite.tree.links import ANCHOR_PREFIX  # noqa: PLC0415 -- links imports nothing of the tree
+        from selenite.tree.links import link_text_of_tail  # noqa: PLC0415 -- links imports nothing of the tree
 
         paths = [rec.partition("\t")[2] for rec in self.listing.split("\0") if rec]
         keys = try_parse_keys([t[t.rfind("/") + 1:] for t in self.tails])
         if keys is None or len(paths) != len(keys):  # only a stamp written by hand
             raise FatalError("the check stamp names something that is no object: delete .git/selenite/check-stamp")
         unchanged = PathStatus.UNCHANGED
-        return [Entry(path, unchanged, key, key, "../" * path.count("/") + ANCHOR_PREFIX + tail)
+        return [Entry(path, unchanged, key, key, link_text_of_tail(path, tail))
                 for path, key, tail in zip(paths, keys, self.tails, strict=True)]

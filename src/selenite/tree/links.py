@@ -42,7 +42,12 @@ class LinkText(NamedTuple):
 
 def link_text(path: str, key: Key) -> str:
     """The relative link text for the file ``path`` (relative to the tree top, '/'-separated)."""
-    return "../" * path.count("/") + ANCHOR_PREFIX + object_relpath(key)
+    return link_text_of_tail(path, object_relpath(key))
+
+
+def link_text_of_tail(path: str, tail: str) -> str:
+    """``link_text`` of the object at ``tail`` below ``objects/`` (``ab/cd/<KEY>/<KEY>``)."""
+    return "../" * path.count("/") + ANCHOR_PREFIX + tail
 
 
 def _key_of_tail(m: re.Match[str]) -> Key | None:
