@@ -113,18 +113,30 @@ class Locations:
                 if isinstance(m := json.loads(raw), dict):
                     self._absorb(o.project, o.asset, v, m, only=wanted)
 
+    def search_unplaced(self, keys: Iterable[Key]) -> None:
+        """``search`` for the contents of ``keys`` that no place indexed so far may take a link
+        for: one pass over the cached versions for them all, where ``find`` alone would make a
+        pass for each (after a push on probation, the origin refuses every file)."""
+        if not self._loaded:
+            self._load()
+        self.search(c for c in {k.content() for k in keys} if self._first(c) is None)
+
     def find(self, key: Key) -> Location | None:
         """The first place (origin first) the new version may link to for ``key``'s content."""
         if not self._loaded:
             self._load()
         content = key.content()
-        for loc, entry in self._by_content.get(content, ()):
-            if self._checked(loc, entry) and self._may_link_to(loc.version):
-                return loc
-        if content not in self._searched:
+        loc = self._first(content)
+        if loc is None and content not in self._searched:
             # The origin's places come first in every list, and were all refused just now.
             self.search([content])
             return self.find(key)
+        return loc
+
+    def _first(self, content: tuple[str, int]) -> Location | None:
+        for loc, entry in self._by_content.get(content, ()):
+            if self._checked(loc, entry) and self._may_link_to(loc.version):
+                return loc
         return None
 
     def _may_link_to(self, version: str) -> bool:

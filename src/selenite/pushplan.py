@@ -153,6 +153,7 @@ def build(
     last = layout.last_listing(cache)
     entries = layout.scan(cache, last=last, check_objects=False, views=views)
     locations = Locations(client, cache, origin)
+    locations.search_unplaced(e.key for e in entries if e.key is not None and e.status != PathStatus.DELETED)
     plan = Plan()
     regular: list[str] = []
     outside: dict[str, Path] = {}
