@@ -339,7 +339,8 @@ class S3Storage:
         # With ``seen``, no HEAD before each copy (a third of the requests of completing them).
         infos: list[ObjectInfo | None] = list(seen) if seen is not None else [None] * len(pairs)
         with ThreadPoolExecutor(_PARALLEL, thread_name_prefix="s3-promote") as pool:
-            copied = list(pool.map(lambda pair, info: self._copy_staged(pair[0], pair[1], info), pairs, infos))
+            jobs = list(zip(pairs, infos, strict=True))  # a ``seen`` of another length: refused before any copy
+            copied = list(pool.map(lambda job: self._copy_staged(job[0][0], job[0][1], job[1]), jobs))
         moved = [name for (name, _), ok in zip(pairs, copied, strict=True) if ok]
         for i in range(0, len(moved), BATCH):
             self._delete_batch([self._staged_key(n) for n in moved[i : i + BATCH]])
